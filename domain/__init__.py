@@ -1,0 +1,1 @@
+"""Pure domain rules of Wafi: stdlib only, no I/O, no clock, no randomness."""
