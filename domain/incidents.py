@@ -1,0 +1,282 @@
+"""Incidents: severity, triage, response plan, lifecycle and deadlines (DOMAIN.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from domain import text
+from domain.errors import DomainError, ErrorCode
+
+TITLE_MAX: Final = 120
+DESCRIPTION_MAX: Final = 500
+SEV2_MIN_AFFECTED: Final = 5
+PDPL_NOTIFY_HOURS: Final = 72
+PDPL_ALERT_HOURS_BEFORE: Final = 12
+
+
+class Severity(StrEnum):
+    """§3: incident severity; SEV1 is the most severe."""
+
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+
+
+_RANKS: Final[Mapping[Severity, int]] = MappingProxyType(
+    {Severity.SEV1: 3, Severity.SEV2: 2, Severity.SEV3: 1}
+)
+
+
+def rank(severity: Severity) -> int:
+    """§3: how severe, as a number that grows with severity (SEV1 = 3 … SEV3 = 1)."""
+    return _RANKS[severity]
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityPolicy:
+    """§3: what a severity demands; `post_mortem_due_hours` None = post-mortem optional."""
+
+    severity: Severity
+    label_ar: str
+    first_action_minutes: int
+    update_cadence_minutes: int
+    post_mortem_due_hours: int | None
+
+    @property
+    def post_mortem_required(self) -> bool:
+        """§3: a SEV1 or SEV2 cannot be closed without its post-mortem."""
+        return self.post_mortem_due_hours is not None
+
+
+POLICIES: Final[Mapping[Severity, SeverityPolicy]] = MappingProxyType(
+    {
+        Severity.SEV1: SeverityPolicy(
+            Severity.SEV1, "حرج جداً — تسريب أمان / إرسال خاطئ / تعطل كامل", 15, 30, 24
+        ),
+        Severity.SEV2: SeverityPolicy(
+            Severity.SEV2, "خدمة مهمة معطلة لعدد كبير من العملاء", 30, 60, 48
+        ),
+        Severity.SEV3: SeverityPolicy(
+            Severity.SEV3, "خدمة معطلة لعميل واحد أو degraded performance", 120, 240, None
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """§3: the severity triage gives (the floor for the incident) and why."""
+
+    severity: Severity
+    reason_ar: str
+
+
+def triage(affected_count: int, has_data_leak: bool, has_unauthorized_send: bool) -> Triage:
+    """§3: leak or unauthorized send → SEV1; else ≥ 5 affected → SEV2; else SEV3."""
+    if affected_count < 0:
+        raise DomainError(
+            "affectedCount", ErrorCode.OUT_OF_RANGE, f"affected count {affected_count} < 0"
+        )
+    if has_data_leak or has_unauthorized_send:
+        return Triage(Severity.SEV1, "تسريب أمان أو إرسال غير معتمد — أعلى أولوية.")
+    if affected_count >= SEV2_MIN_AFFECTED:
+        return Triage(Severity.SEV2, f"عدد العملاء المتأثرين: {affected_count} ≥ 5.")
+    return Triage(Severity.SEV3, "حدث محدود التأثير.")
+
+
+def raise_severity(current: Severity, floor: Severity, requested: Severity) -> Severity:
+    """§3: an operator may set any severity at or above the triage floor, never below it."""
+    if rank(requested) < rank(floor):
+        raise DomainError(
+            "severity",
+            ErrorCode.SEVERITY_LOWERED,
+            f"cannot change severity from {current} to {requested}: triage gave {floor}",
+        )
+    return requested
+
+
+_COMMON_STEPS: Final = (
+    "تجميد الـ live actions على القناة المعنية فوراً.",
+    "إخطار المؤسس + on-call operator.",
+    "إنشاء incident channel مع timeline.",
+    "مراجعة Action Ledger للأفعال المرتبطة.",
+    "إذا تسريب: إخطار العملاء المتأثرين خلال 72 ساعة (PDPL).",
+)
+_EXTRA_STEPS: Final[Mapping[Severity, tuple[str, ...]]] = MappingProxyType(
+    {
+        Severity.SEV1: (
+            "تواصل مباشر مع المؤسس + خلية أزمة.",
+            "كتابة post-mortem خلال 24 ساعة.",
+            "مراجعة قانونية إن لزم.",
+        ),
+        Severity.SEV2: (
+            "تحديث العملاء المتأثرين كل 60 دقيقة.",
+            "post-mortem خلال 48 ساعة.",
+        ),
+        Severity.SEV3: (
+            "تحديث العميل المتأثر مع كل خطوة.",
+            "post-mortem اختياري.",
+        ),
+    }
+)
+
+
+def response_plan(severity: Severity) -> tuple[str, ...]:
+    """§3: the checklist — the five common steps, then the severity's extras, in order."""
+    return _COMMON_STEPS + _EXTRA_STEPS[severity]
+
+
+def validate_text(title: str, description: str) -> None:
+    """§3: a title is required and ≤ 120 characters; a description is ≤ 500 characters."""
+    if not title.strip():
+        raise DomainError("title", ErrorCode.REQUIRED, "title is required")
+    if not text.bounded(title, limit=TITLE_MAX):
+        raise DomainError(
+            "title", ErrorCode.TOO_LONG, f"title is {len(title)} characters > {TITLE_MAX}"
+        )
+    if not text.bounded(description, limit=DESCRIPTION_MAX):
+        raise DomainError(
+            "description",
+            ErrorCode.TOO_LONG,
+            f"description is {len(description)} characters > {DESCRIPTION_MAX}",
+        )
+
+
+class IncidentStatus(StrEnum):
+    """§3: an incident's lifecycle, open → mitigated → resolved → closed."""
+
+    OPEN = "open"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+_NEXT: Final[Mapping[IncidentStatus, IncidentStatus]] = MappingProxyType(
+    {
+        IncidentStatus.OPEN: IncidentStatus.MITIGATED,
+        IncidentStatus.MITIGATED: IncidentStatus.RESOLVED,
+        IncidentStatus.RESOLVED: IncidentStatus.CLOSED,
+    }
+)
+
+
+def transition(
+    current: IncidentStatus,
+    target: IncidentStatus,
+    *,
+    severity: Severity,
+    has_post_mortem: bool,
+) -> IncidentStatus:
+    """§3: move one step forward; a SEV1 or SEV2 closes only with its post-mortem."""
+    if _NEXT.get(current) is not target:
+        raise DomainError(
+            "status",
+            ErrorCode.INVALID_TRANSITION,
+            f"cannot move an incident from {current} to {target}",
+        )
+    closing = target is IncidentStatus.CLOSED
+    if closing and POLICIES[severity].post_mortem_required and not has_post_mortem:
+        raise DomainError(
+            "postMortem",
+            ErrorCode.PRECONDITION_FAILED,
+            f"a {severity} incident cannot be closed without its post-mortem",
+        )
+    return target
+
+
+def _aware(moment: datetime) -> datetime:
+    # Deadlines are compared across workers and stored as timestamptz; a naive time is a bug.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime: {moment.isoformat()}")
+    return moment
+
+
+def _due(start: datetime, minutes: int) -> datetime:
+    return _aware(start) + timedelta(minutes=minutes)
+
+
+def first_action_due(detected_at: datetime, severity: Severity) -> datetime:
+    """§3: detection + the severity's first-action target (15 / 30 / 120 min)."""
+    return _due(detected_at, POLICIES[severity].first_action_minutes)
+
+
+def next_update_due(last_update_at: datetime, severity: Severity) -> datetime:
+    """§3: the last customer update + the severity's cadence (30 / 60 / 240 min)."""
+    return _due(last_update_at, POLICIES[severity].update_cadence_minutes)
+
+
+def update_overdue(next_update_due_at: datetime, now: datetime) -> bool:
+    """§3: an update is overdue once `now` is strictly past its due time (equal is on time)."""
+    return _aware(now) > _aware(next_update_due_at)
+
+
+def pdpl_notify_by(detected_at: datetime) -> datetime:
+    """§3: a data leak must be notified to affected customers by detection + 72 h (PDPL)."""
+    return _due(detected_at, PDPL_NOTIFY_HOURS * 60)
+
+
+def pdpl_alert_at(notify_by: datetime) -> datetime:
+    """§3/§5: the PDPL_DEADLINE_NEAR alert fires 12 h before the notification deadline."""
+    return _aware(notify_by) - timedelta(hours=PDPL_ALERT_HOURS_BEFORE)
+
+
+def post_mortem_due(resolved_at: datetime, severity: Severity) -> datetime | None:
+    """§3: resolution + 24 h (SEV1) or 48 h (SEV2); None when optional (SEV3)."""
+    hours = POLICIES[severity].post_mortem_due_hours
+    return None if hours is None else _due(resolved_at, hours * 60)
+
+
+POST_MORTEM_FIELDS: Final = (
+    "summary",
+    "timeline",
+    "root_cause",
+    "what_went_right",
+    "what_went_wrong",
+    "preventive_actions",
+    "action_owners",
+    "deadline",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostMortem:
+    """§3: the post-mortem; `action_owners[i]` owns `preventive_actions[i]`."""
+
+    summary: str
+    timeline: str
+    root_cause: str
+    what_went_right: str
+    what_went_wrong: str
+    preventive_actions: tuple[str, ...]
+    action_owners: tuple[str, ...]
+    deadline: datetime
+
+    def validate(self) -> None:
+        """§3: every text is filled in, at least one action, and one owner per action."""
+        texts = (
+            ("summary", self.summary),
+            ("timeline", self.timeline),
+            ("rootCause", self.root_cause),
+            ("whatWentRight", self.what_went_right),
+            ("whatWentWrong", self.what_went_wrong),
+        )
+        for field, value in texts:
+            if not value.strip():
+                raise DomainError(field, ErrorCode.REQUIRED, f"{field} is required")
+        if not self.preventive_actions or not all(a.strip() for a in self.preventive_actions):
+            raise DomainError(
+                "preventiveActions", ErrorCode.REQUIRED, "each preventive action needs a text"
+            )
+        if len(self.action_owners) != len(self.preventive_actions) or not all(
+            owner.strip() for owner in self.action_owners
+        ):
+            raise DomainError(
+                "actionOwners", ErrorCode.REQUIRED, "each preventive action needs an owner"
+            )
+        if self.deadline.tzinfo is None or self.deadline.utcoffset() is None:
+            raise DomainError("deadline", ErrorCode.INVALID, "deadline needs a time zone")
