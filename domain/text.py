@@ -11,7 +11,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """§2.2: strip tashkeel and tatweel, fold alef forms and alef maqsura, lower-case, collapse space."""
+    """§2.2: strip tashkeel and tatweel, fold alef forms and ى, lower-case, collapse space."""
     stripped = _TASHKEEL.sub("", text)
     folded = stripped.translate(_ALEF_FORMS).casefold()
     return _SPACE.sub(" ", folded).strip()

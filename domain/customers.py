@@ -1,0 +1,97 @@
+"""The customer aggregate's rules: its vocabulary and what a valid customer is (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain import text
+from domain.errors import DomainError, ErrorCode
+from domain.success_plans import Bundle
+
+NAME_LIMIT = 120
+EMAIL_LIMIT = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+__all__ = ["Bundle", "Customer", "Locale", "Stage", "SubscriptionStatus"]
+
+
+class Locale(StrEnum):
+    """The language Wafi writes to a customer in: Arabic first."""
+
+    AR = "ar"
+    EN = "en"
+
+
+class Stage(StrEnum):
+    """§4.6 lifecycle stages."""
+
+    ONBOARDING = "onboarding"
+    ADOPTION = "adoption"
+    EXPANSION = "expansion"
+    ADVOCACY = "advocacy"
+    CHURNED = "churned"
+
+
+class SubscriptionStatus(StrEnum):
+    """Where the customer's subscription stands."""
+
+    PILOT = "pilot"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A customer as the domain sees it; `version` moves on every change."""
+
+    name: str
+    locale: Locale
+    bundle: Bundle
+    stage: Stage
+    subscription_status: SubscriptionStatus
+    subscription_started_at: datetime
+    renews_at: datetime | None = None
+    contact_email: str | None = None
+    last_activity_at: datetime | None = None
+    archived_at: datetime | None = None
+    id: int | None = None
+    version: int = 1
+
+    @property
+    def name_search(self) -> str:
+        """The name as search compares it: no diacritics, hamza forms folded (§2.2 rules)."""
+        return text.normalise(self.name)
+
+
+def validate(customer: Customer) -> Customer:
+    """Refuse a customer that breaks a field rule; return it with its name trimmed."""
+    name = customer.name.strip()
+    if not name:
+        raise DomainError("name", ErrorCode.REQUIRED, "a customer needs a name")
+    if len(name) > NAME_LIMIT:
+        raise DomainError("name", ErrorCode.TOO_LONG, f"at most {NAME_LIMIT} characters")
+    email = customer.contact_email
+    if email is not None and (len(email) > EMAIL_LIMIT or not _EMAIL.match(email)):
+        raise DomainError("contactEmail", ErrorCode.INVALID, "not an email address")
+    if customer.renews_at is not None and customer.renews_at <= customer.subscription_started_at:
+        raise DomainError("renewsAt", ErrorCode.INVALID, "renewsAt must be after startedAt")
+    return replace(customer, name=name)
+
+
+def check_version(current: int, expected: int) -> None:
+    """Optimistic concurrency: refuse an update made from a stale read."""
+    if current != expected:
+        raise DomainError(
+            "version", ErrorCode.CONFLICT, f"customer changed: version is {current}, not {expected}"
+        )
+
+
+def archive(customer: Customer, *, now: datetime) -> Customer:
+    """Archive once; archiving twice is refused."""
+    if customer.archived_at is not None:
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, "customer is already archived")
+    return replace(customer, archived_at=now, version=customer.version + 1)

@@ -1,0 +1,91 @@
+"""Approval first: every outbound text is a draft an operator approves and sends (DOMAIN.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from domain.errors import DomainError, ErrorCode
+
+# Every payload carrying a draft states both; Wafi has no live-send path at all.
+APPROVAL_REQUIRED: Final = True
+LIVE_SEND_ALLOWED: Final = False
+
+# Compared as a string so both `roles.Role.VIEWER` and a plain "viewer" are refused.
+VIEWER_ROLE: Final = "viewer"
+
+
+class DraftStatus(StrEnum):
+    """Where a draft is: `draft → approved → sent` or `draft → rejected` (§1)."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SENT = "sent"
+
+
+class DraftKind(StrEnum):
+    """What a draft is for (§1, §2.4, §3, §4.3)."""
+
+    FIRST_RESPONSE = "first_response"
+    CHECK_IN = "check_in"
+    AT_RISK_EMAIL = "at_risk_email"
+    INCIDENT_UPDATE = "incident_update"
+    RENEWAL_OFFER = "renewal_offer"
+
+
+TRANSITIONS: Mapping[DraftStatus, frozenset[DraftStatus]] = MappingProxyType(
+    {
+        DraftStatus.DRAFT: frozenset({DraftStatus.APPROVED, DraftStatus.REJECTED}),
+        DraftStatus.APPROVED: frozenset({DraftStatus.SENT}),
+        DraftStatus.REJECTED: frozenset(),
+        DraftStatus.SENT: frozenset(),
+    }
+)
+
+
+def can_transition(current: DraftStatus, target: DraftStatus) -> bool:
+    """§1: True when a draft may move from `current` to `target`."""
+    return target in TRANSITIONS[current]
+
+
+def transition(current: DraftStatus, target: DraftStatus) -> DraftStatus:
+    """§1: move a draft to `target`, or refuse with INVALID_TRANSITION naming both states."""
+    if not can_transition(current, target):
+        raise DomainError(
+            "status",
+            ErrorCode.INVALID_TRANSITION,
+            f"A draft cannot go from '{current}' to '{target}'.",
+        )
+    return target
+
+
+def _require_operator(role: str, verb: str) -> None:
+    if role == VIEWER_ROLE:
+        raise DomainError("role", ErrorCode.FORBIDDEN, f"A viewer cannot {verb} drafts.")
+
+
+def approve(status: DraftStatus, role: str, frozen: bool) -> DraftStatus:
+    """§1/§2.7: approve a draft; never by a viewer, never while live actions are frozen."""
+    _require_operator(role, "approve")
+    if frozen:
+        raise DomainError(
+            "status",
+            ErrorCode.FROZEN,
+            "Live actions are frozen for this organisation or customer; no draft may be approved.",
+        )
+    return transition(status, DraftStatus.APPROVED)
+
+
+def reject(status: DraftStatus, role: str) -> DraftStatus:
+    """§1: reject a draft; a freeze does not stop a rejection, since nothing goes out."""
+    _require_operator(role, "reject")
+    return transition(status, DraftStatus.REJECTED)
+
+
+def mark_sent(status: DraftStatus, role: str) -> DraftStatus:
+    """§1: record that an operator sent an approved draft through their own channel."""
+    _require_operator(role, "send")
+    return transition(status, DraftStatus.SENT)

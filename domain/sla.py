@@ -1,0 +1,271 @@
+"""SLA clocks: due times, clock states, breaches and the health report (DOMAIN.md §2.5–§2.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import assert_never
+
+from domain.tickets import TIERS, Priority
+
+
+class Calendar(StrEnum):
+    """Working time that deadlines count in; only round-the-clock exists today."""
+
+    TWENTY_FOUR_SEVEN = "24/7"
+
+
+TWENTY_FOUR_SEVEN = Calendar.TWENTY_FOUR_SEVEN
+
+# §2.5's 80% rule as a fraction kept exact: at risk once elapsed × 5 ≥ target × 4.
+_AT_RISK_NUMERATOR, _AT_RISK_DENOMINATOR = 4, 5
+
+
+def _aware(at: datetime) -> datetime:
+    # A naive datetime is a programming error, never a user's input: fail loudly.
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("datetimes in the domain must be timezone-aware")
+    return at
+
+
+def due_at(start: datetime, minutes: int, calendar: Calendar = TWENTY_FOUR_SEVEN) -> datetime:
+    """§2.5: the deadline `minutes` of working time after `start`; the only deadline arithmetic."""
+    if minutes < 0:
+        raise ValueError("an SLA target cannot be negative")
+    match calendar:
+        case Calendar.TWENTY_FOUR_SEVEN:
+            return (_aware(start) + timedelta(minutes=minutes)).astimezone(UTC)
+        case _:
+            assert_never(calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class DueTimes:
+    """A ticket's two deadlines, both from `openedAt` and the current priority (§2.5)."""
+
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+
+
+def due_times(priority: Priority, opened_at: datetime) -> DueTimes:
+    """§2.5: firstResponseDueAt and resolutionDueAt for a ticket at `priority`."""
+    tier = TIERS[priority]
+    return DueTimes(
+        first_response_due_at=due_at(opened_at, tier.first_response_minutes),
+        resolution_due_at=due_at(opened_at, tier.resolution_hours * 60),
+    )
+
+
+class ClockState(StrEnum):
+    """Where an SLA clock stands (§2.5, §2.6)."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """One SLA clock at an instant; `remaining_seconds` is 0.0 once the target has passed."""
+
+    state: ClockState
+    elapsed_seconds: float
+    remaining_seconds: float
+    due_at: datetime
+    breached: bool
+
+
+def clock(
+    started_at: datetime, target_minutes: int, stopped_at: datetime | None, now: datetime
+) -> Clock:
+    """§2.5/§2.6: a clock's state; breached only when elapsed is strictly over the target."""
+    start, end = _aware(started_at), _aware(now if stopped_at is None else stopped_at)
+    if stopped_at is not None and end < start:
+        raise ValueError("a clock cannot stop before it starts")
+    # Clock skew between processes may put `now` a moment before the start: count that as 0.
+    elapsed = max(end - start, timedelta(0))
+    target = timedelta(minutes=target_minutes)
+    if elapsed > target:
+        state = ClockState.BREACHED
+    elif stopped_at is not None:
+        state = ClockState.MET
+    elif elapsed * _AT_RISK_DENOMINATOR >= target * _AT_RISK_NUMERATOR:
+        state = ClockState.AT_RISK
+    else:
+        state = ClockState.ON_TRACK
+    return Clock(
+        state=state,
+        elapsed_seconds=elapsed.total_seconds(),
+        remaining_seconds=max(target - elapsed, timedelta(0)).total_seconds(),
+        due_at=due_at(started_at, target_minutes),
+        breached=state is ClockState.BREACHED,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketClocks:
+    """A ticket's first-response and resolution clocks (§2.5)."""
+
+    first_response: Clock
+    resolution: Clock
+
+
+def ticket_clocks(
+    priority: Priority,
+    opened_at: datetime,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    now: datetime,
+) -> TicketClocks:
+    """§2.5: both clocks of a ticket, from `opened_at` and its current priority."""
+    tier = TIERS[priority]
+    return TicketClocks(
+        first_response=clock(opened_at, tier.first_response_minutes, first_response_at, now),
+        resolution=clock(opened_at, tier.resolution_hours * 60, resolved_at, now),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """Which §2.6 targets a ticket breached, with one message per breach."""
+
+    first_response_breached: bool
+    resolution_breached: bool
+    messages: tuple[str, ...]
+
+    @property
+    def breached(self) -> bool:
+        """True when either target was breached; such a ticket counts once in reports."""
+        return self.first_response_breached or self.resolution_breached
+
+
+def evaluate_breach(
+    priority: Priority, first_response_minutes: float | None, resolution_hours: float | None
+) -> Breach:
+    """§2.6: compare elapsed times (None = no time to judge) with the tier's targets."""
+    tier = TIERS[priority]
+    fr = first_response_minutes is not None and first_response_minutes > tier.first_response_minutes
+    res = resolution_hours is not None and resolution_hours > tier.resolution_hours
+    messages: list[str] = []
+    if fr:
+        messages.append(
+            f"first_response: {first_response_minutes:.0f} > {tier.first_response_minutes} min"
+        )
+    if res:
+        messages.append(f"resolution: {resolution_hours:.1f}h > {tier.resolution_hours}h")
+    return Breach(fr, res, tuple(messages))
+
+
+class Verdict(StrEnum):
+    """The §2.7 health verdict on a breach rate."""
+
+    HEALTHY = "healthy"
+    WATCH = "watch"
+    CRITICAL = "critical"
+
+
+def verdict(breach_rate: float) -> Verdict:
+    """§2.7: healthy < 0.10 ≤ watch < 0.25 ≤ critical, on the rounded rate."""
+    if breach_rate < 0.10:
+        return Verdict.HEALTHY
+    if breach_rate < 0.25:
+        return Verdict.WATCH
+    return Verdict.CRITICAL
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSla:
+    """One ticket's measured times for §2.7; `age_hours` judges clocks that are still running."""
+
+    priority: Priority
+    first_response_minutes: float | None
+    resolution_hours: float | None
+    # Hours from opening to the report's `now`: an unanswered or unresolved ticket past its
+    # target is breached too (§2.6), but must not enter the averages.
+    age_hours: float | None = None
+
+    def breach(self) -> Breach:
+        """§2.6: this ticket's breaches, running clocks judged at `age_hours`."""
+        fr = self.first_response_minutes
+        if fr is None and self.age_hours is not None:
+            fr = self.age_hours * 60
+        res = self.resolution_hours if self.resolution_hours is not None else self.age_hours
+        return evaluate_breach(self.priority, fr, res)
+
+
+def ticket_sla(
+    priority: Priority,
+    opened_at: datetime,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+    now: datetime,
+) -> TicketSla:
+    """§2.7: a ticket's measured times, from its timestamps, as the health report reads them."""
+
+    def hours(end: datetime) -> float:
+        return (_aware(end) - _aware(opened_at)).total_seconds() / 3600
+
+    return TicketSla(
+        priority=priority,
+        first_response_minutes=None if first_response_at is None else hours(first_response_at) * 60,
+        resolution_hours=None if resolved_at is None else hours(resolved_at),
+        age_hours=max(hours(now), 0.0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityHealth:
+    """§2.7 per-priority line; averages are None when nothing was responded or resolved."""
+
+    priority: Priority
+    count: int
+    breaches: int
+    avg_first_response_minutes: float | None
+    avg_resolution_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """§2.7 SLA health over a set of tickets; `by_priority` always lists P0 to P3."""
+
+    total: int
+    breached: int
+    breach_rate: float
+    verdict: Verdict
+    by_priority: tuple[PriorityHealth, ...]
+
+
+def _average(values: Sequence[float], digits: int) -> float | None:
+    return round(sum(values) / len(values), digits) if values else None
+
+
+def _priority_health(priority: Priority, tickets: Sequence[TicketSla]) -> PriorityHealth:
+    mine = [t for t in tickets if t.priority == priority]
+    return PriorityHealth(
+        priority=priority,
+        count=len(mine),
+        breaches=sum(1 for t in mine if t.breach().breached),
+        avg_first_response_minutes=_average(
+            [t.first_response_minutes for t in mine if t.first_response_minutes is not None], 1
+        ),
+        avg_resolution_hours=_average(
+            [t.resolution_hours for t in mine if t.resolution_hours is not None], 2
+        ),
+    )
+
+
+def health_report(tickets: Sequence[TicketSla]) -> HealthReport:
+    """§2.7: total, breached (once per ticket), rounded breach rate, verdict, per-priority lines."""
+    total = len(tickets)
+    breached = sum(1 for t in tickets if t.breach().breached)
+    rate = round(breached / total, 3) if total else 0.0
+    return HealthReport(
+        total=total,
+        breached=breached,
+        breach_rate=rate,
+        verdict=verdict(rate),
+        by_priority=tuple(_priority_health(p, tickets) for p in Priority),
+    )

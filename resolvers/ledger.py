@@ -1,0 +1,38 @@
+"""Reading the action ledger: managers and owners only."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from domain.roles import Action
+from resolvers.common import refusals_as_errors
+from resolvers.store import ledger as store
+from schema.context import Context
+from schema.types.ledger import LedgerEntry
+from schema.types.relay import Connection, connection, from_global_id, page_args
+
+
+@refusals_as_errors
+async def list_entries(
+    info: Info[Context, None],
+    entity: strawberry.ID | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Connection[LedgerEntry]:
+    ctx = info.context
+    principal = ctx.authorize(Action.READ_LEDGER, field="ledger")
+    page = page_args(first, after)
+    entity_type, entity_id = (None, None)
+    if entity is not None:
+        entity_type, entity_id = from_global_id(entity, field="entity")
+    async with ctx.db() as conn:
+        rows = await store.page(
+            conn,
+            org_id=principal.org_id,
+            entity=entity_type,
+            entity_id=entity_id,
+            after_id=page.after,
+            first=page.first,
+        )
+    return connection(rows, first=page.first, key=lambda e: e.id, build=LedgerEntry.from_store)

@@ -1,0 +1,24 @@
+"""`node(id)`: fetch anything by its global id, within the caller's organisation."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from domain.roles import Action
+from resolvers import loaders
+from resolvers.common import refusals_as_errors
+from schema.context import Context
+from schema.types.customers import Customer
+from schema.types.relay import Node, from_global_id
+
+
+@refusals_as_errors
+async def node(info: Info[Context, None], id: strawberry.ID) -> Node | None:
+    ctx = info.context
+    ctx.authorize(Action.READ, field="node")
+    type_name, pk = from_global_id(id)
+    if type_name == "Customer":
+        found = await loaders.customers(ctx).load(pk)
+        return None if found is None else Customer.from_domain(found)
+    return None

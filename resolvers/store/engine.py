@@ -1,0 +1,146 @@
+"""Connections: the asyncpg read pool and the SQLAlchemy write engine, under row-level security.
+
+Every connection the app uses runs as APP_ROLE (NOSUPERUSER NOBYPASSRLS, created by the
+migrations) with `app.org_id` set to the caller's organisation, so RLS is a second lock behind
+the `org_id` filters every store function writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+APP_ROLE = "wafi_app"
+
+# One simple-protocol message: role and organisation for the next request on this connection.
+_SCOPE_SQL = "SELECT set_config('role', '{role}', false), set_config('app.org_id', '{org}', false)"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Configuration read once from the environment (README: Configuration)."""
+
+    database_url: str | None
+    redis_url: str | None
+    data_dir: Path
+    dev: bool
+    pool_size: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("WAFI_DATABASE_URL") or None,
+            redis_url=os.environ.get("WAFI_REDIS_URL") or None,
+            data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
+            dev=os.environ.get("WAFI_ENV", "dev") != "production",
+            pool_size=int(os.environ.get("WAFI_POOL_SIZE", "10")),
+        )
+
+
+def scope_sql(org_id: int | None) -> str:
+    """The statement that puts a pooled connection in APP_ROLE for one organisation (or none)."""
+    # org_id comes from our own token lookup as an int, never from client text.
+    org = "" if org_id is None else str(int(org_id))
+    return _SCOPE_SQL.format(role=APP_ROLE, org=org)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg wants plain postgresql:// URLs; accept SQLAlchemy's driver form too."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
+    )
+    await conn.execute(scope_sql(None))
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _json_loads(value: str) -> Any:
+    import json
+
+    return json.loads(value)
+
+
+async def create_read_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
+    """The read pool: every connection starts in APP_ROLE with no organisation."""
+    return await asyncpg.create_pool(
+        asyncpg_dsn(url),
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        reset=_no_reset,
+    )
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    # The reset runs at the next acquire instead, in the same message as the new scope
+    # (one round trip per request instead of two). Every acquire goes through `scoped`.
+    return None
+
+
+@asynccontextmanager
+async def scoped(pool: asyncpg.Pool, org_id: int | None) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection reset and scoped to one organisation (or none) for the block."""
+    async with pool.acquire() as conn:
+        await conn.execute(conn.get_reset_query() + "\n" + scope_sql(org_id))
+        yield conn
+
+
+def create_write_engine(url: str, *, size: int = 10) -> AsyncEngine:
+    """The write engine: each transaction runs as APP_ROLE for the session's organisation."""
+    return create_async_engine(sqlalchemy_url(url), pool_size=size)
+
+
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(
+    maker: async_sessionmaker[AsyncSession], org_id: int | None
+) -> AsyncIterator[AsyncSession]:
+    """One transaction, as APP_ROLE, scoped to `org_id` with transaction-local settings."""
+    async with maker() as session, session.begin():
+        await session.execute(
+            text("SELECT set_config('role', :role, true), set_config('app.org_id', :org, true)"),
+            {"role": APP_ROLE, "org": "" if org_id is None else str(org_id)},
+        )
+        yield session
+
+
+async def create_system_pool(url: str, *, size: int = 5) -> asyncpg.Pool:
+    """For jobs and administration: the connecting role itself, which set-based scans across
+    organisations need. Never handed to request code."""
+    return await asyncpg.create_pool(
+        asyncpg_dsn(url), min_size=1, max_size=size, init=_init_system_connection
+    )
+
+
+async def _init_system_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
+    )

@@ -1,0 +1,37 @@
+"""Idempotency keys: a repeated create returns what the first one made."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import DomainError, ErrorCode
+from resolvers.store.tables import IdempotencyKeyRow
+
+
+async def claim(session: AsyncSession, *, org_id: int, key: str, operation: str) -> int | None:
+    """Lock the key for this transaction; the entity a previous call made with it, if any."""
+    # Two concurrent calls with one key queue here instead of both creating.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, :org))"),
+        {"k": f"{operation}:{key}", "org": org_id},
+    )
+    row = await session.get(IdempotencyKeyRow, (org_id, key))
+    if row is None:
+        return None
+    if row.operation != operation:
+        raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, "key already used by another call")
+    return row.entity_id
+
+
+async def remember(
+    session: AsyncSession, *, org_id: int, key: str, operation: str, entity_id: int, now: datetime
+) -> None:
+    session.add(
+        IdempotencyKeyRow(
+            org_id=org_id, key=key, operation=operation, entity_id=entity_id, created_at=now
+        )
+    )
+    await session.flush()

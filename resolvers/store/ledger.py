@@ -1,0 +1,90 @@
+"""The action ledger (DOMAIN.md §6): one append-only row per mutation, and its reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ledger import Entry
+from domain.roles import Principal
+from resolvers.store.tables import LedgerRow
+
+
+def snapshot(value: Any) -> dict[str, Any] | None:
+    """A JSON-ready picture of a domain object for the ledger's before/after."""
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        raw = dataclasses.asdict(value)
+    else:
+        raw = dict(value)
+    return {key: _plain(item) for key, item in raw.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    action: str,
+    entity: str,
+    entity_id: int,
+    before: Any,
+    after: Any,
+    now: datetime,
+) -> None:
+    """Append the mutation's ledger row inside its transaction."""
+    session.add(
+        LedgerRow(
+            org_id=principal.org_id,
+            operator_id=principal.operator_id,
+            role=principal.role.value,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=snapshot(before),
+            after=snapshot(after),
+            at=now,
+        )
+    )
+    await session.flush()
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    entity: str | None,
+    entity_id: int | None,
+    after_id: int | None,
+    first: int,
+) -> list[Entry]:
+    """Newest first; `first + 1` rows so the caller can tell whether there is a next page."""
+    rows = await conn.fetch(
+        "SELECT id, operator_id, role, action, entity, entity_id, before, after, at FROM ledger "
+        "WHERE org_id = $1 AND ($2::text IS NULL OR entity = $2) "
+        "AND ($3::bigint IS NULL OR entity_id = $3) AND ($4::bigint IS NULL OR id < $4) "
+        "ORDER BY id DESC LIMIT $5",
+        org_id,
+        entity,
+        entity_id,
+        after_id,
+        first + 1,
+    )
+    return [Entry(**dict(row)) for row in rows]

@@ -1,0 +1,109 @@
+"""Organisations, operators and API tokens.
+
+Creating an organisation is an administrator's act (the `wafi` command, with the database's own
+credentials), so `create_organisation` runs outside row-level security; everything else is scoped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from domain.roles import Principal, Role
+
+TOKEN_PREFIX = "wafi_"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: int
+    slug: str
+    name: str
+    time_zone: str
+    frozen_at: datetime | None
+    frozen_reason: str | None
+
+
+def new_token() -> str:
+    """A random bearer token; only its SHA-256 is stored."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def authenticate(conn: asyncpg.Connection, *, token: str) -> Principal | None:
+    """Resolve a token and scope `conn` to its organisation (one round trip)."""
+    row = await conn.fetchrow(
+        "SELECT org_id, operator_id, role FROM wafi_authenticate($1)", token_hash(token)
+    )
+    if row is None:
+        return None
+    return Principal(org_id=row["org_id"], operator_id=row["operator_id"], role=Role(row["role"]))
+
+
+async def create_organisation(
+    conn: asyncpg.Connection, *, slug: str, name: str, owner_name: str, now: datetime
+) -> tuple[Organisation, str]:
+    """Administrator path: a new organisation, its owner and the owner's first token."""
+    async with conn.transaction():
+        org = await conn.fetchrow(
+            "INSERT INTO organisations (slug, name, created_at) VALUES ($1, $2, $3) "
+            "RETURNING id, slug, name, time_zone, frozen_at, frozen_reason",
+            slug,
+            name,
+            now,
+        )
+        assert org is not None
+        token = await _create_operator_token(
+            conn, org_id=org["id"], name=owner_name, role=Role.OWNER, now=now
+        )
+    return Organisation(**dict(org)), token
+
+
+async def create_token(
+    conn: asyncpg.Connection, *, slug: str, role: Role, name: str, now: datetime
+) -> str | None:
+    """Administrator path: a new operator with `role` in the organisation `slug`, and its token."""
+    async with conn.transaction():
+        org_id = await conn.fetchval("SELECT id FROM organisations WHERE slug = $1", slug)
+        if org_id is None:
+            return None
+        return await _create_operator_token(conn, org_id=org_id, name=name, role=role, now=now)
+
+
+async def _create_operator_token(
+    conn: asyncpg.Connection, *, org_id: int, name: str, role: Role, now: datetime
+) -> str:
+    operator_id = await conn.fetchval(
+        "INSERT INTO operators (org_id, name, role, created_at) VALUES ($1, $2, $3, $4) "
+        "RETURNING id",
+        org_id,
+        name,
+        role.value,
+        now,
+    )
+    token = new_token()
+    await conn.execute(
+        "INSERT INTO api_tokens (org_id, operator_id, token_hash, created_at) "
+        "VALUES ($1, $2, $3, $4)",
+        org_id,
+        operator_id,
+        token_hash(token),
+        now,
+    )
+    return token
+
+
+async def get_organisation(conn: asyncpg.Connection, *, org_id: int) -> Organisation | None:
+    row = await conn.fetchrow(
+        "SELECT id, slug, name, time_zone, frozen_at, frozen_reason "
+        "FROM organisations WHERE id = $1",
+        org_id,
+    )
+    return None if row is None else Organisation(**dict(row))

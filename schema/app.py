@@ -1,0 +1,162 @@
+"""The Starlette app: /graphql (HTTP, WebSocket, GraphiQL), /healthz, /readyz, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from resolvers.store import engine, orgs
+from schema.context import Context, Resources, system_clock
+from schema.root import schema
+
+log = logging.getLogger("wafi")
+
+MAX_BODY_BYTES = 256 * 1024
+_STACK = "wafi.exit_stack"
+
+
+class WafiGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection."""
+
+    def __init__(self, resources: Callable[[], Resources], *, dev: bool) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if dev else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        )
+        self._resources = resources
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _too_large(scope):
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "request body too large",
+                            "extensions": {"code": "OUT_OF_RANGE", "field": "body"},
+                        }
+                    ]
+                },
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
+        async with AsyncExitStack() as stack:
+            scope[_STACK] = stack
+            await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        resources = self._resources()
+        stack: AsyncExitStack = request.scope[_STACK]
+        ctx = Context(resources=resources, principal=None, exit_stack=stack, now=resources.clock())
+        token = _bearer(request.headers.get("authorization"))
+        if token is not None:
+            conn = await stack.enter_async_context(engine.scoped(resources.pool, None))
+            ctx.principal = await orgs.authenticate(conn, token=token)
+            ctx.conn = conn if ctx.principal is not None else None
+        return ctx
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _too_large(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value) > MAX_BODY_BYTES
+            except ValueError:
+                return True
+    return False
+
+
+def create_app(
+    settings: engine.Settings,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    worker: Callable[[Resources], Any] | None = None,
+) -> Starlette:
+    """The ASGI app. `worker`, when given, is started in the app's own loop (one-command mode)."""
+    holder: dict[str, Resources] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        assert settings.database_url
+        assert settings.redis_url
+        pool = await engine.create_read_pool(settings.database_url, size=settings.pool_size)
+        write = engine.create_write_engine(settings.database_url, size=settings.pool_size)
+        queue = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        resources = Resources(
+            settings=settings,
+            pool=pool,
+            sessions=engine.sessions(write),
+            queue=queue,
+            clock=clock,
+        )
+        holder["resources"] = resources
+        task = asyncio.create_task(worker(resources)) if worker is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            await queue.aclose()
+            await write.dispose()
+            await pool.close()
+
+    graphql = WafiGraphQL(lambda: holder["resources"], dev=settings.dev)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        resources = holder["resources"]
+        checks: dict[str, str] = {}
+        try:
+            async with engine.scoped(resources.pool, None) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["postgres"] = "ok"
+        except Exception as error:  # a readiness probe reports, it does not crash
+            checks["postgres"] = type(error).__name__
+        try:
+            await resources.queue.ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = type(error).__name__
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(checks, status_code=200 if ready else 503)
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def error_id() -> str:
+    return uuid.uuid4().hex[:12]

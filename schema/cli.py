@@ -1,0 +1,232 @@
+"""The `wafi` command: serve, worker, migrate, org create, token create, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from domain.roles import Role
+from resolvers.store import embedded, engine, migrate
+
+_SERVER_HINT = (
+    "Is PostgreSQL running and WAFI_DATABASE_URL right? Unset it to use the embedded one."
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        raise SystemExit(2)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except (OSError, ConnectionError) as error:
+        _fail(f"cannot reach a server: {type(error).__name__}: {error}. {_SERVER_HINT}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wafi", description="Wafi: customer success and support operations over GraphQL."
+    )
+    sub = parser.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql) and a worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="run the API alone")
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="run a background worker (scans, alert relay)")
+    worker.set_defaults(run=_worker)
+
+    migrate_cmd = sub.add_parser("migrate", help="apply database migrations")
+    migrate_cmd.set_defaults(run=_migrate)
+
+    org = sub.add_parser("org", help="organisations").add_subparsers(title="org commands")
+    create = org.add_parser("create", help="create an organisation; prints its owner's token once")
+    create.add_argument("name")
+    create.add_argument("--slug", help="short unique name (default: from NAME)")
+    create.add_argument("--owner", default="Owner", help="the owner's display name")
+    create.set_defaults(run=_org_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(title="token commands")
+    token_create = token.add_parser("create", help="a new operator token; printed once")
+    token_create.add_argument("--org", required=True, help="the organisation's slug")
+    token_create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    token_create.add_argument("--name", default=None, help="the operator's display name")
+    token_create.set_defaults(run=_token_create)
+
+    demo = sub.add_parser("demo", help="load a bilingual demo organisation; prints its token")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"wafi: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _database(*, with_redis: bool = False) -> Iterator[engine.Settings]:
+    """Settings with URLs: the configured servers, or embedded ones under the data folder."""
+    settings = engine.Settings.from_env()
+    if settings.database_url and (settings.redis_url or not with_redis):
+        yield settings
+        return
+    if settings.database_url or settings.redis_url:
+        _fail("set both WAFI_DATABASE_URL and WAFI_REDIS_URL, or neither (embedded servers)")
+    print(
+        f"wafi: starting embedded PostgreSQL and Redis under {settings.data_dir}/", file=sys.stderr
+    )
+    if with_redis:
+        with embedded.servers(settings.data_dir) as servers:
+            yield replace(settings, database_url=servers.database_url, redis_url=servers.redis_url)
+    else:
+        with embedded.postgres_server(settings.data_dir) as url:
+            yield replace(settings, database_url=url)
+
+
+def _terminate_as_exit() -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit our `finally`
+    # blocks still run and the embedded servers are stopped.
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from jobs import worker as jobs_worker
+    from schema.app import create_app
+
+    _terminate_as_exit()
+    with _database(with_redis=True) as settings:
+        assert settings.database_url
+        migrate.upgrade(settings.database_url)
+
+        async def in_process_worker(resources: Any) -> None:
+            worker = jobs_worker.build(settings, redis_pool=resources.queue)
+            try:
+                await worker.async_run()
+            finally:
+                await worker.close()
+
+        app = create_app(settings, worker=None if args.no_worker else in_process_worker)
+        print(f"wafi: GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from jobs import worker as jobs_worker
+
+    settings = engine.Settings.from_env()
+    if not (settings.database_url and settings.redis_url):
+        _fail("`wafi worker` needs WAFI_DATABASE_URL and WAFI_REDIS_URL (serve runs its own)")
+    _terminate_as_exit()
+
+    async def run() -> None:
+        worker = jobs_worker.build(settings)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    asyncio.run(run())
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    with _database() as settings:
+        assert settings.database_url
+        migrate.upgrade(settings.database_url)
+        print("wafi: database is at the newest migration", file=sys.stderr)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "org-" + secrets.token_hex(3)
+
+
+def _admin(work: Callable[[Any], Any]) -> Any:
+    from resolvers.store.engine import create_system_pool
+
+    with _database() as settings:
+        assert settings.database_url
+        migrate.upgrade(settings.database_url)
+
+        async def run() -> Any:
+            pool = await create_system_pool(settings.database_url or "", size=1)
+            try:
+                async with pool.acquire() as conn:
+                    return await work(conn)
+            finally:
+                await pool.close()
+
+        return asyncio.run(run())
+
+
+def _org_create(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from resolvers.store import orgs
+
+    slug = args.slug or _slug(args.name)
+
+    async def work(conn: Any) -> tuple[Any, str]:
+        return await orgs.create_organisation(
+            conn, slug=slug, name=args.name, owner_name=args.owner, now=datetime.now(UTC)
+        )
+
+    try:
+        org, token = _admin(work)
+    except asyncpg.UniqueViolationError:
+        _fail(f"an organisation with slug {slug!r} exists; pick another with --slug")
+    print(f"organisation {org.slug} created. Owner token (shown once, keep it safe):")
+    print(token)
+
+
+def _token_create(args: argparse.Namespace) -> None:
+    from resolvers.store import orgs
+
+    async def work(conn: Any) -> str | None:
+        return await orgs.create_token(
+            conn,
+            slug=args.org,
+            role=Role(args.role),
+            name=args.name or args.role.title(),
+            now=datetime.now(UTC),
+        )
+
+    token = _admin(work)
+    if token is None:
+        _fail(f"no organisation with slug {args.org!r}; create one with `wafi org create NAME`")
+    print(f"{args.role} token for {args.org} (shown once, keep it safe):")
+    print(token)
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from resolvers.store import demo
+
+    async def work(conn: Any) -> tuple[str, str]:
+        return await demo.load(conn, now=datetime.now(UTC))
+
+    slug, token = _admin(work)
+    print(f"demo organisation {slug} loaded. Owner token (shown once):")
+    print(token)
+
+
+if __name__ == "__main__":
+    main()

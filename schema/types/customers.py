@@ -1,0 +1,124 @@
+"""What a client sees of customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from domain import customers
+from schema.types import errors
+from schema.types.relay import Node, to_global_id
+
+Locale = strawberry.enum(customers.Locale, description="Language Wafi writes to the customer in.")
+Bundle = strawberry.enum(customers.Bundle, description="The bundle the customer bought.")
+Stage = strawberry.enum(customers.Stage, description="Lifecycle stage (DOMAIN.md §4.6).")
+SubscriptionStatus = strawberry.enum(
+    customers.SubscriptionStatus, description="Where the subscription stands."
+)
+
+
+@strawberry.type(description="A subscription: its status and dates.")
+class Subscription:
+    status: customers.SubscriptionStatus
+    started_at: datetime
+    renews_at: datetime | None
+
+
+@strawberry.type(description="An account your organisation sells to and serves.")
+class Customer(Node):
+    pk: strawberry.Private[int]
+    version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
+    name: str
+    locale: customers.Locale
+    bundle: customers.Bundle
+    stage: customers.Stage
+    subscription: Subscription
+    contact_email: str | None
+    last_activity_at: datetime | None
+    archived_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, value: customers.Customer) -> Customer:
+        assert value.id is not None
+        return cls(
+            id=to_global_id("Customer", value.id),
+            pk=value.id,
+            version=value.version,
+            name=value.name,
+            locale=value.locale,
+            bundle=value.bundle,
+            stage=value.stage,
+            subscription=Subscription(
+                status=value.subscription_status,
+                started_at=value.subscription_started_at,
+                renews_at=value.renews_at,
+            ),
+            contact_email=value.contact_email,
+            last_activity_at=value.last_activity_at,
+            archived_at=value.archived_at,
+        )
+
+
+@strawberry.input(description="Filters for the customers list; all are optional and combine.")
+class CustomerFilter:
+    stage: customers.Stage | None = None
+    bundle: customers.Bundle | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Part of the name; Arabic matches without hamza or diacritics."
+    )
+    include_archived: bool = False
+
+
+@strawberry.input(description="A new customer.")
+class CreateCustomerInput:
+    name: str
+    subscription_started_at: datetime
+    locale: customers.Locale = customers.Locale.AR
+    bundle: customers.Bundle = customers.Bundle.GROWTH_STARTER
+    stage: customers.Stage = customers.Stage.ONBOARDING
+    subscription_status: customers.SubscriptionStatus = customers.SubscriptionStatus.PILOT
+    renews_at: datetime | None = None
+    contact_email: str | None = None
+    last_activity_at: datetime | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat with the same key returns the first result."
+    )
+
+
+@strawberry.input(description="Changes to a customer; fields left out stay as they are.")
+class UpdateCustomerInput:
+    id: strawberry.ID
+    version: int
+    name: str | None = None
+    locale: customers.Locale | None = None
+    bundle: customers.Bundle | None = None
+    stage: customers.Stage | None = None
+    subscription_status: customers.SubscriptionStatus | None = None
+    subscription_started_at: datetime | None = None
+    renews_at: datetime | None = None
+    contact_email: str | None = None
+    last_activity_at: datetime | None = None
+
+
+@strawberry.input(description="Archive a customer: it leaves lists but keeps its history.")
+class ArchiveCustomerInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.type(description="The customer as it is after the mutation.")
+class CustomerPayload:
+    customer: Customer
+
+
+CustomerResult = Annotated[
+    CustomerPayload
+    | errors.ValidationError
+    | errors.NotFoundError
+    | errors.ConflictError
+    | errors.ForbiddenError
+    | errors.RuleError,
+    strawberry.union("CustomerResult", description="The customer, or why it was refused."),
+]
