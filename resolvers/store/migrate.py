@@ -19,4 +19,4 @@ def config(database_url: str) -> Config:
 
 def upgrade(database_url: str) -> None:
     """Bring the database to the newest revision; safe from several processes (advisory lock)."""
-    command.upgrade(config(database_url), "head")
+    command.upgrade(config(database_url), "heads")
