@@ -55,11 +55,13 @@ def _pk(customer: customers.Customer) -> int:
 
 
 @refusals_as_errors
-async def get_customer(info: CtxInfo, id: strawberry.ID) -> types.Customer | None:
+async def get_customer(info: CtxInfo, id: strawberry.ID) -> types.Customer:
     ctx = info.context
     ctx.authorize(Action.READ, field="customer")
     found = await loaders.customers(ctx).load(pk_of(id, "Customer"))
-    return None if found is None else types.Customer.from_domain(found)
+    if found is None:
+        raise DomainError("id", ErrorCode.NOT_FOUND, "no such customer in your organisation")
+    return types.Customer.from_domain(found)
 
 
 @refusals_as_data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
 from resolvers import loaders
 from resolvers.common import refusals_as_errors
@@ -14,11 +15,13 @@ from schema.types.relay import Node, from_global_id
 
 
 @refusals_as_errors
-async def node(info: Info[Context, None], id: strawberry.ID) -> Node | None:
+async def node(info: Info[Context, None], id: strawberry.ID) -> Node:
+    """Unknown ids, malformed ids and other organisations' ids all answer NOT_FOUND alike."""
     ctx = info.context
     ctx.authorize(Action.READ, field="node")
     type_name, pk = from_global_id(id)
     if type_name == "Customer":
         found = await loaders.customers(ctx).load(pk)
-        return None if found is None else Customer.from_domain(found)
-    return None
+        if found is not None:
+            return Customer.from_domain(found)
+    raise DomainError("id", ErrorCode.NOT_FOUND, "nothing with this id in your organisation")

@@ -33,7 +33,7 @@ class Query:
     customers: Connection[Customer] = strawberry.field(
         resolver=customer_resolvers.list_customers, description="Your customers, oldest first."
     )
-    customer: Customer | None = strawberry.field(
+    customer: Customer = strawberry.field(
         resolver=customer_resolvers.get_customer, description="One customer by id."
     )
     ledger: Connection[LedgerEntry] = strawberry.field(
@@ -60,8 +60,7 @@ class Mutation:
 def _unexpected(error: Exception) -> bool:
     # Refusals were turned into GraphQLErrors with a code; anything else is a bug: mask it.
     original = getattr(error, "original_error", None)
-    extensions = getattr(error, "extensions", None) or {}
-    return original is not None and "code" not in extensions
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 class LoggedMaskErrors(MaskErrors):

@@ -1,0 +1,137 @@
+"""One organisation never sees or touches another's rows: through the API, and by RLS alone."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from resolvers.store import engine
+from tests.api.test_customers import ARCHIVE, UPDATE, count_rows, create
+from tests.factories import Org, gql
+
+
+async def test_another_organisations_customer_is_not_found_everywhere(
+    org: Org, other_org: Org
+) -> None:
+    theirs = (await create(other_org, name="Secret Co"))["customer"]
+    read = await org.gql("query($id: ID!) { customer(id: $id) { name } }", {"id": theirs["id"]})
+    assert read["data"] is None
+    assert read["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+    node = await org.gql("query($id: ID!) { node(id: $id) { id } }", {"id": theirs["id"]})
+    assert node["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+    update = await org.data(UPDATE, {"input": {"id": theirs["id"], "version": 1, "name": "Mine"}})
+    assert update["updateCustomer"]["__typename"] == "NotFoundError"
+    assert update["updateCustomer"]["field"] == "id"
+    archive = await org.data(ARCHIVE, {"input": {"id": theirs["id"], "version": 1}})
+    assert archive["archiveCustomer"]["__typename"] == "NotFoundError"
+    listed = await org.data("{ customers { edges { node { id } } } }")
+    assert listed["customers"]["edges"] == []
+    ledger = await org.data("{ ledger { edges { node { id } } } }")
+    assert ledger["ledger"]["edges"] == []
+    check = await other_org.data("query($id: ID!) { customer(id: $id) { name version } }", {"id": theirs["id"]})
+    assert check["customer"] == {"name": "Secret Co", "version": 1}
+    assert await count_rows(org, "customers") == 0
+
+
+async def test_rls_alone_hides_other_organisations_rows(
+    org: Org, other_org: Org, database_url: str
+) -> None:
+    await create(org, name="Ours")
+    await create(other_org, name="Theirs")
+    pool = await engine.create_read_pool(database_url, size=1)
+    try:
+        # No org_id filter in these statements: only row-level security stands in the way.
+        async with engine.scoped(pool, org.id) as conn:
+            names = [r["name"] for r in await conn.fetch("SELECT name FROM customers")]
+            ledger_orgs = {r["org_id"] for r in await conn.fetch("SELECT org_id FROM ledger")}
+            orgs_seen = [r["id"] for r in await conn.fetch("SELECT id FROM organisations")]
+        assert names == ["Ours"]
+        assert ledger_orgs == {org.id}
+        assert orgs_seen == [org.id]
+        async with engine.scoped(pool, None) as conn:
+            assert await conn.fetchval("SELECT count(*) FROM customers") == 0
+            assert await conn.fetchval("SELECT current_user") == engine.APP_ROLE
+    finally:
+        await pool.close()
+
+
+async def test_rls_refuses_writing_a_row_into_another_organisation(
+    org: Org, other_org: Org, database_url: str
+) -> None:
+    pool = await engine.create_read_pool(database_url, size=1)
+    try:
+        async with engine.scoped(pool, org.id) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "INSERT INTO customers (org_id, name, name_search, locale, bundle, stage, "
+                    "subscription_status, subscription_started_at, created_at, updated_at) "
+                    "VALUES ($1, 'x', 'x', 'ar', 'growth_starter', 'onboarding', 'pilot', now(), "
+                    "now(), now())",
+                    other_org.id,
+                )
+    finally:
+        await pool.close()
+
+
+async def test_the_ledger_is_append_only_for_the_app_role(org: Org, database_url: str) -> None:
+    await create(org, name="Ledgered")
+    pool = await engine.create_read_pool(database_url, size=1)
+    try:
+        async with engine.scoped(pool, org.id) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("UPDATE ledger SET action = 'forged'")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("DELETE FROM ledger")
+        assert await count_rows(org, "ledger") == 1
+    finally:
+        await pool.close()
+
+
+async def test_the_app_role_cannot_bypass_rls(database_url: str) -> None:
+    conn = await asyncpg.connect(engine.asyncpg_dsn(database_url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1", engine.APP_ROLE
+        )
+        assert row is not None
+        assert (row["rolsuper"], row["rolbypassrls"]) == (False, False)
+        forced = await conn.fetch(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
+            "AND relname <> 'alembic_version' AND NOT (relrowsecurity AND relforcerowsecurity)"
+        )
+        assert [r["relname"] for r in forced] == []
+    finally:
+        await conn.close()
+
+
+async def test_no_token_is_refused_naming_the_field(org: Org) -> None:
+    body = await gql(org.client, "{ customers { edges { node { id } } } }")
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "field": "customers"}
+    body = await gql(
+        org.client,
+        'mutation { createCustomer(input: {name: "A", subscriptionStartedAt: "2026-01-01T00:00:00Z"}) '
+        "{ __typename ... on UserError { field code } } }",
+    )
+    assert body["data"]["createCustomer"] == {
+        "__typename": "ForbiddenError",
+        "field": "createCustomer",
+        "code": "UNAUTHENTICATED",
+    }
+    assert await count_rows(org, "customers") == 0
+
+
+async def test_a_wrong_token_is_refused(org: Org) -> None:
+    body = await gql(org.client, "{ customers { edges { node { id } } } }", token="wafi_forged")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_introspection_needs_no_token_in_dev_mode(org: Org) -> None:
+    body = await gql(org.client, "{ __schema { queryType { name } } }")
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+async def test_tokens_are_stored_hashed(org: Org) -> None:
+    async with org.pool.acquire() as conn:
+        hashes = [r["token_hash"] for r in await conn.fetch("SELECT token_hash FROM api_tokens WHERE org_id = $1", org.id)]
+    assert org.token not in hashes
+    assert all(len(h) == 64 for h in hashes)
