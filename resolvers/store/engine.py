@@ -66,11 +66,25 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
+class QueryCounter:
+    """Counts the statements the read pool sends (tests pin query counts per request with it)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, record: Any) -> None:
+        self.count += 1
+
+
+READ_QUERIES = QueryCounter()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
     )
     await conn.execute(scope_sql(None))
+    conn.add_query_logger(READ_QUERIES)
 
 
 def _json_dumps(value: Any) -> str:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain import customers
 from schema.types import errors
-from schema.types.relay import Node, to_global_id
+from schema.types.relay import Connection, Node, to_global_id
+
+if TYPE_CHECKING:
+    from schema.types.incidents import Incident
+    from schema.types.tickets import Ticket
 
 Locale = strawberry.enum(customers.Locale, description="Language Wafi writes to the customer in.")
 Bundle = strawberry.enum(customers.Bundle, description="The bundle the customer bought.")
@@ -20,10 +24,18 @@ SubscriptionStatus = strawberry.enum(
 
 
 @strawberry.type(description="A subscription: its status and dates.")
-class Subscription:
+class CustomerSubscription:
     status: customers.SubscriptionStatus
     started_at: datetime
     renews_at: datetime | None
+
+
+async def _incidents(
+    root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
+) -> Connection[Annotated[Incident, strawberry.lazy("schema.types.incidents")]]:
+    from schema.types import incidents  # the incident types import this module
+
+    return await incidents.of_customer(info, root.pk, first=first, after=after)
 
 
 @strawberry.type(description="An account your organisation sells to and serves.")
@@ -34,7 +46,7 @@ class Customer(Node):
     locale: customers.Locale
     bundle: customers.Bundle
     stage: customers.Stage
-    subscription: Subscription
+    subscription: CustomerSubscription
     contact_email: str | None
     last_activity_at: datetime | None
     archived_at: datetime | None
@@ -50,7 +62,7 @@ class Customer(Node):
             locale=value.locale,
             bundle=value.bundle,
             stage=value.stage,
-            subscription=Subscription(
+            subscription=CustomerSubscription(
                 status=value.subscription_status,
                 started_at=value.subscription_started_at,
                 renews_at=value.renews_at,
@@ -59,6 +71,18 @@ class Customer(Node):
             last_activity_at=value.last_activity_at,
             archived_at=value.archived_at,
         )
+
+    incidents = strawberry.field(
+        resolver=_incidents, description="Incidents that affect this customer, newest first (§3)."
+    )
+
+    @strawberry.field(description="This customer's support tickets, newest first (§2).")
+    async def tickets(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Ticket, strawberry.lazy("schema.types.tickets")]]:
+        from schema.types import tickets  # the ticket types import this module
+
+        return await tickets.of_customer(info, self.pk, first=first, after=after)
 
 
 @strawberry.input(description="Filters for the customers list; all are optional and combine.")

@@ -105,7 +105,8 @@ async def test_a_repeated_idempotency_key_returns_the_first_customer(org: Org) -
 async def test_updates_with_the_version_it_read(org: Org) -> None:
     customer = (await create(org))["customer"]
     data = await org.data(
-        UPDATE, {"input": {"id": customer["id"], "version": 1, "name": "Renamed", "stage": "ADOPTION"}}
+        UPDATE,
+        {"input": {"id": customer["id"], "version": 1, "name": "Renamed", "stage": "ADOPTION"}},
     )
     assert data["updateCustomer"]["customer"] == {
         "id": customer["id"],
@@ -122,7 +123,9 @@ async def test_refuses_a_stale_version_and_changes_nothing(org: Org) -> None:
     assert data["updateCustomer"]["__typename"] == "ConflictError"
     assert data["updateCustomer"]["field"] == "version"
     assert data["updateCustomer"]["code"] == "CONFLICT"
-    check = await org.data("query($id: ID!) { customer(id: $id) { name version } }", {"id": customer["id"]})
+    check = await org.data(
+        "query($id: ID!) { customer(id: $id) { name version } }", {"id": customer["id"]}
+    )
     assert check["customer"] == {"name": "First", "version": 2}
     assert await count_rows(org, "ledger") == 2
 
@@ -148,9 +151,15 @@ async def test_refuses_a_20000_character_name_and_changes_nothing(org: Org) -> N
         ({"renewsAt": "2025-01-01T00:00:00+00:00"}, "renewsAt", "INVALID"),
     ],
 )
-async def test_refuses_invalid_fields(org: Org, fields: dict[str, Any], field: str, code: str) -> None:
+async def test_refuses_invalid_fields(
+    org: Org, fields: dict[str, Any], field: str, code: str
+) -> None:
     result = await create(org, **fields)
-    assert (result["__typename"], result["field"], result["code"]) == ("ValidationError", field, code)
+    assert (result["__typename"], result["field"], result["code"]) == (
+        "ValidationError",
+        field,
+        code,
+    )
     assert await count_rows(org, "customers") == 0
 
 
@@ -219,9 +228,13 @@ async def test_pages_with_opaque_cursors(org: Org) -> None:
     page1 = (await org.data(LIST, {"first": 2}))["customers"]
     assert [e["node"]["name"] for e in page1["edges"]] == ["C0", "C1"]
     assert page1["pageInfo"]["hasNextPage"] is True
-    page2 = (await org.data(LIST, {"first": 2, "after": page1["pageInfo"]["endCursor"]}))["customers"]
+    page2 = (await org.data(LIST, {"first": 2, "after": page1["pageInfo"]["endCursor"]}))[
+        "customers"
+    ]
     assert [e["node"]["name"] for e in page2["edges"]] == ["C2", "C3"]
-    page3 = (await org.data(LIST, {"first": 2, "after": page2["pageInfo"]["endCursor"]}))["customers"]
+    page3 = (await org.data(LIST, {"first": 2, "after": page2["pageInfo"]["endCursor"]}))[
+        "customers"
+    ]
     assert [e["node"]["name"] for e in page3["edges"]] == ["C4"]
     assert page3["pageInfo"]["hasNextPage"] is False
 
@@ -276,3 +289,19 @@ async def test_node_fetches_a_customer_by_global_id(org: Org) -> None:
         {"id": customer["id"]},
     )
     assert data["node"] == {"__typename": "Customer", "id": customer["id"], "name": "Node Co"}
+
+
+async def test_a_page_of_customers_costs_the_same_queries_at_10_and_50(org: Org) -> None:
+    from resolvers.store.engine import READ_QUERIES
+
+    for index in range(50):
+        await create(org, name=f"Q{index}")
+    counts = []
+    for size in (10, 50):
+        before = READ_QUERIES.count
+        data = await org.data(LIST, {"first": size})
+        counts.append(READ_QUERIES.count - before)
+        assert len(data["customers"]["edges"]) == size
+    # one to authenticate and scope the connection, one for the page (+ the reset message)
+    assert counts[0] == counts[1]
+    assert counts == [3, 3], counts
