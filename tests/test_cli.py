@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-
 WAFI = [sys.executable, "-m", "schema.cli"]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,14 +34,18 @@ def _free_port() -> int:
 
 def _alive(pids: set[int]) -> set[int]:
     out = subprocess.run(["ps", "-eo", "pid=,stat="], capture_output=True, text=True, check=True)
-    running = {int(p) for p, stat in (line.split() for line in out.stdout.splitlines()) if "Z" not in stat}
+    running = {
+        int(p) for p, stat in (line.split() for line in out.stdout.splitlines()) if "Z" not in stat
+    }
     return pids & running
 
 
 def _server_pids(serve_pid: int, data: Path) -> set[int]:
     """The embedded postmaster (from its pid file) and the redis-server child of `wafi serve`."""
     postmaster = int((data / "pg" / "postmaster.pid").read_text().split()[0])
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,comm="], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ps", "-eo", "pid=,ppid=,comm="], capture_output=True, text=True, check=True
+    )
     redis = {
         int(pid)
         for pid, ppid, comm in (line.split(None, 2) for line in out.stdout.splitlines())
@@ -102,18 +105,29 @@ def test_org_and_token_commands_print_a_token_once(database_url: str) -> None:
     env = _env(WAFI_DATABASE_URL=database_url)
     created = subprocess.run(
         [*WAFI, "org", "create", "Cli Org", "--slug", "cli-org"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("wafi_")
     viewer = subprocess.run(
         [*WAFI, "token", "create", "--org", "cli-org", "--role", "viewer"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert viewer.stdout.strip().splitlines()[-1].startswith("wafi_")
     again = subprocess.run(
         [*WAFI, "org", "create", "Cli Org", "--slug", "cli-org"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert again.returncode == 1
     assert "exists; pick another with --slug" in again.stderr
@@ -123,7 +137,10 @@ def test_org_and_token_commands_print_a_token_once(database_url: str) -> None:
 def test_token_create_for_an_unknown_org_says_what_to_do(database_url: str) -> None:
     result = subprocess.run(
         [*WAFI, "token", "create", "--org", "nope", "--role", "agent"],
-        cwd=ROOT, env=_env(WAFI_DATABASE_URL=database_url), capture_output=True, text=True,
+        cwd=ROOT,
+        env=_env(WAFI_DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "no organisation with slug 'nope'" in result.stderr
@@ -133,7 +150,10 @@ def test_token_create_for_an_unknown_org_says_what_to_do(database_url: str) -> N
 def test_an_unknown_role_is_refused_by_the_parser() -> None:
     result = subprocess.run(
         [*WAFI, "token", "create", "--org", "x", "--role", "god"],
-        cwd=ROOT, env=_env(), capture_output=True, text=True,
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "invalid choice: 'god'" in result.stderr
@@ -167,8 +187,12 @@ async def test_two_migrators_at_once_both_succeed(server_urls: tuple[str, str]) 
         # Two processes, as two replicas starting at once would be.
         runs = [
             await asyncio.create_subprocess_exec(
-                *WAFI, "migrate", cwd=ROOT, env=_env(WAFI_DATABASE_URL=url),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                *WAFI,
+                "migrate",
+                cwd=ROOT,
+                env=_env(WAFI_DATABASE_URL=url),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
             for _ in range(2)
         ]

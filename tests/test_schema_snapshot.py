@@ -1,6 +1,7 @@
 """The SDL a client sees is reviewed like code: any change shows up as a diff of this snapshot.
 
-Regenerate after an intended change with `WAFI_UPDATE_SNAPSHOT=1 pytest tests/test_schema_snapshot.py`.
+Regenerate after an intended change:
+`WAFI_UPDATE_SNAPSHOT=1 pytest tests/test_schema_snapshot.py`.
 """
 
 from __future__ import annotations

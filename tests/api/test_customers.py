@@ -82,7 +82,8 @@ async def test_creates_a_customer_with_arabic_defaults(org: Org) -> None:
 async def test_create_writes_one_ledger_row_with_the_after_picture(org: Org) -> None:
     customer = (await create(org, name="Najm"))["customer"]
     data = await org.data(
-        "query($e: ID!) { ledger(entity: $e) { edges { node { action entity role before after } } } }",
+        "query($e: ID!) { ledger(entity: $e) { edges { node { "
+        "action entity role before after } } } }",
         {"e": customer["id"]},
     )
     entries = [edge["node"] for edge in data["ledger"]["edges"]]

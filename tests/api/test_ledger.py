@@ -11,7 +11,8 @@ LEDGER = "{ ledger { edges { node { action entity role before after } } } }"
 
 async def test_managers_read_the_ledger_newest_first(org: Org) -> None:
     customer = (await create(org, name="A"))["customer"]
-    await org.data(UPDATE, {"input": {"id": customer["id"], "version": 1, "name": "B"}}, role=Role.AGENT)
+    change = {"input": {"id": customer["id"], "version": 1, "name": "B"}}
+    await org.data(UPDATE, change, role=Role.AGENT)
     data = await org.data(LEDGER, role=Role.MANAGER)
     entries = [edge["node"] for edge in data["ledger"]["edges"]]
     assert [(e["action"], e["role"]) for e in entries] == [

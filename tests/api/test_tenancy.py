@@ -28,7 +28,9 @@ async def test_another_organisations_customer_is_not_found_everywhere(
     assert listed["customers"]["edges"] == []
     ledger = await org.data("{ ledger { edges { node { id } } } }")
     assert ledger["ledger"]["edges"] == []
-    check = await other_org.data("query($id: ID!) { customer(id: $id) { name version } }", {"id": theirs["id"]})
+    check = await other_org.data(
+        "query($id: ID!) { customer(id: $id) { name version } }", {"id": theirs["id"]}
+    )
     assert check["customer"] == {"name": "Secret Co", "version": 1}
     assert await count_rows(org, "customers") == 0
 
@@ -96,7 +98,8 @@ async def test_the_app_role_cannot_bypass_rls(database_url: str) -> None:
         assert row is not None
         assert (row["rolsuper"], row["rolbypassrls"]) == (False, False)
         forced = await conn.fetch(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
+            "SELECT relname FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = 'public'::regnamespace "
             "AND relname <> 'alembic_version' AND NOT (relrowsecurity AND relforcerowsecurity)"
         )
         assert [r["relname"] for r in forced] == []
@@ -109,7 +112,8 @@ async def test_no_token_is_refused_naming_the_field(org: Org) -> None:
     assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "field": "customers"}
     body = await gql(
         org.client,
-        'mutation { createCustomer(input: {name: "A", subscriptionStartedAt: "2026-01-01T00:00:00Z"}) '
+        'mutation { createCustomer(input: {name: "A", '
+        'subscriptionStartedAt: "2026-01-01T00:00:00Z"}) '
         "{ __typename ... on UserError { field code } } }",
     )
     assert body["data"]["createCustomer"] == {
@@ -132,6 +136,7 @@ async def test_introspection_needs_no_token_in_dev_mode(org: Org) -> None:
 
 async def test_tokens_are_stored_hashed(org: Org) -> None:
     async with org.pool.acquire() as conn:
-        hashes = [r["token_hash"] for r in await conn.fetch("SELECT token_hash FROM api_tokens WHERE org_id = $1", org.id)]
+        rows = await conn.fetch("SELECT token_hash FROM api_tokens WHERE org_id = $1", org.id)
+    hashes = [row["token_hash"] for row in rows]
     assert org.token not in hashes
     assert all(len(h) == 64 for h in hashes)
