@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
@@ -89,3 +91,23 @@ def mark_sent(status: DraftStatus, role: str) -> DraftStatus:
     """§1: record that an operator sent an approved draft through their own channel."""
     _require_operator(role, "send")
     return transition(status, DraftStatus.SENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One outbound text awaiting an operator (§1); `subject_*` names what it is about."""
+
+    id: int
+    version: int
+    customer_id: int
+    kind: DraftKind
+    subject_type: str
+    subject_id: int
+    locale: str
+    body: str
+    status: DraftStatus
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    sent_at: datetime | None = None
+    sent_by: int | None = None

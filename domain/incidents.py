@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -280,3 +280,208 @@ class PostMortem:
             )
         if self.deadline.tzinfo is None or self.deadline.utcoffset() is None:
             raise DomainError("deadline", ErrorCode.INVALID, "deadline needs a time zone")
+
+
+# The aggregate: one incident's state and the moves an operator makes on it (§3).
+
+_ACTIVE: Final = frozenset({IncidentStatus.OPEN, IncidentStatus.MITIGATED})
+
+
+def higher(first: Severity, second: Severity) -> Severity:
+    """§3: the more severe of two severities."""
+    return first if rank(first) >= rank(second) else second
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """§3: an incident; `severity` never sits below `triage_severity`, `version` moves on change."""
+
+    title: str
+    description: str
+    severity: Severity
+    triage_severity: Severity
+    reason_ar: str
+    has_data_leak: bool
+    has_unauthorized_send: bool
+    status: IncidentStatus
+    detected_at: datetime
+    first_action_due_at: datetime
+    next_update_due_at: datetime | None
+    affected_count: int
+    last_update_at: datetime | None = None
+    first_action_at: datetime | None = None
+    pdpl_notify_by: datetime | None = None
+    pdpl_notified_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    post_mortem: PostMortem | None = None
+    post_mortem_due_at: datetime | None = None
+    id: int | None = None
+    version: int = 1
+
+    @property
+    def active(self) -> bool:
+        """Open or mitigated: updates are due and a SEV1 keeps live actions frozen."""
+        return self.status in _ACTIVE
+
+    @property
+    def freezes_live_actions(self) -> bool:
+        """§3: a SEV1 freezes live actions for its affected customers until it is resolved."""
+        return self.severity is Severity.SEV1 and self.active
+
+
+def declare(
+    *,
+    title: str,
+    description: str,
+    affected_count: int,
+    has_data_leak: bool,
+    has_unauthorized_send: bool,
+    detected_at: datetime,
+) -> Incident:
+    """§3: a new open incident, triaged, with its first-action, update and PDPL deadlines."""
+    validate_text(title, description)
+    found = triage(affected_count, has_data_leak, has_unauthorized_send)
+    return Incident(
+        title=title.strip(),
+        description=description,
+        severity=found.severity,
+        triage_severity=found.severity,
+        reason_ar=found.reason_ar,
+        has_data_leak=has_data_leak,
+        has_unauthorized_send=has_unauthorized_send,
+        status=IncidentStatus.OPEN,
+        detected_at=detected_at,
+        first_action_due_at=first_action_due(detected_at, found.severity),
+        next_update_due_at=next_update_due(detected_at, found.severity),
+        affected_count=affected_count,
+        pdpl_notify_by=pdpl_notify_by(detected_at) if has_data_leak else None,
+    )
+
+
+def ensure_not_closed(incident: Incident) -> None:
+    """§3: a closed incident is history; nothing on it changes any more."""
+    if incident.status is IncidentStatus.CLOSED:
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, "the incident is closed")
+
+
+def check_version(current: int, expected: int) -> None:
+    """Optimistic concurrency: refuse an update made from a stale read."""
+    if current != expected:
+        raise DomainError(
+            "version", ErrorCode.CONFLICT, f"incident changed: version is {current}, not {expected}"
+        )
+
+
+def _with_severity(incident: Incident, severity: Severity, **changes: object) -> Incident:
+    # Every deadline is computed from the current severity, so a change moves them all.
+    start = incident.last_update_at or incident.detected_at
+    return replace(
+        incident,
+        severity=severity,
+        first_action_due_at=first_action_due(incident.detected_at, severity),
+        next_update_due_at=next_update_due(start, severity) if incident.active else None,
+        post_mortem_due_at=None
+        if incident.resolved_at is None
+        else post_mortem_due(incident.resolved_at, severity),
+        version=incident.version + 1,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def change_severity(incident: Incident, requested: Severity) -> Incident:
+    """§3: an operator sets the severity, at or above what triage gave, never below."""
+    ensure_not_closed(incident)
+    chosen = raise_severity(incident.severity, incident.triage_severity, requested)
+    return _with_severity(incident, chosen)
+
+
+def add_affected(incident: Incident, affected_count: int) -> Incident:
+    """§3: more affected customers re-triage; the severity only ever goes up from it."""
+    ensure_not_closed(incident)
+    found = triage(affected_count, incident.has_data_leak, incident.has_unauthorized_send)
+    floor = higher(incident.triage_severity, found.severity)
+    reason = found.reason_ar if floor is found.severity else incident.reason_ar
+    return _with_severity(
+        incident,
+        higher(incident.severity, floor),
+        triage_severity=floor,
+        reason_ar=reason,
+        affected_count=affected_count,
+    )
+
+
+def advance(incident: Incident, target: IncidentStatus, *, now: datetime) -> Incident:
+    """§3: one step along open → mitigated → resolved → closed; stamps resolution and closing."""
+    status = transition(
+        incident.status,
+        target,
+        severity=incident.severity,
+        has_post_mortem=incident.post_mortem is not None,
+    )
+    changed = replace(incident, status=status, version=incident.version + 1)
+    if status is IncidentStatus.RESOLVED:
+        return replace(
+            changed,
+            resolved_at=now,
+            next_update_due_at=None,
+            post_mortem_due_at=post_mortem_due(now, incident.severity),
+        )
+    if status is IncidentStatus.CLOSED:
+        return replace(changed, closed_at=now)
+    return changed
+
+
+def post_update(incident: Incident, *, now: datetime) -> Incident:
+    """§3: an update drafted for the affected customers; the next is due one cadence later."""
+    ensure_not_closed(incident)
+    if incident.affected_count == 0:
+        raise DomainError(
+            "id", ErrorCode.PRECONDITION_FAILED, "the incident has no affected customers to update"
+        )
+    return replace(
+        incident,
+        last_update_at=now,
+        next_update_due_at=next_update_due(now, incident.severity) if incident.active else None,
+        version=incident.version + 1,
+    )
+
+
+def record_pdpl_notification(incident: Incident, *, now: datetime) -> Incident:
+    """§3: the affected customers were told of the leak; the PDPL deadline no longer runs."""
+    ensure_not_closed(incident)
+    if not incident.has_data_leak:
+        raise DomainError(
+            "id", ErrorCode.PRECONDITION_FAILED, "only a data leak needs a PDPL notification"
+        )
+    if incident.pdpl_notified_at is not None:
+        raise DomainError(
+            "id", ErrorCode.INVALID_TRANSITION, "the PDPL notification is already recorded"
+        )
+    return replace(
+        incident, pdpl_notified_at=now, pdpl_notify_by=None, version=incident.version + 1
+    )
+
+
+def submit_post_mortem(incident: Incident, post_mortem: PostMortem) -> Incident:
+    """§3: the post-mortem is written once the incident is resolved, before it is closed."""
+    if incident.status is not IncidentStatus.RESOLVED:
+        raise DomainError(
+            "id",
+            ErrorCode.PRECONDITION_FAILED,
+            f"a post-mortem is written for a resolved incident, not a {incident.status} one",
+        )
+    post_mortem.validate()
+    return replace(incident, post_mortem=post_mortem, version=incident.version + 1)
+
+
+def first_action_overdue(incident: Incident, *, now: datetime) -> bool:
+    """§3: no step ticked by the first-action due time (or the first tick came after it)."""
+    acted = incident.first_action_at
+    return (now if acted is None else acted) > incident.first_action_due_at
+
+
+def update_overdue_now(incident: Incident, *, now: datetime) -> bool:
+    """§3: an active incident whose next customer update is past due."""
+    due = incident.next_update_due_at
+    return incident.active and due is not None and update_overdue(due, now)

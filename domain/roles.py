@@ -30,6 +30,7 @@ class Action(StrEnum):
     READ_LEDGER = "read_ledger"
     LIFT_FREEZE = "lift_freeze"
     MANAGE_TOKENS = "manage_tokens"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
 
 
 _ALL = frozenset(Role)
@@ -46,6 +47,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.READ_LEDGER: _LEADS,
     Action.LIFT_FREEZE: frozenset({Role.OWNER}),
     Action.MANAGE_TOKENS: frozenset({Role.OWNER}),
+    Action.ACKNOWLEDGE_ALERTS: _STAFF,
 }
 
 

@@ -266,3 +266,60 @@ def weekly_check_in(
             f"Pipeline متأثر بقيمة {pipeline_sar:.0f} ريال.",
         ),
     )
+
+
+QBR_TITLE = "quarterly business review (90 days into the subscription)"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """A stored plan item: its id, the item, and the renewal offer drafted for it, if any."""
+
+    id: int
+    item: PlanItem
+    draft_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuccessPlan:
+    """§4.3: a customer's plan as stored; `version` moves when the plan itself changes."""
+
+    id: int
+    customer_id: int
+    bundle: Bundle
+    started_on: date
+    cadence: CadenceType
+    version: int
+    entries: tuple[PlanEntry, ...]
+
+
+def full_plan(
+    bundle: Bundle, start: date, subscription_start: date, renews_at: date | None
+) -> tuple[PlanItem, ...]:
+    """§4.3: the bundle's items, the QBR 90 days into the subscription and, when the customer
+    renews on a date, the renewal items 30 and 7 days before it; by due date."""
+    qbr_on = qbr_due(subscription_start)
+    qbr = PlanItem(
+        day_offset=(qbr_on - start).days,
+        title=QBR_TITLE,
+        kind=ItemKind.QBR,
+        is_upgrade_or_upsell=False,
+        due_on=qbr_on,
+    )
+    template = build_plan(bundle, start)
+    # A bundle's own QBR that falls on the same day already is the 90-day one.
+    qbrs = () if any((i.kind, i.due_on) == (qbr.kind, qbr.due_on) for i in template) else (qbr,)
+    renewals = renewal_items(renews_at) if renews_at is not None else ()
+    renewals = tuple(replace(r, day_offset=(r.due_on - start).days) for r in renewals)
+    items = (*template, *qbrs, *renewals)
+    return tuple(sorted(items, key=lambda item: (item.due_on, item.day_offset)))
+
+
+def change_cadence(
+    current: CadenceType, target: CadenceType, consent_recorded: bool
+) -> CadenceType:
+    """§4.3: a plan's cadence changes only with the customer's recorded consent."""
+    check_cadence_change(consent_recorded)
+    if target == current:
+        raise DomainError("cadence", ErrorCode.INVALID, f"the plan's cadence is already {current}")
+    return target

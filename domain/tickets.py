@@ -358,3 +358,81 @@ def first_response_draft(priority: Priority, locale: str = Locale.AR) -> str:
     language = locale.strip().lower().replace("_", "-").split("-")[0]
     bodies = _DRAFTS_EN if language == Locale.EN else _DRAFTS_AR
     return bodies[priority]
+
+
+class Channel(StrEnum):
+    """Where the customer wrote from."""
+
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    PHONE = "phone"
+    PORTAL = "portal"
+    OTHER = "other"
+
+
+class HistoryEvent(StrEnum):
+    """What a ticket's history records: the four §2.5 SLA events and the other changes."""
+
+    OPENED = "opened"
+    FIRST_RESPONSE = "first_response"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    EDITED = "edited"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def is_sla_event(self) -> bool:
+        """§2.5: only `opened`, `first_response`, `resolved` and `escalated` are SLA events."""
+        return self.value in {event.value for event in TicketEvent}
+
+
+SUBJECT_MAX = 120
+BODY_MAX = 10_000
+
+
+def validate_text(subject: str, body: str) -> None:
+    """DESIGN.md limits: a subject up to 120 characters, a body up to 10,000."""
+    if len(subject) > SUBJECT_MAX:
+        raise DomainError("subject", ErrorCode.TOO_LONG, f"at most {SUBJECT_MAX} characters")
+    if len(body) > BODY_MAX:
+        raise DomainError("body", ErrorCode.TOO_LONG, f"at most {BODY_MAX} characters")
+
+
+def one_tier_up(priority: Priority) -> Priority:
+    """§2.5 `escalated` without a chosen priority: the next tier up (P0 stays P0)."""
+    return Priority(f"P{max(priority.rank - 1, 0)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """The ticket aggregate: its text, its §2.2 classification and its §2.5 lifecycle."""
+
+    customer_id: int
+    subject: str
+    body: str
+    channel: Channel
+    classification: Classification
+    lifecycle: Lifecycle
+    id: int | None = None
+    version: int = 1
+    # Whether each clock's breach has been flagged (and alerted) for its current due time.
+    first_response_breached: bool = False
+    resolution_breached: bool = False
+
+    @property
+    def priority(self) -> Priority:
+        """The current priority (§2.3): the SLA clocks run on it."""
+        return self.lifecycle.priority
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of a ticket's history (§2.3, §2.5): what happened, who did it, when."""
+
+    id: int
+    ticket_id: int
+    event: HistoryEvent
+    detail: Mapping[str, object]
+    operator_id: int | None
+    at: datetime

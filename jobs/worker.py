@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from jobs import alerts
-from resolvers.store import engine
+from jobs import incidents as incident_jobs
+from jobs import sla as sla_jobs
+from resolvers.store import engine, outbox
 
-FUNCTIONS: list[Any] = [alerts.relay_outbox]
+FUNCTIONS: list[Any] = [
+    # No result kept: its job id frees as soon as it ends, so the next commit can enqueue it.
+    func(alerts.relay_outbox, name=outbox.RELAY_JOB, keep_result=0),
+    incident_jobs.scan_incident_updates,
+    incident_jobs.scan_pdpl_deadlines,
+    sla_jobs.scan_sla_breaches,
+]
 CRON_JOBS: list[Any] = [
-    cron(alerts.relay_outbox, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
+    # The sweep: publishes what an enqueue after commit missed (Redis was down, a worker died).
+    cron(alerts.relay_outbox, second=set(range(0, 60, 2)), unique=True, run_at_startup=True),
+    cron(incident_jobs.scan_incident_updates, second=0, unique=True),
+    cron(incident_jobs.scan_pdpl_deadlines, second=0, unique=True),
+    cron(sla_jobs.scan_sla_breaches, second=0, unique=True),
 ]
 
 
@@ -35,9 +52,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def redis_settings(settings: engine.Settings) -> RedisSettings:
+    """The queue's Redis; a restart of Redis is ridden out (≈ 30 s of retries with backoff)
+    instead of ending the worker."""
     if not settings.redis_url:
         raise SystemExit("WAFI_REDIS_URL is not set: the worker needs Redis.")
-    return RedisSettings.from_dsn(settings.redis_url)
+    return replace(
+        RedisSettings.from_dsn(settings.redis_url),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=20),
+    )
 
 
 class WorkerSettings:
@@ -47,6 +70,7 @@ class WorkerSettings:
     cron_jobs = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown
+    after_job_end = alerts.relay_after_job
 
 
 def build(
@@ -60,8 +84,11 @@ def build(
         redis_pool=redis_pool,
         on_startup=startup,
         on_shutdown=shutdown,
+        after_job_end=alerts.relay_after_job,
         burst=burst,
-        poll_delay=0.05 if burst else 0.5,
+        # How long an enqueued job may wait to be seen: alerts' latency rides on it, and a poll
+        # is one cheap Redis call.
+        poll_delay=0.05,
         handle_signals=False,
         ctx={"settings": settings, **ctx},
     )

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from arq import create_pool
 from arq.connections import RedisSettings
@@ -19,9 +19,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers.store import engine, orgs
+from domain.roles import Principal
+from resolvers.store import engine, orgs, pubsub
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 
@@ -66,11 +69,49 @@ class WafiGraphQL(GraphQL[Context, None]):
         stack: AsyncExitStack = request.scope[_STACK]
         ctx = Context(resources=resources, principal=None, exit_stack=stack, now=resources.clock())
         token = _bearer(request.headers.get("authorization"))
+        if isinstance(request, WebSocket):
+            # The socket may live for hours: authenticate in `on_ws_connect`, when the
+            # connection_init payload is known, and never keep a pooled connection.
+            ctx.websocket = True
+            ctx.token = token
+            return ctx
         if token is not None:
             conn = await stack.enter_async_context(engine.scoped(resources.pool, None))
             ctx.principal = await orgs.authenticate(conn, token=token)
             ctx.conn = conn if ctx.principal is not None else None
         return ctx
+
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws `connection_init`: the token comes from its payload
+        (`{"authorization": "Bearer ..."}` or `{"token": "..."}`) or the upgrade's header.
+        A connection without a valid token is closed (4403) before any operation."""
+        token = _token_from_params(context.connection_params) or context.token
+        principal = None if token is None else await authenticate(context.resources, token)
+        if principal is None:
+            raise ConnectionRejectionError({"reason": "a valid bearer token is required"})
+        context.token = token
+        context.principal = principal
+        return cast(UnsetType, UNSET)
+
+
+async def authenticate(resources: Resources, token: str) -> Principal | None:
+    """Resolve a token on a connection borrowed for this one query."""
+    async with engine.scoped(resources.pool, None) as conn:
+        return await orgs.authenticate(conn, token=token)
+
+
+def _token_from_params(params: dict[str, Any] | None) -> str | None:
+    if not params:
+        return None
+    token = params.get("token")
+    if isinstance(token, str) and token.strip():
+        return token.strip()
+    for key in ("authorization", "Authorization"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return _bearer(value)
+    return None
 
 
 def _bearer(header: str | None) -> str | None:
@@ -106,14 +147,18 @@ def create_app(
         pool = await engine.create_read_pool(settings.database_url, size=settings.pool_size)
         write = engine.create_write_engine(settings.database_url, size=settings.pool_size)
         queue = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        hub = pubsub.Hub(settings.redis_url)
+        await hub.start()
         resources = Resources(
             settings=settings,
             pool=pool,
             sessions=engine.sessions(write),
             queue=queue,
             clock=clock,
+            hub=hub,
         )
         holder["resources"] = resources
+        app.state.resources = resources  # for probes and tests: what this process holds
         task = asyncio.create_task(worker(resources)) if worker is not None else None
         try:
             yield
@@ -121,6 +166,7 @@ def create_app(
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            await hub.stop()
             await queue.aclose()
             await write.dispose()
             await pool.close()

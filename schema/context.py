@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal, require
-from resolvers.store import engine
+from resolvers.store import engine, outbox, pubsub
+
+log = logging.getLogger("wafi")
 
 Clock = Callable[[], datetime]
 
@@ -33,12 +37,13 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     queue: ArqRedis
     clock: Clock = system_clock
+    hub: pubsub.Hub | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
-    """One GraphQL request (or one WebSocket connection's operation)."""
+    """One GraphQL request, or one WebSocket connection (shared by its operations)."""
 
     resources: Resources
     principal: Principal | None
@@ -48,6 +53,13 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     now: datetime = field(default_factory=system_clock)
+    # WebSocket connections: strawberry puts the `connection_init` payload here; the token is
+    # kept so each subscription is authorised when it starts, and connections are never held.
+    websocket: bool = False
+    connection_params: dict[str, Any] | None = None
+    token: str | None = None
+    _depth: int = 0
+    _tasks: set[asyncio.Future[None]] = field(default_factory=set)
 
     def authorize(self, action: Action, *, field: str) -> Principal:
         """The caller, if their role may do `action`; refuses naming the operation `field`."""
@@ -58,7 +70,16 @@ class Context:
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[asyncpg.Connection]:
-        """The request's read connection, acquired once, shared by loaders under a lock."""
+        """The request's read connection, acquired once, shared by loaders under a lock.
+
+        On a WebSocket the context lives as long as the socket, so each block gets a pooled
+        connection of its own and returns it at once.
+        """
+        if self.websocket:
+            assert self.principal is not None
+            async with engine.scoped(self.resources.pool, self.principal.org_id) as conn:
+                yield conn
+            return
         async with self.lock:
             if self.conn is None:
                 assert self.exit_stack is not None
@@ -68,7 +89,63 @@ class Context:
                 )
             yield self.conn
 
-    def transaction(self) -> Any:
-        """One write transaction for the caller's organisation (rows + ledger + outbox)."""
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction for the caller's organisation (rows + ledger + outbox).
+
+        Work registered with `on_commit` during the block runs after the commit and is dropped
+        on rollback; if the transaction wrote outbox rows the relay is enqueued by itself.
+        """
         assert self.principal is not None
-        return engine.transaction(self.resources.sessions, self.principal.org_id)
+        mark = len(self.after_commit)
+        self._depth += 1
+        try:
+            async with engine.transaction(self.resources.sessions, self.principal.org_id) as s:
+                yield s
+                if outbox.pending(s):
+                    self.enqueue_relay()
+        except BaseException:
+            del self.after_commit[mark:]
+            raise
+        finally:
+            self._depth -= 1
+        work = self.after_commit[mark:]
+        del self.after_commit[mark:]
+        await _run_all(work)
+
+    def on_commit(self, work: Callable[[], Any]) -> None:
+        """Run `work` (sync or async, no arguments) once the current transaction commits;
+        outside a transaction it is started at once."""
+        if self._depth:
+            self.after_commit.append(work)
+            return
+        task = asyncio.ensure_future(_run_all([work]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def enqueue_relay(self) -> None:
+        """Ask a worker to publish the outbox now, after the current transaction commits
+        (arq job by name, deduplicated by job id). Mutations that call `store.alerts.raise_alert`
+        get this without asking."""
+        if not any(isinstance(work, _RelayWork) for work in self.after_commit):
+            self.on_commit(_RelayWork(self.resources.queue))
+
+
+async def _run_all(work: list[Callable[[], Any]]) -> None:
+    # A failure is logged, not raised: the commit stands, and the worker's sweeps repair
+    # whatever a lost enqueue missed.
+    for item in work:
+        try:
+            result = item()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("after-commit work failed")
+
+
+class _RelayWork:
+    def __init__(self, queue: ArqRedis) -> None:
+        self._queue = queue
+
+    async def __call__(self) -> None:
+        await outbox.enqueue_relay(self._queue)

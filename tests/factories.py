@@ -97,3 +97,99 @@ async def make_org(pool: asyncpg.Pool, client: httpx.AsyncClient, clock: Clock) 
     made = Org(id=org.id, slug=slug, token=token, pool=pool, client=client, clock=clock)
     made.tokens[Role.OWNER] = token
     return made
+
+
+async def new_customer(org: Org, *, name: str = "عميل", locale: str = "AR") -> str:
+    """A customer of `org` through the API; its global id."""
+    data = await org.data(
+        "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { "
+        "... on CustomerPayload { customer { id } } } }",
+        {"i": {"name": name, "locale": locale, "subscriptionStartedAt": T0.isoformat()}},
+    )
+    customer_id: str = data["createCustomer"]["customer"]["id"]
+    return customer_id
+
+
+async def open_ticket(
+    org: Org, customer: str, subject: str, body: str = "", **extra: Any
+) -> dict[str, Any]:
+    """Open a ticket through the API; the OpenTicketPayload (ticket + draft)."""
+    data = await org.data(
+        "mutation($i: OpenTicketInput!) { openTicket(input: $i) { __typename "
+        "... on OpenTicketPayload { ticket { id version priority classifiedPriority "
+        "matchedKeyword reasonAr status firstResponseDueAt resolutionDueAt } "
+        "draft { id version kind locale body status approvalRequired liveSendAllowed } } "
+        "... on UserError { field code message } } }",
+        {"i": {"customer": customer, "subject": subject, "body": body, **extra}},
+    )
+    payload: dict[str, Any] = data["openTicket"]
+    assert payload["__typename"] == "OpenTicketPayload", payload
+    return payload
+
+
+async def support_snapshot(org: Org) -> dict[str, Any]:
+    """Every support-desk row of `org` (tickets, history, drafts, ledger, alerts, freeze), to
+    show a refused mutation changed nothing."""
+    snapshot: dict[str, Any] = {}
+    async with org.pool.acquire() as conn:
+        for table in ("tickets", "ticket_events", "drafts", "ledger", "alerts", "outbox"):
+            rows = await conn.fetch(f"SELECT * FROM {table} WHERE org_id = $1 ORDER BY id", org.id)
+            snapshot[table] = [dict(row) for row in rows]
+        snapshot["organisation"] = dict(
+            await conn.fetchrow(
+                "SELECT frozen_at, frozen_reason FROM organisations WHERE id = $1", org.id
+            )
+            or {}
+        )
+    return snapshot
+
+
+# Alerts: arranged through the store's set-based path with the system pool, as a scan would.
+_ALERT_CANDIDATES = (
+    "SELECT $2::bigint AS org_id, $3::text AS kind, $4::text AS subject, "
+    "$5::bigint + n AS subject_id, $6::text || n AS occurrence, $7::bigint AS customer_id, "
+    "$8::text AS for_role, $9::jsonb || jsonb_build_object('n', n) AS payload "
+    "FROM generate_series(1, $10::int) AS n"
+)
+
+
+async def raise_alerts(
+    pool: asyncpg.Pool,
+    org_id: int,
+    *,
+    count: int = 1,
+    kind: str = "AT_RISK",
+    subject: str = "Customer",
+    first_subject_id: int = 1,
+    customer_id: int | None = None,
+    for_role: str = "owner",
+    payload: dict[str, Any] | None = None,
+    now: datetime = T0,
+) -> list[int]:
+    """`count` alerts with their outbox rows, committed; their ids, oldest first."""
+    from resolvers.store import alerts
+
+    async with pool.acquire() as conn:
+        before = await conn.fetchval(
+            "SELECT coalesce(max(id), 0) FROM alerts WHERE org_id = $1", org_id
+        )
+        await alerts.insert_from_select(
+            conn,
+            select_sql=_ALERT_CANDIDATES,
+            args=(
+                org_id,
+                kind,
+                subject,
+                first_subject_id - 1,
+                "o",
+                customer_id,
+                for_role,
+                payload or {},
+                count,
+            ),
+            now=now,
+        )
+        rows = await conn.fetch(
+            "SELECT id FROM alerts WHERE org_id = $1 AND id > $2 ORDER BY id", org_id, before
+        )
+    return [row["id"] for row in rows]

@@ -4,10 +4,15 @@ Two ways in, both writing the alert and its outbox row in the same transaction:
 - `raise_alert` inside a mutation's session;
 - `insert_from_select` for set-based scans: a SELECT that yields candidate alerts becomes one
   INSERT ... ON CONFLICT DO NOTHING, so running a scan twice writes nothing new.
+After either commits, the relay job publishes the events (DESIGN.md Alerts): a mutation's
+`ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the worker
+enqueues it after every other job.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +20,16 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.store import pubsub
+from domain.alerts import Alert, AlertKind
+from resolvers.store import outbox, pubsub
 
 # The columns a scan's SELECT must yield, in this order.
 CANDIDATE_COLUMNS = "org_id, kind, subject, subject_id, occurrence, customer_id, for_role, payload"
+
+_COLUMNS = (
+    "id, kind, subject, subject_id, occurrence, customer_id, for_role, payload, created_at, "
+    "acknowledged_at, acknowledged_by, action_taken"
+)
 
 _INSERT_RETURNING = """
 INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, customer_id, for_role,
@@ -30,6 +41,7 @@ RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_ro
           created_at
 """
 
+# The event's shape is `event_from_row`'s, built in SQL so a scan never loops in Python.
 _OUTBOX_FROM_INSERTED = """
 WITH inserted AS ({insert})
 INSERT INTO outbox (org_id, channel, payload, created_at)
@@ -39,13 +51,15 @@ SELECT org_id, 'wafi:' || org_id || ':alerts',
                           'forRole', for_role, 'payload', payload, 'createdAt', created_at),
        {now}
 FROM inserted
-RETURNING org_id
+RETURNING {returning}
 """
 
-
-def event(alert_id: int, row: dict[str, Any]) -> dict[str, Any]:
-    """The event published for an alert (the same shape the scans build in SQL)."""
-    return {"id": alert_id, **row}
+_RAISE_SELECT = (
+    "SELECT CAST(:org_id AS bigint) AS org_id, CAST(:kind AS text) AS kind, "
+    "CAST(:subject AS text) AS subject, CAST(:subject_id AS bigint) AS subject_id, "
+    "CAST(:occurrence AS text) AS occurrence, CAST(:customer_id AS bigint) AS customer_id, "
+    "CAST(:for_role AS text) AS for_role, CAST(:payload AS jsonb) AS payload"
+)
 
 
 async def raise_alert(
@@ -65,22 +79,16 @@ async def raise_alert(
 
     Returns the alert id, or None when this occurrence was already alerted.
     """
-    select = (
-        "SELECT CAST(:org_id AS bigint) AS org_id, CAST(:kind AS text) AS kind, "
-        "CAST(:subject AS text) AS subject, CAST(:subject_id AS bigint) AS subject_id, "
-        "CAST(:occurrence AS text) AS occurrence, CAST(:customer_id AS bigint) AS customer_id, "
-        "CAST(:for_role AS text) AS for_role, CAST(:payload AS jsonb) AS payload"
-    )
     sql = _OUTBOX_FROM_INSERTED.format(
-        insert=_INSERT_RETURNING.format(select=select, now=":now"), now=":now"
-    ).replace("RETURNING org_id\n", "RETURNING (payload->>'id')::bigint AS id\n")
-    import json
-
+        insert=_INSERT_RETURNING.format(select=_RAISE_SELECT, now=":now"),
+        now=":now",
+        returning="(payload->>'id')::bigint AS id",
+    )
     result = await session.execute(
         text(sql),
         {
             "org_id": org_id,
-            "kind": kind,
+            "kind": str(kind),
             "subject": subject,
             "subject_id": subject_id,
             "occurrence": occurrence,
@@ -91,7 +99,10 @@ async def raise_alert(
         },
     )
     alert_id = result.scalar_one_or_none()
-    return None if alert_id is None else int(alert_id)
+    if alert_id is None:
+        return None
+    outbox.mark_pending(session)
+    return int(alert_id)
 
 
 async def insert_from_select(
@@ -100,7 +111,7 @@ async def insert_from_select(
     """Set-based: every candidate row of `select_sql` (yielding CANDIDATE_COLUMNS, using $2..)
     becomes an alert plus its outbox event, once. `$1` is bound to `now`. Returns how many."""
     sql = _OUTBOX_FROM_INSERTED.format(
-        insert=_INSERT_RETURNING.format(select=select_sql, now="$1"), now="$1"
+        insert=_INSERT_RETURNING.format(select=select_sql, now="$1"), now="$1", returning="org_id"
     )
     rows = await conn.fetch(sql, now, *args)
     return len(rows)
@@ -108,3 +119,116 @@ async def insert_from_select(
 
 def channel(org_id: int) -> str:
     return pubsub.alerts_channel(org_id)
+
+
+def from_event(event: Mapping[str, Any]) -> Alert:
+    """A published event (see `_OUTBOX_FROM_INSERTED`) as the alert it announces."""
+    return Alert(
+        id=int(event["id"]),
+        kind=AlertKind(event["kind"]),
+        subject=str(event["subject"]),
+        subject_id=int(event["subjectId"]),
+        occurrence=str(event["occurrence"]),
+        customer_id=None if event.get("customerId") is None else int(event["customerId"]),
+        for_role=str(event["forRole"]),
+        payload=event.get("payload") or {},
+        created_at=datetime.fromisoformat(str(event["createdAt"])),
+    )
+
+
+def _from_record(row: asyncpg.Record) -> Alert:
+    values = dict(row)
+    values["kind"] = AlertKind(values["kind"])
+    return Alert(**values)
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    kinds: Collection[AlertKind] | None,
+    acknowledged: bool | None,
+    customer_id: int | None,
+    before_id: int | None,
+    first: int,
+) -> list[Alert]:
+    """Newest first; `first + 1` rows so the caller can tell whether there is a next page."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alerts WHERE org_id = $1 "
+        "AND ($2::text[] IS NULL OR kind = ANY($2)) "
+        "AND ($3::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $3) "
+        "AND ($4::bigint IS NULL OR customer_id = $4) AND ($5::bigint IS NULL OR id < $5) "
+        "ORDER BY id DESC LIMIT $6",
+        org_id,
+        None if kinds is None else [str(kind) for kind in kinds],
+        acknowledged,
+        customer_id,
+        before_id,
+        first + 1,
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def since(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    after_id: int,
+    kinds: Collection[AlertKind] | None,
+    limit: int,
+) -> list[Alert]:
+    """Replay for a subscriber: the alerts stored after `after_id`, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alerts WHERE org_id = $1 AND id > $2 "
+        "AND ($3::text[] IS NULL OR kind = ANY($3)) ORDER BY id LIMIT $4",
+        org_id,
+        after_id,
+        None if kinds is None else [str(kind) for kind in kinds],
+        limit,
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def latest_ids(
+    conn: asyncpg.Connection, *, org_id: int, up_to: int | None, limit: int
+) -> list[int]:
+    """The newest stored alert ids (at most `up_to`), newest first: what a subscriber that
+    starts there already has, so a late re-publication of one of them is not sent again."""
+    rows = await conn.fetch(
+        "SELECT id FROM alerts WHERE org_id = $1 AND ($2::bigint IS NULL OR id <= $2) "
+        "ORDER BY id DESC LIMIT $3",
+        org_id,
+        up_to,
+        limit,
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def get_for_update(session: AsyncSession, *, org_id: int, alert_id: int) -> Alert | None:
+    """The alert, locked until the transaction ends."""
+    result = await session.execute(
+        text(f"SELECT {_COLUMNS} FROM alerts WHERE org_id = :org AND id = :id FOR UPDATE"),
+        {"org": org_id, "id": alert_id},
+    )
+    row = result.mappings().one_or_none()
+    if row is None:
+        return None
+    values = dict(row)
+    values["kind"] = AlertKind(values["kind"])
+    return Alert(**values)
+
+
+async def save_acknowledgement(session: AsyncSession, *, org_id: int, alert: Alert) -> None:
+    await session.execute(
+        text(
+            "UPDATE alerts SET acknowledged_at = :at, acknowledged_by = :by, "
+            "action_taken = :action WHERE org_id = :org AND id = :id"
+        ),
+        {
+            "at": alert.acknowledged_at,
+            "by": alert.acknowledged_by,
+            "action": alert.action_taken,
+            "org": org_id,
+            "id": alert.id,
+        },
+    )

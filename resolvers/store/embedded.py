@@ -40,10 +40,11 @@ def _redis_binary() -> str:
 
 
 @contextlib.contextmanager
-def redis_server(data_dir: Path) -> Iterator[str]:
-    """A private redis-server on a free loopback port; stopped when the block ends."""
+def redis_server(data_dir: Path, *, port: int | None = None) -> Iterator[str]:
+    """A private redis-server on a free loopback port (or `port`, to restart one in place);
+    stopped when the block ends."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = port or _free_port()
     process = subprocess.Popen(
         [
             _redis_binary(),

@@ -1,17 +1,279 @@
-"""Redis channels: where committed events are published for the API processes to fan out."""
+"""Redis channels, and the hub that fans them out to the subscribers of one API process.
+
+DESIGN.md Alerts, step 3: each API process holds ONE Redis connection for pub/sub and at most one
+subscription per channel in use, however many clients listen; every client gets a bounded
+mailbox (`Feed`).
+- A slow client cannot stall the others: delivery never waits. When a feed is full it is
+  dropped and told so (`Feed.next` raises `Overflow`); the client resubscribes with `after`
+  and replays from the stored alerts, so nothing is lost.
+- When the Redis connection drops, the hub reconnects with exponential backoff and jitter, and
+  puts a `GAP` marker in every feed: whatever was published while it was away must be replayed
+  from the database by the subscriber, after `Feed.ready()` says the channel is live again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from typing import Any
+import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, Final
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+log = logging.getLogger("wafi.pubsub")
+
+FEED_LIMIT: Final = 1_000
 
 
 def alerts_channel(org_id: int) -> str:
     """DESIGN.md Alerts: one channel per organisation."""
-    return f"wafi:{org_id}:alerts"
+    return f"wafi:{int(org_id)}:alerts"
 
 
 async def publish(redis: Redis, *, channel: str, payload: dict[str, Any]) -> None:
     await redis.publish(channel, json.dumps(payload, ensure_ascii=False, default=str))
+
+
+class Gap:
+    """In a feed: the hub lost Redis; events published meanwhile must be replayed."""
+
+    def __repr__(self) -> str:
+        return "GAP"
+
+
+GAP: Final = Gap()
+
+
+class Overflow(Exception):
+    """The subscriber fell `FEED_LIMIT` events behind and was dropped."""
+
+
+class HubClosed(Exception):
+    """The process is shutting down."""
+
+
+class Feed:
+    """One subscriber's bounded mailbox on one channel."""
+
+    def __init__(self, hub: Hub, channel: str, limit: int) -> None:
+        self.channel = channel
+        self._hub = hub
+        self._limit = limit
+        self._items: deque[dict[str, Any] | Gap] = deque()
+        self._wake = asyncio.Event()
+        self._overflowed = False
+        self._closed = False
+
+    def deliver(self, event: dict[str, Any]) -> bool:
+        """Queue an event without waiting; False (and the feed is dead) when it is full."""
+        if self._overflowed or self._closed:
+            return False
+        if len(self._items) >= self._limit:
+            self._overflowed = True
+            self._items.clear()
+            self._wake.set()
+            return False
+        self._items.append(event)
+        self._wake.set()
+        return True
+
+    def gap(self) -> None:
+        self._items.append(GAP)
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def next(self) -> dict[str, Any] | Gap:
+        """The next event or GAP; raises Overflow or HubClosed when the feed is finished."""
+        while True:
+            if self._overflowed:
+                raise Overflow(self.channel)
+            if self._items:
+                return self._items.popleft()
+            if self._closed:
+                raise HubClosed(self.channel)
+            self._wake.clear()
+            await self._wake.wait()
+
+    async def ready(self) -> None:
+        """Wait until Redis confirms the channel's subscription on the hub's connection."""
+        await self._hub.ready(self.channel)
+
+
+class Hub:
+    """One pub/sub connection per process, resubscribed with backoff when it drops."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        feed_limit: int = FEED_LIMIT,
+        backoff_min: float = 0.05,
+        backoff_max: float = 5.0,
+        ping_interval: float = 5.0,
+    ) -> None:
+        self._url = redis_url
+        self._feed_limit = feed_limit
+        self._backoff_min = backoff_min
+        self._backoff_max = backoff_max
+        self._ping_interval = ping_interval
+        self._feeds: dict[str, set[Feed]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+        self._pubsub: PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._connected_for = 0.0
+        self._had_connection = False
+        self.connections = 0  # how many times it has connected: tests watch reconnects
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="wafi-pubsub-hub")
+
+    async def stop(self) -> None:
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for feeds in self._feeds.values():
+            for feed in feeds:
+                feed.close()
+        for event in self._ready.values():
+            event.set()  # let waiters see the feed closed instead of waiting forever
+
+    def subscribers(self, channel: str) -> int:
+        return len(self._feeds.get(channel, ()))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Feed]:
+        """A feed on `channel` for the block; the Redis subscription is shared."""
+        if self._closed:
+            raise HubClosed(channel)
+        feed = Feed(self, channel, self._feed_limit)
+        feeds = self._feeds.setdefault(channel, set())
+        first = not feeds
+        feeds.add(feed)
+        self._ready.setdefault(channel, asyncio.Event())
+        try:
+            if first:
+                await self._command("subscribe", channel)
+            yield feed
+        finally:
+            feeds = self._feeds.get(channel, set())
+            feeds.discard(feed)
+            if not feeds and channel in self._feeds:
+                del self._feeds[channel]
+                await self._command("unsubscribe", channel)
+
+    async def ready(self, channel: str) -> None:
+        await self._ready.setdefault(channel, asyncio.Event()).wait()
+        if self._closed:
+            raise HubClosed(channel)
+
+    async def _command(self, name: str, channel: str) -> None:
+        # Without a live connection there is nothing to send: the next connection subscribes
+        # to every channel with feeds. A failed send is the reader's to notice and repair.
+        pubsub = self._pubsub
+        if pubsub is None:
+            return
+        try:
+            await getattr(pubsub, name)(channel)
+        except Exception as error:  # the reader reconnects; the feed waits for ready()
+            log.warning("pubsub %s %s failed: %r", name, channel, error)
+
+    async def _run(self) -> None:
+        delay = self._backoff_min
+        while not self._closed:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # any failure means: reconnect
+                log.warning("pubsub connection lost: %r; reconnecting", error)
+            finally:
+                self._lost()
+            if self.connections and self._connected_for > 1.0:
+                delay = self._backoff_min
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, self._backoff_max)
+
+    async def _session(self) -> None:
+        client = Redis.from_url(self._url, decode_responses=True, socket_connect_timeout=2)
+        pubsub = client.pubsub()
+        loop = asyncio.get_running_loop()
+        self._connected_for = 0.0
+        try:
+            await pubsub.connect()
+            self.connections += 1
+            self._had_connection = True
+            started = loop.time()
+            self._pubsub = pubsub
+            channels = list(self._feeds)  # no await since `_pubsub` was set: none missed
+            if channels:
+                await pubsub.subscribe(*channels)
+            last_seen = pinged = loop.time()
+            while True:
+                message = await pubsub.get_message(timeout=self._ping_interval / 2)
+                now = loop.time()
+                self._connected_for = now - started
+                if message is not None:
+                    last_seen = now
+                    self._handle(message)
+                if now - pinged >= self._ping_interval:
+                    await pubsub.ping()
+                    pinged = now
+                if now - last_seen > 3 * self._ping_interval:
+                    raise ConnectionError("no answer from Redis")
+        finally:
+            self._pubsub = None
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        channel = message.get("channel")
+        if kind == "message" and isinstance(channel, str):
+            self._fan_out(channel, message["data"])
+        elif kind == "subscribe" and isinstance(channel, str):
+            self._ready.setdefault(channel, asyncio.Event()).set()
+        elif kind == "unsubscribe" and isinstance(channel, str):
+            event = self._ready.get(channel)
+            if event is not None:
+                event.clear()
+            if channel not in self._feeds:
+                self._ready.pop(channel, None)
+
+    def _fan_out(self, channel: str, data: str) -> None:
+        feeds = self._feeds.get(channel)
+        if not feeds:
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            log.warning("dropped a malformed event on %s", channel)
+            return
+        for feed in list(feeds):
+            if not feed.deliver(event):
+                feeds.discard(feed)  # too slow: its subscriber is told to resume with `after`
+
+    def _lost(self) -> None:
+        for event in self._ready.values():
+            event.clear()
+        if not self._had_connection:
+            return  # failed reconnects: the feeds were told once
+        self._had_connection = False
+        for feeds in self._feeds.values():
+            for feed in feeds:
+                feed.gap()

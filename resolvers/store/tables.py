@@ -6,19 +6,24 @@ keys `(org_id, x_id)` so a row can never point into another organisation (DESIGN
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlmodel.sql.sqltypes  # noqa: F401  (Alembic autogenerate needs it importable)
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
+    Numeric,
+    SmallInteger,
     Text,
     UniqueConstraint,
     text,
@@ -171,6 +176,12 @@ class OutboxRow(SQLModel, table=True):
     """Events committed with the change that caused them; the relay publishes them to Redis."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The relay reads only what is unpublished: this index stays as small as the backlog.
+        Index(
+            "outbox_org_unpublished", "org_id", "id", postgresql_where=text("published_at IS NULL")
+        ),
+    )
 
     org_id: int = _org_key()
     id: int | None = _id()
@@ -178,6 +189,417 @@ class OutboxRow(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _ts()
     published_at: datetime | None = _ts(nullable=True)
+
+
+class DraftRow(SQLModel, table=True):
+    """DOMAIN.md §1: every outbound text is a draft an operator approves, then sends."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint("status IN ('draft','approved','rejected','sent')", name="drafts_status"),
+        Index("drafts_org_subject", "org_id", "subject_type", "subject_id"),
+        Index("drafts_org_customer_status", "org_id", "customer_id", "status"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    subject_type: str = Field(sa_column=Column(Text, nullable=False))
+    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    locale: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()
+    decided_at: datetime | None = _ts(nullable=True)
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sent_at: datetime | None = _ts(nullable=True)
+    sent_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class TicketRow(SQLModel, table=True):
+    """DOMAIN.md §2: a support ticket, its classification, lifecycle and SLA clocks."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
+        CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
+        CheckConstraint("csat_rating BETWEEN 1 AND 5", name="tickets_csat_rating"),
+        Index("tickets_org_customer", "org_id", "customer_id", "id"),
+        Index("tickets_org_opened", "org_id", "opened_at"),
+        # The breach scan reads only clocks still running and not yet flagged (DESIGN.md Jobs).
+        Index(
+            "tickets_org_first_response_due",
+            "org_id",
+            "first_response_due_at",
+            postgresql_where=text("first_response_at IS NULL AND NOT first_response_breached"),
+        ),
+        Index(
+            "tickets_org_resolution_due",
+            "org_id",
+            "resolution_due_at",
+            postgresql_where=text("resolved_at IS NULL AND NOT resolution_breached"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    classified_priority: str = Field(sa_column=Column(Text, nullable=False))
+    manual_priority: str | None = _text(nullable=True)
+    # The effective priority (§2.3), kept so lists filter on it with an index-friendly column.
+    priority: str = Field(sa_column=Column(Text, nullable=False))
+    matched_keyword: str | None = _text(nullable=True)
+    reason_ar: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    opened_at: datetime = _ts()
+    first_response_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    closed_confirmed_by: str | None = _text(nullable=True)
+    first_response_due_at: datetime = _ts()
+    resolution_due_at: datetime = _ts()
+    first_response_breached: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    resolution_breached: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    incident_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    csat_rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class TicketEventRow(SQLModel, table=True):
+    """A ticket's history (§2.3, §2.5): every lifecycle step and priority change, in order."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "ticket_id"], ["tickets.org_id", "tickets.id"]),
+        Index("ticket_events_org_ticket", "org_id", "ticket_id", "id"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    ticket_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    event: str = Field(sa_column=Column(Text, nullable=False))
+    detail: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    at: datetime = _ts()
+
+
+class IncidentRow(SQLModel, table=True):
+    """DOMAIN.md §3: an incident, its triage, deadlines and post-mortem."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        CheckConstraint("severity IN ('SEV1','SEV2','SEV3')", name="incidents_severity"),
+        CheckConstraint(
+            "triage_severity IN ('SEV1','SEV2','SEV3')", name="incidents_triage_severity"
+        ),
+        CheckConstraint(
+            "status IN ('open','mitigated','resolved','closed')", name="incidents_status"
+        ),
+        Index("incidents_org_status", "org_id", "status", "id"),
+        Index("incidents_org_severity", "org_id", "severity", "id"),
+        Index(
+            "incidents_org_update_due",
+            "org_id",
+            "next_update_due_at",
+            postgresql_where=text("next_update_due_at IS NOT NULL"),
+        ),
+        Index(
+            "incidents_org_pdpl_due",
+            "org_id",
+            "pdpl_notify_by",
+            postgresql_where=text("pdpl_notify_by IS NOT NULL"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    severity: str = Field(sa_column=Column(Text, nullable=False))
+    triage_severity: str = Field(sa_column=Column(Text, nullable=False))
+    reason_ar: str = Field(sa_column=Column(Text, nullable=False))
+    has_data_leak: bool = Field(sa_column=Column(Boolean, nullable=False))
+    has_unauthorized_send: bool = Field(sa_column=Column(Boolean, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    detected_at: datetime = _ts()
+    first_action_due_at: datetime = _ts()
+    next_update_due_at: datetime | None = _ts(nullable=True)
+    last_update_at: datetime | None = _ts(nullable=True)
+    pdpl_notify_by: datetime | None = _ts(nullable=True)
+    pdpl_notified_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    post_mortem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    post_mortem_due_at: datetime | None = _ts(nullable=True)
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class IncidentCustomerRow(SQLModel, table=True):
+    """DOMAIN.md §3: which customers an incident hurts."""
+
+    __tablename__ = "incident_customers"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "incident_id"], ["incidents.org_id", "incidents.id"]),
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        Index("incident_customers_org_customer", "org_id", "customer_id", "incident_id"),
+    )
+
+    org_id: int = _org_key()
+    incident_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    customer_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+
+
+class IncidentStepRow(SQLModel, table=True):
+    """DOMAIN.md §3: the response plan's checklist, each step ticked with who and when."""
+
+    __tablename__ = "incident_steps"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "incident_id"], ["incidents.org_id", "incidents.id"]),
+        ForeignKeyConstraint(["org_id", "done_by"], ["operators.org_id", "operators.id"]),
+    )
+
+    org_id: int = _org_key()
+    incident_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True))
+    text_ar: str = Field(sa_column=Column(Text, nullable=False))
+    done_at: datetime | None = _ts(nullable=True)
+    done_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class CheckInRow(SQLModel, table=True):
+    """DOMAIN.md §4.3: one weekly check-in's metrics; at most one per customer per 7 days."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "customer_id", "week_of", name="check_ins_once_a_week"),
+        CheckConstraint(
+            "LEAST(drafts_approved, replies, meetings, risks_blocked) >= 0 AND pipeline_sar >= 0",
+            name="check_ins_counts",
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    week_of: date = Field(sa_column=Column(Date, nullable=False))
+    drafts_approved: int = Field(sa_column=Column(Integer, nullable=False))
+    replies: int = Field(sa_column=Column(Integer, nullable=False))
+    meetings: int = Field(sa_column=Column(Integer, nullable=False))
+    risks_blocked: int = Field(sa_column=Column(Integer, nullable=False))
+    pipeline_sar: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    recorded_at: datetime = _ts()
+
+
+class CsatRatingRow(SQLModel, table=True):
+    """DOMAIN.md §4.2/§4.6: a closed ticket's 1–5 rating, one per ticket (a new one replaces it)."""
+
+    __tablename__ = "csat_ratings"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="csat_ratings_range"),
+        Index("csat_ratings_org_customer_at", "org_id", "customer_id", "rated_at"),
+        Index("csat_ratings_org_at", "org_id", "rated_at"),
+    )
+
+    org_id: int = _org_key()
+    ticket_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    rating: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    rated_at: datetime = _ts()
+
+
+class NpsResponseRow(SQLModel, table=True):
+    """DOMAIN.md §4.6: one 0–10 answer to "would you recommend us"."""
+
+    __tablename__ = "nps_responses"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint("score BETWEEN 0 AND 10", name="nps_responses_range"),
+        Index("nps_responses_org_at", "org_id", "responded_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    score: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    responded_at: datetime = _ts()
+
+
+class ProofPackRow(SQLModel, table=True):
+    """DOMAIN.md §4.1/§4.3: a Proof Pack delivered to a customer."""
+
+    __tablename__ = "proof_packs"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        Index("proof_packs_org_customer_at", "org_id", "customer_id", "delivered_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    delivered_at: datetime = _ts()
+
+
+class StageChangeRow(SQLModel, table=True):
+    """DOMAIN.md §4.6: a customer's lifecycle stage change (churn rate counts these)."""
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        Index("stage_changes_org_to_at", "org_id", "to_stage", "changed_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    from_stage: str = Field(sa_column=Column(Text, nullable=False))
+    to_stage: str = Field(sa_column=Column(Text, nullable=False))
+    changed_at: datetime = _ts()
+
+
+class SuccessPlanRow(SQLModel, table=True):
+    """DOMAIN.md §4.3: a customer's success plan, made from its bundle; one per customer."""
+
+    __tablename__ = "success_plans"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "customer_id", name="success_plans_one_per_customer"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bundle: str = Field(sa_column=Column(Text, nullable=False))
+    started_on: date = Field(sa_column=Column(Date, nullable=False))
+    cadence: str = Field(sa_column=Column(Text, nullable=False))
+    consent_recorded_at: datetime | None = _ts(nullable=True)
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    created_at: datetime = _ts()
+
+
+class SuccessPlanItemRow(SQLModel, table=True):
+    """DOMAIN.md §4.3: one dated plan item; `draft_id` is the renewal offer drafted for it."""
+
+    __tablename__ = "success_plan_items"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "plan_id"], ["success_plans.org_id", "success_plans.id"]),
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "plan_id", "kind", "due_on", name="success_plan_items_once"),
+        Index(
+            "success_plan_items_org_open_due",
+            "org_id",
+            "kind",
+            "due_on",
+            postgresql_where=text("done_on IS NULL"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    plan_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    day_offset: int = Field(sa_column=Column(Integer, nullable=False))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    is_upgrade_or_upsell: bool = Field(sa_column=Column(Boolean, nullable=False))
+    due_on: date = Field(sa_column=Column(Date, nullable=False))
+    done_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    done_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    draft_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class OnboardingStepRow(SQLModel, table=True):
+    """DOMAIN.md §4.4: a checklist step a customer has done (absent = not done)."""
+
+    __tablename__ = "onboarding_steps"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    )
+
+    org_id: int = _org_key()
+    customer_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    step: str = Field(sa_column=Column(Text, primary_key=True))
+    done_at: datetime = _ts()
+    done_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class CustomerConnectorRow(SQLModel, table=True):
+    """DOMAIN.md §4.5: a connector's state for a customer (absent = not_started)."""
+
+    __tablename__ = "customer_connectors"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    )
+
+    org_id: int = _org_key()
+    customer_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class HealthSnapshotRow(SQLModel, table=True):
+    """DOMAIN.md §4.2: one health point per customer per day (the organisation's day)."""
+
+    __tablename__ = "health_snapshots"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    )
+
+    org_id: int = _org_key()
+    customer_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    value: Decimal = Field(sa_column=Column(Numeric(4, 1), nullable=False))
+    band: str = Field(sa_column=Column(Text, nullable=False))
+    risk_score: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    severity: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = _ts()
+
+
+class RiskSeverityRow(SQLModel, table=True):
+    """DOMAIN.md §5: the last at-risk severity seen per customer, so alerts fire on a rise only."""
+
+    __tablename__ = "risk_severities"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+    )
+
+    org_id: int = _org_key()
+    customer_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    severity: str = Field(sa_column=Column(Text, nullable=False))
+    score: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    scored_at: datetime = _ts()
+
+
+class SlaVerdictRow(SQLModel, table=True):
+    """§2.7: each organisation's last SLA health verdict, so a freeze follows a *turn* to
+    critical (an owner's lift holds until the verdict leaves critical and turns again)."""
+
+    __tablename__ = "sla_verdicts"
+    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organisations.id"]),)
+
+    org_id: int = _org_key()
+    verdict: str = Field(sa_column=Column(Text, nullable=False))
+    changed_at: datetime = _ts()
+    evaluated_at: datetime = _ts()
 
 
 TENANT_TABLES = (
@@ -188,4 +610,22 @@ TENANT_TABLES = (
     "idempotency_keys",
     "alerts",
     "outbox",
+    "drafts",
+    "tickets",
+    "ticket_events",
+    "sla_verdicts",
+    "incidents",
+    "incident_customers",
+    "incident_steps",
+    "check_ins",
+    "csat_ratings",
+    "nps_responses",
+    "proof_packs",
+    "stage_changes",
+    "success_plans",
+    "success_plan_items",
+    "onboarding_steps",
+    "customer_connectors",
+    "health_snapshots",
+    "risk_severities",
 )

@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import customers
+from schema.types import connectors as connector_types
 from schema.types import errors
+from schema.types import onboarding as onboarding_types
+from schema.types import scores as score_types
+from schema.types import success_plans as plan_types
 from schema.types.relay import Connection, Node, to_global_id
 
 if TYPE_CHECKING:
@@ -83,6 +87,31 @@ class Customer(Node):
         from schema.types import tickets  # the ticket types import this module
 
         return await tickets.of_customer(info, self.pk, first=first, after=after)
+
+    # Customer success (DOMAIN.md §4): each batched over a page through one loader per kind.
+    health: score_types.CustomerHealth = strawberry.field(
+        resolver=score_types.resolve_health,
+        description="Health now (§4.2), with each contribution.",
+    )
+    at_risk: score_types.AtRisk = strawberry.field(
+        resolver=score_types.resolve_at_risk,
+        description="At-risk score now (§4.1) and its reasons.",
+    )
+    health_history: list[score_types.HealthPoint] = strawberry.field(
+        resolver=score_types.resolve_health_history, description="Daily health points (§4.2)."
+    )
+    onboarding: onboarding_types.Onboarding = strawberry.field(
+        resolver=onboarding_types.resolve_onboarding, description="The onboarding checklist (§4.4)."
+    )
+    connectors: list[connector_types.Connector] = strawberry.field(
+        resolver=connector_types.resolve_connectors, description="The eleven connectors (§4.5)."
+    )
+    connector_summary: connector_types.ConnectorSummary = strawberry.field(
+        resolver=connector_types.resolve_summary, description="Connectors at a glance (§4.5)."
+    )
+    success_plan: plan_types.SuccessPlan | None = strawberry.field(
+        resolver=plan_types.resolve_plan, description="The success plan, once started (§4.3)."
+    )
 
 
 @strawberry.input(description="Filters for the customers list; all are optional and combine.")

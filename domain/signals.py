@@ -1,0 +1,115 @@
+"""The customer-success signals the scores read (DOMAIN.md §4.1–§4.3, §4.6), as values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from domain.errors import DomainError, ErrorCode
+from domain.scores import AtRisk, Health, HealthBand, Severity
+
+TITLE_LIMIT = 120
+HISTORY_MAX_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """§4.3: one weekly check-in's metrics, recorded by an operator."""
+
+    customer_id: int
+    week_of: date
+    drafts_approved: int
+    replies: int
+    meetings: int
+    risks_blocked: int
+    pipeline_sar: float
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProofPack:
+    """§4.1/§4.3: a Proof Pack delivered to a customer."""
+
+    customer_id: int
+    title: str
+    delivered_at: datetime
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CsatRating:
+    """§4.2/§4.6: a closed ticket's 1–5 rating."""
+
+    ticket_id: int
+    customer_id: int
+    rating: int
+    rated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NpsResponse:
+    """§4.6: one 0–10 answer."""
+
+    customer_id: int
+    score: int
+    responded_at: datetime
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerScores:
+    """§4.1 and §4.2 for one customer at one instant."""
+
+    health: Health
+    at_risk: AtRisk
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPoint:
+    """§4.2: one day of a customer's health history."""
+
+    day: date
+    value: float
+    band: HealthBand
+    risk_score: int
+    severity: Severity
+
+
+def validate_check_in(check_in: CheckIn) -> CheckIn:
+    """§4.3: the week's counts and pipeline are never negative."""
+    counts = {
+        "draftsApproved": check_in.drafts_approved,
+        "replies": check_in.replies,
+        "meetings": check_in.meetings,
+        "risksBlocked": check_in.risks_blocked,
+        "pipelineSar": check_in.pipeline_sar,
+    }
+    for field, value in counts.items():
+        # `not value >= 0` also refuses NaN.
+        if not value >= 0:
+            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must not be negative")
+    return check_in
+
+
+def validate_title(title: str) -> str:
+    """A Proof Pack's title: required, at most 120 characters; returned trimmed."""
+    trimmed = title.strip()
+    if not trimmed:
+        raise DomainError("title", ErrorCode.REQUIRED, "a Proof Pack needs a title")
+    if len(trimmed) > TITLE_LIMIT:
+        raise DomainError("title", ErrorCode.TOO_LONG, f"at most {TITLE_LIMIT} characters")
+    return trimmed
+
+
+def not_in_future(field: str, at: datetime, now: datetime) -> datetime:
+    """A recorded event cannot have happened after now."""
+    if at > now:
+        raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} is in the future")
+    return at
+
+
+def history_days(days: int) -> int:
+    """How many days of health history may be asked for at once: 1..366."""
+    if not 1 <= days <= HISTORY_MAX_DAYS:
+        raise DomainError("days", ErrorCode.OUT_OF_RANGE, f"days must be 1..{HISTORY_MAX_DAYS}")
+    return days

@@ -1,0 +1,96 @@
+"""Alert use-cases: the stored alerts list, and acknowledging one (DOMAIN.md §5, §4.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from domain import alerts
+from domain.errors import DomainError, ErrorCode
+from domain.roles import Action
+from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.store import alerts as store
+from resolvers.store import ledger
+from schema.context import Context
+from schema.types import alerts as types
+from schema.types.relay import Connection, connection, page_args, pk_of
+
+CtxInfo = Info[Context, None]
+
+
+@refusals_as_errors
+async def list_alerts(
+    info: CtxInfo,
+    first: int | None = None,
+    after: str | None = None,
+    filter: types.AlertFilter | None = None,
+) -> Connection[types.Alert]:
+    ctx = info.context
+    principal = ctx.authorize(Action.READ, field="alerts")
+    page = page_args(first, after)
+    wanted = filter or types.AlertFilter()
+    customer_id = (
+        None
+        if wanted.customer_id is None
+        else pk_of(wanted.customer_id, "Customer", field="filter.customerId")
+    )
+    async with ctx.db() as conn:
+        rows = await store.page(
+            conn,
+            org_id=principal.org_id,
+            kinds=None if wanted.kinds is None else frozenset(wanted.kinds),
+            acknowledged=wanted.acknowledged,
+            customer_id=customer_id,
+            before_id=page.after,
+            first=page.first,
+        )
+    return connection(rows, first=page.first, key=_pk, build=types.Alert.from_domain)
+
+
+def _pk(alert: alerts.Alert) -> int:
+    return alert.id
+
+
+@refusals_as_data
+async def acknowledge_alert(
+    info: CtxInfo,
+    id: strawberry.ID,
+    action: Annotated[
+        str | None,
+        strawberry.argument(
+            description="What was done; required for a high at-risk alert (DOMAIN.md §4.1)."
+        ),
+    ] = None,
+) -> Any:
+    ctx = info.context
+    principal = ctx.authorize(Action.ACKNOWLEDGE_ALERTS, field="acknowledgeAlert")
+    alert_id = pk_of(id, "Alert")
+    async with ctx.transaction() as session:
+        current = await store.get_for_update(session, org_id=principal.org_id, alert_id=alert_id)
+        if current is None:
+            raise DomainError("id", ErrorCode.NOT_FOUND, "no such alert in your organisation")
+        done = alerts.acknowledge(current, action=action, by=principal.operator_id, now=ctx.now)
+        await store.save_acknowledgement(session, org_id=principal.org_id, alert=done)
+        await ledger.record(
+            session,
+            principal=principal,
+            action="acknowledgeAlert",
+            entity="Alert",
+            entity_id=alert_id,
+            before=_snapshot(current),
+            after=_snapshot(done),
+            now=ctx.now,
+        )
+    return types.AlertPayload(alert=types.Alert.from_domain(done))
+
+
+def _snapshot(alert: alerts.Alert) -> dict[str, Any]:
+    # The payload is the rule's business, not the acknowledgement's: keep the ledger row small.
+    return {
+        "kind": alert.kind.value,
+        "acknowledgedAt": alert.acknowledged_at,
+        "acknowledgedBy": alert.acknowledged_by,
+        "actionTaken": alert.action_taken,
+    }

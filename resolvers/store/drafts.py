@@ -1,0 +1,141 @@
+"""Drafts (DOMAIN.md §1): the only place that speaks SQL about them; every slice creates its
+outbound texts through `create`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.drafts import Draft, DraftKind, DraftStatus
+from resolvers.store.tables import DraftRow
+
+_COLUMNS = (
+    "id, version, customer_id, kind, subject_type, subject_id, locale, body, status, created_at, "
+    "decided_at, decided_by, sent_at, sent_by"
+)
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    customer_id: int,
+    kind: str,
+    subject_type: str,
+    subject_id: int,
+    locale: str,
+    body: str,
+    now: datetime,
+) -> int:
+    """Store a new draft awaiting approval in the caller's transaction; returns its id."""
+    row = DraftRow(
+        org_id=org_id,
+        customer_id=customer_id,
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        locale=locale,
+        body=body,
+        status=DraftStatus.DRAFT.value,
+        created_at=now,
+        version=1,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def _from_record(row: Any) -> Draft:
+    get = row.__getitem__ if isinstance(row, asyncpg.Record) else row.__getattribute__
+    return Draft(
+        id=get("id"),
+        version=get("version"),
+        customer_id=get("customer_id"),
+        kind=DraftKind(get("kind")),
+        subject_type=get("subject_type"),
+        subject_id=get("subject_id"),
+        locale=get("locale"),
+        body=get("body"),
+        status=DraftStatus(get("status")),
+        created_at=get("created_at"),
+        decided_at=get("decided_at"),
+        decided_by=get("decided_by"),
+        sent_at=get("sent_at"),
+        sent_by=get("sent_by"),
+    )
+
+
+async def by_ids(conn: asyncpg.Connection, *, org_id: int, ids: Sequence[int]) -> list[Draft]:
+    """Batch load for DataLoaders: one query for any number of ids."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM drafts WHERE org_id = $1 AND id = ANY($2::bigint[])",
+        org_id,
+        list(ids),
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def latest_by_subjects(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    kind: DraftKind,
+    subject_type: str,
+    subject_ids: Sequence[int],
+) -> dict[int, Draft]:
+    """The newest draft of `kind` for each subject, for a whole page in one query."""
+    rows = await conn.fetch(
+        f"SELECT DISTINCT ON (subject_id) {_COLUMNS} FROM drafts WHERE org_id = $1 "
+        "AND subject_type = $2 AND subject_id = ANY($3::bigint[]) AND kind = $4 "
+        "ORDER BY subject_id, id DESC",
+        org_id,
+        subject_type,
+        list(subject_ids),
+        kind.value,
+    )
+    return {row["subject_id"]: _from_record(row) for row in rows}
+
+
+async def get_for_update(session: AsyncSession, *, org_id: int, draft_id: int) -> Draft | None:
+    """The current draft, locked until the transaction ends."""
+    row = await session.get(DraftRow, (org_id, draft_id), with_for_update=True)
+    return None if row is None else _from_record(row)
+
+
+async def save(session: AsyncSession, *, org_id: int, draft: Draft) -> None:
+    """Write a decided or sent draft; the caller has checked its version under the row lock."""
+    row = await session.get(DraftRow, (org_id, draft.id))
+    assert row is not None
+    row.status = draft.status.value
+    row.body = draft.body
+    row.decided_at = draft.decided_at
+    row.decided_by = draft.decided_by
+    row.sent_at = draft.sent_at
+    row.sent_by = draft.sent_by
+    row.version = draft.version
+    await session.flush()
+
+
+async def latest_for_subject(
+    session: AsyncSession, *, org_id: int, kind: DraftKind, subject_type: str, subject_id: int
+) -> Draft | None:
+    """The newest draft of `kind` about one subject, in the caller's transaction."""
+    result = await session.execute(
+        select(DraftRow)
+        .where(
+            DraftRow.org_id == org_id,  # type: ignore[arg-type]
+            DraftRow.subject_type == subject_type,  # type: ignore[arg-type]
+            DraftRow.subject_id == subject_id,  # type: ignore[arg-type]
+            DraftRow.kind == kind.value,  # type: ignore[arg-type]
+        )
+        .order_by(DraftRow.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    row = result.scalars().first()
+    return None if row is None else _from_record(row)

@@ -1,0 +1,397 @@
+"""Tickets and their history: the only place that speaks SQL about them (DOMAIN.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import sla
+from domain.sla import ClockState
+from domain.tickets import (
+    Channel,
+    Classification,
+    HistoryEntry,
+    HistoryEvent,
+    Lifecycle,
+    Priority,
+    Ticket,
+    TicketStatus,
+)
+from resolvers.store import alerts
+from resolvers.store.tables import TicketEventRow, TicketRow
+
+_COLUMNS = (
+    "id, version, customer_id, subject, body, channel, classified_priority, manual_priority, "
+    "matched_keyword, reason_ar, status, opened_at, first_response_at, resolved_at, closed_at, "
+    "closed_confirmed_by, first_response_breached, resolution_breached"
+)
+
+# A clock's breach is alerted once per due time: the occurrence is that due time, spelt the same
+# by the mutations (Python) and by the scan (SQL).
+OCCURRENCE_SQL = "to_char({due} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def occurrence(due_at: datetime) -> str:
+    return due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    customer_id: int | None = None
+    breached: bool | None = None
+    sla_state: ClockState | None = None
+
+
+def _from_record(row: Any) -> Ticket:
+    get = row.__getitem__ if isinstance(row, asyncpg.Record) else row.__getattribute__
+    manual = get("manual_priority")
+    return Ticket(
+        id=get("id"),
+        version=get("version"),
+        customer_id=get("customer_id"),
+        subject=get("subject"),
+        body=get("body"),
+        channel=Channel(get("channel")),
+        classification=Classification(
+            Priority(get("classified_priority")), get("matched_keyword"), get("reason_ar")
+        ),
+        lifecycle=Lifecycle(
+            status=TicketStatus(get("status")),
+            classified=Priority(get("classified_priority")),
+            manual_raise=None if manual is None else Priority(manual),
+            opened_at=get("opened_at"),
+            first_response_at=get("first_response_at"),
+            resolved_at=get("resolved_at"),
+            closed_at=get("closed_at"),
+            closed_confirmed_by=get("closed_confirmed_by"),
+        ),
+        first_response_breached=get("first_response_breached"),
+        resolution_breached=get("resolution_breached"),
+    )
+
+
+# Clock predicates at `$now`, equivalent to domain.sla.clock: breached when elapsed > target
+# (the end is past the due time), at risk when elapsed × 5 ≥ target × 4 on a running clock.
+def _breached(running: str, due: str) -> str:
+    return f"(coalesce({running}, $now) > {due})"
+
+
+def _at_risk(running: str, due: str) -> str:
+    return f"({running} IS NULL AND ($now - opened_at) * 5 >= ({due} - opened_at) * 4)"
+
+
+_FR = ("first_response_at", "first_response_due_at")
+_RES = ("resolved_at", "resolution_due_at")
+_ANY_BREACHED = f"({_breached(*_FR)} OR {_breached(*_RES)})"
+_ANY_AT_RISK = f"({_at_risk(*_FR)} OR {_at_risk(*_RES)})"
+_ANY_RUNNING = "(first_response_at IS NULL OR resolved_at IS NULL)"
+# A ticket's overall state is its worst clock's: breached > at risk > on track > met.
+_STATE_SQL = {
+    ClockState.BREACHED: _ANY_BREACHED,
+    ClockState.AT_RISK: f"(NOT {_ANY_BREACHED} AND {_ANY_AT_RISK})",
+    ClockState.ON_TRACK: f"(NOT {_ANY_BREACHED} AND NOT {_ANY_AT_RISK} AND {_ANY_RUNNING})",
+    ClockState.MET: f"(NOT {_ANY_BREACHED} AND NOT {_ANY_RUNNING})",
+}
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    filter: Filter,
+    after_id: int | None,
+    first: int,
+    now: datetime,
+) -> list[Ticket]:
+    """Newest first; `first + 1` rows so the caller can tell whether there is more."""
+    where = [
+        "org_id = $1",
+        "($2::text IS NULL OR status = $2)",
+        "($3::text IS NULL OR priority = $3)",
+        "($4::bigint IS NULL OR customer_id = $4)",
+        "($5::bigint IS NULL OR id < $5)",
+    ]
+    if filter.breached is not None:
+        where.append(_ANY_BREACHED if filter.breached else f"NOT {_ANY_BREACHED}")
+    if filter.sla_state is not None:
+        where.append(_STATE_SQL[filter.sla_state])
+    sql = (
+        f"SELECT {_COLUMNS} FROM tickets WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT $6"
+    ).replace("$now", "$7::timestamptz")
+    rows = await conn.fetch(
+        sql,
+        org_id,
+        filter.status,
+        filter.priority,
+        filter.customer_id,
+        after_id,
+        first + 1,
+        now,
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def by_ids(conn: asyncpg.Connection, *, org_id: int, ids: Sequence[int]) -> list[Ticket]:
+    """Batch load for DataLoaders: one query for any number of ids."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM tickets WHERE org_id = $1 AND id = ANY($2::bigint[])",
+        org_id,
+        list(ids),
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def by_customers(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    customer_ids: Sequence[int],
+    after_id: int | None,
+    first: int,
+) -> dict[int, list[Ticket]]:
+    """Each customer's newest `first + 1` tickets, for a whole page of customers in one query."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER "
+        "(PARTITION BY customer_id ORDER BY id DESC) AS n FROM tickets "
+        "WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) "
+        "AND ($3::bigint IS NULL OR id < $3)) AS ranked WHERE n <= $4 ORDER BY id DESC",
+        org_id,
+        list(customer_ids),
+        after_id,
+        first + 1,
+    )
+    found: dict[int, list[Ticket]] = {customer_id: [] for customer_id in customer_ids}
+    for row in rows:
+        found[row["customer_id"]].append(_from_record(row))
+    return found
+
+
+async def history(
+    conn: asyncpg.Connection, *, org_id: int, ticket_ids: Sequence[int]
+) -> dict[int, list[HistoryEntry]]:
+    """The histories of many tickets, oldest first, in one query."""
+    rows = await conn.fetch(
+        "SELECT id, ticket_id, event, detail, operator_id, at FROM ticket_events "
+        "WHERE org_id = $1 AND ticket_id = ANY($2::bigint[]) ORDER BY ticket_id, id",
+        org_id,
+        list(ticket_ids),
+    )
+    found: dict[int, list[HistoryEntry]] = {ticket_id: [] for ticket_id in ticket_ids}
+    for row in rows:
+        found[row["ticket_id"]].append(
+            HistoryEntry(
+                id=row["id"],
+                ticket_id=row["ticket_id"],
+                event=HistoryEvent(row["event"]),
+                detail=row["detail"],
+                operator_id=row["operator_id"],
+                at=row["at"],
+            )
+        )
+    return found
+
+
+async def lifecycles(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    customer_id: int | None,
+    start: datetime,
+    end: datetime,
+) -> list[Lifecycle]:
+    """§2.7: the lifecycles of tickets opened in [start, end), for one customer or all."""
+    rows = await conn.fetch(
+        "SELECT classified_priority, manual_priority, status, opened_at, first_response_at, "
+        "resolved_at FROM tickets WHERE org_id = $1 AND opened_at >= $2 AND opened_at < $3 "
+        "AND ($4::bigint IS NULL OR customer_id = $4)",
+        org_id,
+        start,
+        end,
+        customer_id,
+    )
+    return [
+        Lifecycle(
+            status=TicketStatus(row["status"]),
+            classified=Priority(row["classified_priority"]),
+            manual_raise=None
+            if row["manual_priority"] is None
+            else Priority(row["manual_priority"]),
+            opened_at=row["opened_at"],
+            first_response_at=row["first_response_at"],
+            resolved_at=row["resolved_at"],
+        )
+        for row in rows
+    ]
+
+
+def _fill(row: TicketRow, ticket: Ticket) -> None:
+    due = sla.due_times(ticket.priority, ticket.lifecycle.opened_at)
+    life = ticket.lifecycle
+    row.customer_id = ticket.customer_id
+    row.subject = ticket.subject
+    row.body = ticket.body
+    row.channel = ticket.channel.value
+    row.classified_priority = ticket.classification.priority.value
+    row.manual_priority = None if life.manual_raise is None else life.manual_raise.value
+    row.priority = ticket.priority.value
+    row.matched_keyword = ticket.classification.matched_keyword
+    row.reason_ar = ticket.classification.reason_ar
+    row.status = life.status.value
+    row.opened_at = life.opened_at
+    row.first_response_at = life.first_response_at
+    row.resolved_at = life.resolved_at
+    row.closed_at = life.closed_at
+    row.closed_confirmed_by = life.closed_confirmed_by
+    row.first_response_due_at = due.first_response_due_at
+    row.resolution_due_at = due.resolution_due_at
+    row.first_response_breached = ticket.first_response_breached
+    row.resolution_breached = ticket.resolution_breached
+    row.version = ticket.version
+
+
+async def insert(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datetime) -> Ticket:
+    row = TicketRow(org_id=org_id, created_at=now, updated_at=now)
+    _fill(row, replace(ticket, version=1))
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return replace(ticket, id=row.id, version=1)
+
+
+async def get_for_update(session: AsyncSession, *, org_id: int, ticket_id: int) -> Ticket | None:
+    """The current ticket, locked until the transaction ends."""
+    row = await session.get(TicketRow, (org_id, ticket_id), with_for_update=True)
+    return None if row is None else _from_record(row)
+
+
+async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datetime) -> None:
+    """Write a changed ticket; the caller has checked its version under the row lock."""
+    row = await session.get(TicketRow, (org_id, ticket.id))
+    assert row is not None
+    _fill(row, ticket)
+    row.updated_at = now
+    await session.flush()
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    ticket_id: int,
+    event: HistoryEvent,
+    detail: dict[str, Any],
+    operator_id: int | None,
+    at: datetime,
+) -> None:
+    session.add(
+        TicketEventRow(
+            org_id=org_id,
+            ticket_id=ticket_id,
+            event=event.value,
+            detail=detail,
+            operator_id=operator_id,
+            at=at,
+        )
+    )
+    await session.flush()
+
+
+BREACH_KINDS = {
+    "first_response": "SLA_FIRST_RESPONSE_BREACH",
+    "resolution": "SLA_RESOLUTION_BREACH",
+}
+
+
+def breach_payload(
+    ticket_id: int, clock: str, priority: Priority, due_at: datetime
+) -> dict[str, Any]:
+    """The alert payload for one breached clock (the scan builds the same shape in SQL)."""
+    return {
+        "ticketId": ticket_id,
+        "clock": clock,
+        "priority": priority.value,
+        "dueAt": occurrence(due_at),
+    }
+
+
+def alert_role(priority: Priority) -> str:
+    """P0 tickets belong to the founder (§2.1): the organisation's owner; the rest to agents."""
+    return "owner" if priority is Priority.P0 else "agent"
+
+
+# The breach scan (DESIGN.md Jobs): per clock, one UPDATE flags every clock newly past its due
+# time across all organisations, then one INSERT writes their alerts and outbox events.
+_SCAN_UPDATE = (
+    "UPDATE tickets SET {flag} = true WHERE {running} IS NULL AND NOT {flag} AND {due} < $1 "
+    "RETURNING org_id, id"
+)
+_SCAN_ALERTS = (
+    "SELECT t.org_id, $2::text AS kind, 'Ticket'::text AS subject, t.id AS subject_id, "
+    + OCCURRENCE_SQL.format(due="t.{due}")
+    + " AS occurrence, t.customer_id, "
+    "CASE WHEN t.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
+    "jsonb_build_object('ticketId', t.id, 'clock', $3::text, 'priority', t.priority, "
+    "'dueAt', " + OCCURRENCE_SQL.format(due="t.{due}") + ") AS payload"
+    "  FROM unnest($4::bigint[], $5::bigint[]) AS k(org_id, id) "
+    "JOIN tickets t ON t.org_id = k.org_id AND t.id = k.id"
+)
+_CLOCKS = {
+    "first_response": ("first_response_breached", "first_response_at", "first_response_due_at"),
+    "resolution": ("resolution_breached", "resolved_at", "resolution_due_at"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    flagged: dict[str, int]
+    alerts: int
+    org_ids: frozenset[int]
+
+
+async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResult:
+    """Flag every newly breached clock and alert it once, in one transaction (§2.6, §5)."""
+    flagged: dict[str, int] = {}
+    written = 0
+    orgs: set[int] = set()
+    async with conn.transaction():
+        for clock, (flag, running, due) in _CLOCKS.items():
+            rows = await conn.fetch(_SCAN_UPDATE.format(flag=flag, running=running, due=due), now)
+            flagged[clock] = len(rows)
+            if not rows:
+                continue
+            orgs.update(row["org_id"] for row in rows)
+            written += await alerts.insert_from_select(
+                conn,
+                select_sql=_SCAN_ALERTS.format(due=due),
+                args=(
+                    BREACH_KINDS[clock],
+                    clock,
+                    [row["org_id"] for row in rows],
+                    [row["id"] for row in rows],
+                ),
+                now=now,
+            )
+    return ScanResult(flagged=flagged, alerts=written, org_ids=frozenset(orgs))
+
+
+async def breach_counts(
+    conn: asyncpg.Connection, *, org_ids: Sequence[int], start: datetime, now: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per organisation, (tickets, breached tickets) opened since `start`, judged at `now`."""
+    rows = await conn.fetch(
+        "SELECT org_id, count(*) AS total, count(*) FILTER (WHERE "
+        + _ANY_BREACHED.replace("$now", "$3::timestamptz")
+        + ") AS breached FROM tickets WHERE org_id = ANY($1::bigint[]) AND opened_at >= $2 "
+        "AND opened_at <= $3 GROUP BY org_id",
+        list(org_ids),
+        start,
+        now,
+    )
+    return {row["org_id"]: (row["total"], row["breached"]) for row in rows}

@@ -1,0 +1,238 @@
+"""Live alerts (DESIGN.md Alerts, step 4): replay what the client missed, then follow the hub.
+
+Every subscription is authorised when it starts (the connection's token is resolved again, so a
+revoked token opens nothing new) and listens only to its own organisation's channel. It holds no
+database connection while it waits: one is borrowed for each replay page and given back.
+
+Delivery, in order:
+1. subscribe to the organisation's channel on the process's hub and wait until Redis confirms;
+2. replay the stored alerts after `after` (only when given), oldest first;
+3. follow the live feed, dropping every id already sent (replay and live overlap; the relay is
+   at least once). When Redis drops, the hub marks a gap: wait for the channel to be live again
+   and replay from the database, a little behind the newest ids sent, so an alert whose
+   transaction committed late is still found.
+A subscriber that falls `FEED_LIMIT` events behind is ended with the error code
+`SUBSCRIBER_TOO_SLOW` and `resumeAfter`: subscribing again with `after: resumeAfter` loses
+nothing, because alerts are stored before they are pushed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from domain import alerts
+from domain.errors import DomainError
+from domain.roles import Action, Principal
+from resolvers.store import alerts as store
+from resolvers.store import engine, orgs, pubsub
+from schema.context import Context
+from schema.types import alerts as types
+from schema.types import errors
+from schema.types.relay import pk_of, to_global_id
+
+CtxInfo = Info[Context, None]
+
+KNOWN_IDS = 1_000  # ids a resuming subscriber is taken to have, against late re-publication
+SENT_IDS = 10_000  # ids remembered per subscription to drop repeats
+GAP_WINDOW = 64  # how far behind the newest ids sent a replay after a gap starts
+REPLAY_PAGE = 500
+
+AfterArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The last alert id you have: stored alerts after it are replayed first."
+    ),
+]
+
+
+async def alerts_feed(
+    info: CtxInfo,
+    kinds: Annotated[
+        list[alerts.AlertKind] | None, strawberry.argument(description="Only these kinds.")
+    ] = None,
+    after: AfterArg = None,
+) -> AsyncGenerator[types.Alert, None]:
+    """Every alert of your organisation as it is raised."""
+    wanted = None if kinds is None else frozenset(kinds)
+    async for alert in _follow(info.context, field="alerts", kinds=wanted, after=after):
+        yield types.Alert.from_domain(alert)
+
+
+async def sla_breached(info: CtxInfo, after: AfterArg = None) -> AsyncGenerator[types.Alert, None]:
+    """First-response and resolution breaches (DOMAIN.md §2.6)."""
+    async for alert in _follow(
+        info.context, field="slaBreached", kinds=alerts.SLA_BREACH_KINDS, after=after
+    ):
+        yield types.Alert.from_domain(alert)
+
+
+async def customer_at_risk(
+    info: CtxInfo,
+    after: AfterArg = None,
+    customer_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this customer.")
+    ] = None,
+) -> AsyncGenerator[types.Alert, None]:
+    """A customer's at-risk severity rose (DOMAIN.md §4.1)."""
+    only = _pk_or_none(customer_id, "Customer", "customerId")
+    async for alert in _follow(
+        info.context,
+        field="customerAtRisk",
+        kinds=alerts.AT_RISK_KINDS,
+        after=after,
+        accept=lambda a: only is None or a.customer_id == only,
+    ):
+        yield types.Alert.from_domain(alert)
+
+
+async def incident_updated(
+    info: CtxInfo,
+    after: AfterArg = None,
+    incident_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this incident.")
+    ] = None,
+) -> AsyncGenerator[types.Alert, None]:
+    """An incident's update is overdue or its PDPL deadline is near (DOMAIN.md §3)."""
+    only = _pk_or_none(incident_id, "Incident", "incidentId")
+    async for alert in _follow(
+        info.context,
+        field="incidentUpdated",
+        kinds=alerts.INCIDENT_KINDS,
+        after=after,
+        accept=lambda a: only is None or a.subject_id == only,
+    ):
+        yield types.Alert.from_domain(alert)
+
+
+def _pk_or_none(value: str | None, type_name: str, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return pk_of(value, type_name, field=field)
+    except DomainError as error:
+        raise errors.as_graphql_error(error) from None
+
+
+class _Sent:
+    """Ids already sent (or known to the client), bounded; and the newest ones, for gaps."""
+
+    def __init__(self, known: Collection[int]) -> None:
+        self._ids = set(known)
+        self._order: deque[int] = deque(sorted(known))
+        self._recent: deque[int] = deque(maxlen=GAP_WINDOW)
+
+    def __contains__(self, alert_id: int) -> bool:
+        return alert_id in self._ids
+
+    def add(self, alert_id: int) -> None:
+        self._ids.add(alert_id)
+        self._order.append(alert_id)
+        self._recent.append(alert_id)
+        if len(self._order) > SENT_IDS:
+            self._ids.discard(self._order.popleft())
+
+    def newest(self, default: int | None) -> int | None:
+        return max(self._recent, default=default)
+
+    def replay_floor(self, default: int) -> int:
+        return min(self._recent, default=default)
+
+
+async def _follow(
+    ctx: Context,
+    *,
+    field: str,
+    kinds: frozenset[alerts.AlertKind] | None,
+    after: str | None,
+    accept: Callable[[alerts.Alert], bool] = lambda alert: True,
+) -> AsyncIterator[alerts.Alert]:
+    try:
+        principal = await _authorize(ctx, field)
+        start = None if after is None else pk_of(after, "Alert", field="after")
+    except DomainError as error:
+        raise errors.as_graphql_error(error) from None
+    hub = ctx.resources.hub
+    assert hub is not None, "the app's lifespan starts the hub"
+    org_id = principal.org_id
+    sent: _Sent | None = None
+    resume = start
+
+    def wanted(alert: alerts.Alert) -> bool:
+        return (kinds is None or alert.kind in kinds) and accept(alert)
+
+    try:
+        async with hub.subscribe(pubsub.alerts_channel(org_id)) as feed:
+            await feed.ready()
+            async with engine.scoped(ctx.resources.pool, org_id) as conn:
+                known = await store.latest_ids(conn, org_id=org_id, up_to=start, limit=KNOWN_IDS)
+            sent = _Sent(known)
+            cursor = start if start is not None else (known[0] if known else 0)
+            resume = cursor
+            replay_from = start
+            while True:
+                if replay_from is not None:
+                    async for alert in _replay(ctx, org_id, after_id=replay_from, kinds=kinds):
+                        if alert.id not in sent and wanted(alert):
+                            sent.add(alert.id)
+                            yield alert
+                    replay_from = None
+                item = await feed.next()
+                if isinstance(item, pubsub.Gap):
+                    await feed.ready()
+                    replay_from = sent.replay_floor(default=cursor)
+                    continue
+                alert = store.from_event(item)
+                if alert.id not in sent and wanted(alert):
+                    sent.add(alert.id)
+                    yield alert
+    except pubsub.Overflow:
+        newest = resume if sent is None else sent.newest(default=resume)
+        raise _resume_error(
+            "SUBSCRIBER_TOO_SLOW", "you fell too far behind; subscribe again with `after`", newest
+        ) from None
+    except pubsub.HubClosed:
+        newest = resume if sent is None else sent.newest(default=resume)
+        raise _resume_error(
+            "SERVER_GOING_AWAY", "this server is stopping; subscribe again with `after`", newest
+        ) from None
+
+
+async def _authorize(ctx: Context, field: str) -> Principal:
+    # A WebSocket was authenticated at connection_init; a subscription starts on the token's
+    # rights now, not when the socket opened.
+    if ctx.websocket and ctx.token is not None:
+        async with engine.scoped(ctx.resources.pool, None) as conn:
+            ctx.principal = await orgs.authenticate(conn, token=ctx.token)
+    return ctx.authorize(Action.READ, field=field)
+
+
+async def _replay(
+    ctx: Context, org_id: int, *, after_id: int, kinds: frozenset[alerts.AlertKind] | None
+) -> AsyncIterator[alerts.Alert]:
+    """Stored alerts after `after_id`, a page at a time, each page on a borrowed connection."""
+    while True:
+        async with engine.scoped(ctx.resources.pool, org_id) as conn:
+            page = await store.since(
+                conn, org_id=org_id, after_id=after_id, kinds=kinds, limit=REPLAY_PAGE
+            )
+        for alert in page:
+            yield alert
+        if len(page) < REPLAY_PAGE:
+            return
+        after_id = page[-1].id
+
+
+def _resume_error(code: str, message: str, newest: int | None) -> GraphQLError:
+    return GraphQLError(
+        message,
+        extensions={
+            "code": code,
+            "resumeAfter": None if newest is None else to_global_id("Alert", newest),
+        },
+    )

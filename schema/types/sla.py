@@ -1,0 +1,176 @@
+"""What a client sees of SLA clocks, priority tiers and the SLA health report (DOMAIN.md §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from domain import sla, tickets
+from schema.types import errors
+
+Priority = strawberry.enum(tickets.Priority, description="Ticket priority; P0 is the highest.")
+TierOwner = strawberry.enum(tickets.Owner, name="TierOwner", description="Who answers a tier.")
+SlaClockState = strawberry.enum(
+    sla.ClockState, name="SlaClockState", description="ON_TRACK → AT_RISK (80%) → BREACHED, or MET."
+)
+SlaVerdict = strawberry.enum(
+    sla.Verdict, name="SlaVerdict", description="healthy < 0.10 ≤ watch < 0.25 ≤ critical."
+)
+
+
+@strawberry.type(description="One priority tier of DOMAIN.md §2.1.")
+class SupportPriority:
+    priority: tickets.Priority
+    label_ar: str
+    first_response_minutes: int
+    resolution_hours: int
+    owner: tickets.Owner
+
+    @classmethod
+    def from_domain(cls, tier: tickets.PriorityTier) -> SupportPriority:
+        return cls(
+            priority=tier.priority,
+            label_ar=tier.label_ar,
+            first_response_minutes=tier.first_response_minutes,
+            resolution_hours=tier.resolution_hours,
+            owner=tier.owner,
+        )
+
+
+@strawberry.type(description="One SLA clock at the request's time (§2.5, §2.6).")
+class SlaClock:
+    state: sla.ClockState
+    due_at: datetime = strawberry.field(description="From the opening and the current priority.")
+    target_minutes: int
+    elapsed_seconds: float = strawberry.field(
+        description="Opening to the stop (reply or resolution), or to now while it runs."
+    )
+    remaining_seconds: float = strawberry.field(description="0 once the target has passed.")
+    breached: bool = strawberry.field(description="Elapsed strictly greater than the target.")
+    message: str | None = strawberry.field(
+        description="The §2.6 breach message, e.g. `first_response: 120 > 30 min`."
+    )
+
+
+@strawberry.type(description="A ticket's two SLA clocks; a ticket that breached both counts once.")
+class TicketSla:
+    first_response: SlaClock
+    resolution: SlaClock
+    breached: bool
+    messages: list[str]
+
+    @classmethod
+    def build(
+        cls,
+        priority: tickets.Priority,
+        lifecycle: tickets.Lifecycle,
+        now: datetime,
+    ) -> TicketSla:
+        tier = tickets.TIERS[priority]
+        clocks = sla.ticket_clocks(
+            priority, lifecycle.opened_at, lifecycle.first_response_at, lifecycle.resolved_at, now
+        )
+        fr, res = clocks.first_response, clocks.resolution
+        breach = sla.evaluate_breach(
+            priority,
+            fr.elapsed_seconds / 60 if fr.breached else None,
+            res.elapsed_seconds / 3600 if res.breached else None,
+        )
+        fr_message = next((m for m in breach.messages if m.startswith("first_response")), None)
+        res_message = next((m for m in breach.messages if m.startswith("resolution")), None)
+        return cls(
+            first_response=_clock(fr, tier.first_response_minutes, fr_message),
+            resolution=_clock(res, tier.resolution_hours * 60, res_message),
+            breached=breach.breached,
+            messages=list(breach.messages),
+        )
+
+
+def _clock(value: sla.Clock, target_minutes: int, message: str | None) -> SlaClock:
+    return SlaClock(
+        state=value.state,
+        due_at=value.due_at,
+        target_minutes=target_minutes,
+        elapsed_seconds=value.elapsed_seconds,
+        remaining_seconds=value.remaining_seconds,
+        breached=value.breached,
+        message=message,
+    )
+
+
+@strawberry.type(description="One priority's line of the SLA health report (§2.7).")
+class PriorityHealth:
+    priority: tickets.Priority
+    count: int
+    breaches: int
+    avg_first_response_minutes: float | None = strawberry.field(
+        description="Over responded tickets, 1 decimal; null when none was responded."
+    )
+    avg_resolution_hours: float | None = strawberry.field(
+        description="Over resolved tickets, 2 decimals; null when none was resolved."
+    )
+
+
+@strawberry.type(description="SLA health over a period for the organisation or one customer.")
+class SlaHealthReport:
+    period_start: datetime
+    period_end: datetime
+    customer_id: strawberry.ID | None
+    total: int
+    breached: int = strawberry.field(description="Tickets with any breach, each counted once.")
+    breach_rate: float = strawberry.field(description="round(breached / total, 3); 0.0 if none.")
+    verdict: sla.Verdict
+    by_priority: list[PriorityHealth] = strawberry.field(description="P0 to P3, always four.")
+    live_actions_frozen: bool = strawberry.field(
+        description="Whether the organisation's live actions are frozen now (§2.7)."
+    )
+
+    @classmethod
+    def from_domain(
+        cls,
+        report: sla.HealthReport,
+        *,
+        start: datetime,
+        end: datetime,
+        customer_id: strawberry.ID | None,
+        frozen: bool,
+    ) -> SlaHealthReport:
+        return cls(
+            period_start=start,
+            period_end=end,
+            customer_id=customer_id,
+            total=report.total,
+            breached=report.breached,
+            breach_rate=report.breach_rate,
+            verdict=report.verdict,
+            by_priority=[
+                PriorityHealth(
+                    priority=line.priority,
+                    count=line.count,
+                    breaches=line.breaches,
+                    avg_first_response_minutes=line.avg_first_response_minutes,
+                    avg_resolution_hours=line.avg_resolution_hours,
+                )
+                for line in report.by_priority
+            ],
+            live_actions_frozen=frozen,
+        )
+
+
+@strawberry.type(description="The organisation-wide freeze was lifted.")
+class LiftFreezePayload:
+    lifted_reason: str = strawberry.field(description="Why live actions had been frozen.")
+    live_actions_frozen: bool
+
+
+LiftFreezeResult = Annotated[
+    LiftFreezePayload
+    | errors.ValidationError
+    | errors.NotFoundError
+    | errors.ConflictError
+    | errors.ForbiddenError
+    | errors.RuleError,
+    strawberry.union("LiftFreezeResult", description="The lift, or why it was refused."),
+]

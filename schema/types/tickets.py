@@ -1,0 +1,256 @@
+"""What a client sees of support tickets (DOMAIN.md §2)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from domain import sla, tickets
+from domain.errors import DomainError
+from schema.types import errors, relations
+from schema.types.customers import Customer
+from schema.types.drafts import Draft
+from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
+from schema.types.sla import TicketSla
+
+TicketStatus = strawberry.enum(tickets.TicketStatus, description="open → resolved → closed.")
+Channel = strawberry.enum(tickets.Channel, name="TicketChannel", description="Where it came from.")
+HistoryEvent = strawberry.enum(
+    tickets.HistoryEvent, name="TicketHistoryEvent", description="What a history line records."
+)
+
+# Relation names the resolvers layer provides loaders for (schema.types.relations).
+CUSTOMERS = "customers"
+FIRST_RESPONSE_DRAFT = "ticket.firstResponseDraft"
+HISTORY = "ticket.history"
+CUSTOMER_TICKETS = "customer.tickets"
+
+
+@strawberry.type(description="One line of a ticket's history (§2.3, §2.5).")
+class TicketHistoryEntry:
+    event: tickets.HistoryEvent
+    sla_event: bool = strawberry.field(
+        description="True for the four SLA events: opened, first_response, resolved, escalated."
+    )
+    detail: str = strawberry.field(description="What changed, as a JSON object.")
+    operator_id: strawberry.ID | None
+    at: datetime
+
+    @classmethod
+    def from_domain(cls, entry: tickets.HistoryEntry) -> TicketHistoryEntry:
+        return cls(
+            event=entry.event,
+            sla_event=entry.event.is_sla_event,
+            detail=json.dumps(dict(entry.detail), ensure_ascii=False, sort_keys=True),
+            operator_id=None
+            if entry.operator_id is None
+            else to_global_id("Operator", entry.operator_id),
+            at=entry.at,
+        )
+
+
+@strawberry.type(description="A customer's support request, classified from its text (§2).")
+class Ticket(Node):
+    pk: strawberry.Private[int]
+    customer_pk: strawberry.Private[int]
+    version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
+    subject: str
+    body: str
+    channel: tickets.Channel
+    priority: tickets.Priority = strawberry.field(
+        description="The current priority: the higher of classification and any raise (§2.3)."
+    )
+    classified_priority: tickets.Priority = strawberry.field(
+        description="What the text gave (§2.2): the floor."
+    )
+    manual_priority: tickets.Priority | None
+    matched_keyword: str | None
+    reason_ar: str
+    status: tickets.TicketStatus
+    opened_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    closed_confirmed_by: str | None = strawberry.field(
+        description="Who at the customer confirmed the ticket is solved."
+    )
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    sla: TicketSla = strawberry.field(description="Both clocks, at the request's time.")
+
+    @classmethod
+    def from_domain(cls, value: tickets.Ticket, *, now: datetime) -> Ticket:
+        assert value.id is not None
+        life = value.lifecycle
+        due = sla.due_times(value.priority, life.opened_at)
+        return cls(
+            id=to_global_id("Ticket", value.id),
+            pk=value.id,
+            customer_pk=value.customer_id,
+            version=value.version,
+            subject=value.subject,
+            body=value.body,
+            channel=value.channel,
+            priority=value.priority,
+            classified_priority=value.classification.priority,
+            manual_priority=life.manual_raise,
+            matched_keyword=value.classification.matched_keyword,
+            reason_ar=value.classification.reason_ar,
+            status=life.status,
+            opened_at=life.opened_at,
+            first_response_at=life.first_response_at,
+            resolved_at=life.resolved_at,
+            closed_at=life.closed_at,
+            closed_confirmed_by=life.closed_confirmed_by,
+            first_response_due_at=due.first_response_due_at,
+            resolution_due_at=due.resolution_due_at,
+            sla=TicketSla.build(value.priority, life, now),
+        )
+
+    @strawberry.field(description="Who wrote in.")
+    async def customer(self, info: strawberry.Info) -> Customer | None:
+        found = await relations.loader(info.context, CUSTOMERS).load(self.customer_pk)
+        return None if found is None else Customer.from_domain(found)
+
+    @strawberry.field(description="The first-response draft made when the ticket opened (§2.4).")
+    async def first_response_draft(self, info: strawberry.Info) -> Draft | None:
+        found = await relations.loader(info.context, FIRST_RESPONSE_DRAFT).load(self.pk)
+        return None if found is None else Draft.from_domain(found)
+
+    @strawberry.field(description="Every lifecycle step and priority change, oldest first.")
+    async def history(self, info: strawberry.Info) -> list[TicketHistoryEntry]:
+        entries = await relations.loader(info.context, HISTORY).load(self.pk)
+        return [TicketHistoryEntry.from_domain(entry) for entry in entries]
+
+
+def _page(first: int | None, after: str | None) -> PageArgs:
+    try:
+        return page_args(first, after)
+    except DomainError as error:
+        raise errors.as_graphql_error(error) from None
+
+
+async def of_customer(
+    info: strawberry.Info, customer_pk: int, *, first: int | None, after: str | None
+) -> Connection[Ticket]:
+    """`Customer.tickets`: one customer's tickets, newest first, batched over a page."""
+    page = _page(first, after)
+    found = await relations.loader(info.context, CUSTOMER_TICKETS).load(
+        (customer_pk, page.after, page.first)
+    )
+    now = info.context.now
+    return connection(
+        found, first=page.first, key=_pk, build=lambda t: Ticket.from_domain(t, now=now)
+    )
+
+
+def _pk(ticket: tickets.Ticket) -> int:
+    assert ticket.id is not None
+    return ticket.id
+
+
+@strawberry.input(description="Filters for the tickets list; all are optional and combine.")
+class TicketFilter:
+    status: tickets.TicketStatus | None = None
+    priority: tickets.Priority | None = None
+    customer: strawberry.ID | None = None
+    breached: bool | None = strawberry.field(
+        default=None, description="Any clock breached at the request's time."
+    )
+    sla_state: sla.ClockState | None = strawberry.field(
+        default=None, description="The ticket's worst clock: BREACHED > AT_RISK > ON_TRACK > MET."
+    )
+
+
+@strawberry.input(description="A new ticket; its priority comes from its text (§2.2).")
+class OpenTicketInput:
+    customer: strawberry.ID
+    subject: str
+    body: str
+    channel: tickets.Channel = tickets.Channel.EMAIL
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat with the same key returns the first result."
+    )
+
+
+@strawberry.input(description="Raise a ticket's priority; never below what it is (§2.3).")
+class RaiseTicketPriorityInput:
+    id: strawberry.ID
+    version: int
+    priority: tickets.Priority
+
+
+@strawberry.input(description="Change a ticket's text; it is classified again (§2.3).")
+class EditTicketInput:
+    id: strawberry.ID
+    version: int
+    subject: str | None = None
+    body: str | None = None
+
+
+@strawberry.input(description="A ticket and the version you read.")
+class TicketStepInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.input(description="Close a resolved ticket with the customer's confirmation (§2.5).")
+class ConfirmTicketClosedInput:
+    id: strawberry.ID
+    version: int
+    confirmed_by: str = strawberry.field(description="Who at the customer confirmed it.")
+
+
+@strawberry.input(description="Escalate an open ticket (§2.5); by default one tier up.")
+class EscalateTicketInput:
+    id: strawberry.ID
+    version: int
+    priority: tickets.Priority | None = None
+    note: str | None = None
+
+
+@strawberry.input(
+    description="Record an SLA event by name (§2.5): first_response, resolved, escalated."
+)
+class RecordTicketEventInput:
+    id: strawberry.ID
+    version: int
+    event: str
+    priority: tickets.Priority | None = strawberry.field(
+        default=None, description="For `escalated`: the priority to raise to."
+    )
+
+
+@strawberry.type(description="The ticket as it is after the mutation.")
+class TicketPayload:
+    ticket: Ticket
+
+
+@strawberry.type(description="The new ticket and its first-response draft awaiting approval.")
+class OpenTicketPayload:
+    ticket: Ticket
+    draft: Draft
+
+
+TicketResult = Annotated[
+    TicketPayload
+    | errors.ValidationError
+    | errors.NotFoundError
+    | errors.ConflictError
+    | errors.ForbiddenError
+    | errors.RuleError,
+    strawberry.union("TicketResult", description="The ticket, or why the step was refused."),
+]
+
+OpenTicketResult = Annotated[
+    OpenTicketPayload
+    | errors.ValidationError
+    | errors.NotFoundError
+    | errors.ConflictError
+    | errors.ForbiddenError
+    | errors.RuleError,
+    strawberry.union("OpenTicketResult", description="The new ticket, or why it was refused."),
+]
