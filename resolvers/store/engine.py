@@ -106,21 +106,18 @@ async def create_read_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
         min_size=1,
         max_size=size,
         init=_init_connection,
-        reset=_no_reset,
     )
-
-
-async def _no_reset(conn: asyncpg.Connection) -> None:
-    # The reset runs at the next acquire instead, in the same message as the new scope
-    # (one round trip per request instead of two). Every acquire goes through `scoped`.
-    return None
 
 
 @asynccontextmanager
 async def scoped(pool: asyncpg.Pool, org_id: int | None) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection reset and scoped to one organisation (or none) for the block."""
+    """A pooled connection scoped to one organisation (or none) for the block.
+
+    asyncpg resets the connection on release (RESET ALL also drops the role), which happens
+    after the response is sent, so every acquire sets both the role and the organisation.
+    """
     async with pool.acquire() as conn:
-        await conn.execute(conn.get_reset_query() + "\n" + scope_sql(org_id))
+        await conn.execute(scope_sql(org_id))
         yield conn
 
 

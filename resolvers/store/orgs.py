@@ -14,6 +14,7 @@ from datetime import datetime
 import asyncpg
 
 from domain.roles import Principal, Role
+from resolvers.store.engine import APP_ROLE
 
 TOKEN_PREFIX = "wafi_"
 
@@ -37,12 +38,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# One round trip: the token's principal, the app role, and (inside the function) the org scope.
+# The LEFT JOIN keeps one row when the token is unknown, so the role is set either way.
+_AUTHENTICATE = (
+    "SELECT set_config('role', '{role}', false) AS role_set, p.org_id, p.operator_id, p.role "
+    "FROM (SELECT 1) AS one LEFT JOIN LATERAL wafi_authenticate($1) AS p ON true"
+).format(role=APP_ROLE)
+
+
 async def authenticate(conn: asyncpg.Connection, *, token: str) -> Principal | None:
-    """Resolve a token and scope `conn` to its organisation (one round trip)."""
-    row = await conn.fetchrow(
-        "SELECT org_id, operator_id, role FROM wafi_authenticate($1)", token_hash(token)
-    )
-    if row is None:
+    """Resolve a token; `conn` leaves as APP_ROLE scoped to its organisation (or to none)."""
+    row = await conn.fetchrow(_AUTHENTICATE, token_hash(token))
+    if row is None or row["org_id"] is None:
         return None
     return Principal(org_id=row["org_id"], operator_id=row["operator_id"], role=Role(row["role"]))
 
