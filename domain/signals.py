@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domain.errors import DomainError, ErrorCode
 from domain.scores import AtRisk, Health, HealthBand, Severity
 
 TITLE_LIMIT = 120
 HISTORY_MAX_DAYS = 366
+INACTIVE_AFTER = timedelta(days=7)  # §4.6: no activity for 7 days raises an alert
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from jobs import alerts
 from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
+from jobs import success as success_jobs
 from resolvers.store import engine, outbox
 
 FUNCTIONS: list[Any] = [
@@ -25,6 +26,8 @@ FUNCTIONS: list[Any] = [
     incident_jobs.scan_incident_updates,
     incident_jobs.scan_pdpl_deadlines,
     sla_jobs.scan_sla_breaches,
+    success_jobs.snapshot_health,
+    success_jobs.scan_customers,
 ]
 CRON_JOBS: list[Any] = [
     # The sweep: publishes what an enqueue after commit missed (Redis was down, a worker died).
@@ -32,6 +35,10 @@ CRON_JOBS: list[Any] = [
     cron(incident_jobs.scan_incident_updates, second=0, unique=True),
     cron(incident_jobs.scan_pdpl_deadlines, second=0, unique=True),
     cron(sla_jobs.scan_sla_breaches, second=0, unique=True),
+    # Customer success: hourly, so an at-risk rise is alerted within the hour; the day's
+    # snapshot is rewritten in place (one point per customer per day).
+    cron(success_jobs.snapshot_health, minute=5, second=0, unique=True),
+    cron(success_jobs.scan_customers, minute=35, second=0, unique=True),
 ]
 
 

@@ -5,12 +5,14 @@ revoked token opens nothing new) and listens only to its own organisation's chan
 database connection while it waits: one is borrowed for each replay page and given back.
 
 Delivery, in order:
-1. subscribe to the organisation's channel on the process's hub and wait until Redis confirms;
-2. replay the stored alerts after `after` (only when given), oldest first;
-3. follow the live feed, dropping every id already sent (replay and live overlap; the relay is
-   at least once). When Redis drops, the hub marks a gap: wait for the channel to be live again
-   and replay from the database, a little behind the newest ids sent, so an alert whose
-   transaction committed late is still found.
+1. read the ids the subscriber already has: the newest ids up to `after`, or up to now;
+2. subscribe to the organisation's channel on the process's hub and wait until Redis confirms;
+3. replay the stored alerts after `after` (or after step 1's newest), oldest first: whatever
+   was published before the channel was live is found here;
+4. follow the live feed, dropping every id already sent or known (replay and live overlap; the
+   relay is at least once). When Redis drops, the hub marks a gap: wait for the channel to be
+   live again and replay from the database, a little behind the newest ids sent, so an alert
+   whose transaction committed late is still found.
 A subscriber that falls `FEED_LIMIT` events behind is ended with the error code
 `SUBSCRIBER_TOO_SLOW` and `resumeAfter`: subscribing again with `after: resumeAfter` loses
 nothing, because alerts are stored before they are pushed.
@@ -153,15 +155,17 @@ async def _follow(
     accept: Callable[[alerts.Alert], bool] = lambda alert: True,
 ) -> AsyncIterator[alerts.Alert]:
     try:
-        principal = await _authorize(ctx, field)
         start = None if after is None else pk_of(after, "Alert", field="after")
+        principal, known = await _begin(ctx, field, start)
     except DomainError as error:
         raise errors.as_graphql_error(error) from None
     hub = ctx.resources.hub
     assert hub is not None, "the app's lifespan starts the hub"
     org_id = principal.org_id
-    sent: _Sent | None = None
-    resume = start
+    # `known` was read before subscribing: anything committed since is not in it, and reaches
+    # this subscriber by the replay below (published before the channel was live) or live.
+    sent = _Sent(known)
+    cursor = start if start is not None else (known[0] if known else 0)
 
     def wanted(alert: alerts.Alert) -> bool:
         return (kinds is None or alert.kind in kinds) and accept(alert)
@@ -169,12 +173,7 @@ async def _follow(
     try:
         async with hub.subscribe(pubsub.alerts_channel(org_id)) as feed:
             await feed.ready()
-            async with engine.scoped(ctx.resources.pool, org_id) as conn:
-                known = await store.latest_ids(conn, org_id=org_id, up_to=start, limit=KNOWN_IDS)
-            sent = _Sent(known)
-            cursor = start if start is not None else (known[0] if known else 0)
-            resume = cursor
-            replay_from = start
+            replay_from: int | None = cursor
             while True:
                 if replay_from is not None:
                     async for alert in _replay(ctx, org_id, after_id=replay_from, kinds=kinds):
@@ -192,24 +191,35 @@ async def _follow(
                     sent.add(alert.id)
                     yield alert
     except pubsub.Overflow:
-        newest = resume if sent is None else sent.newest(default=resume)
         raise _resume_error(
-            "SUBSCRIBER_TOO_SLOW", "you fell too far behind; subscribe again with `after`", newest
+            "SUBSCRIBER_TOO_SLOW",
+            "you fell too far behind; subscribe again with `after`",
+            sent.newest(default=cursor),
         ) from None
     except pubsub.HubClosed:
-        newest = resume if sent is None else sent.newest(default=resume)
         raise _resume_error(
-            "SERVER_GOING_AWAY", "this server is stopping; subscribe again with `after`", newest
+            "SERVER_GOING_AWAY",
+            "this server is stopping; subscribe again with `after`",
+            sent.newest(default=cursor),
         ) from None
 
 
-async def _authorize(ctx: Context, field: str) -> Principal:
-    # A WebSocket was authenticated at connection_init; a subscription starts on the token's
-    # rights now, not when the socket opened.
-    if ctx.websocket and ctx.token is not None:
-        async with engine.scoped(ctx.resources.pool, None) as conn:
-            ctx.principal = await orgs.authenticate(conn, token=ctx.token)
-    return ctx.authorize(Action.READ, field=field)
+async def _begin(ctx: Context, field: str, start: int | None) -> tuple[Principal, list[int]]:
+    """Authorise, and read the ids the subscriber already has, on one borrowed connection.
+
+    A WebSocket was authenticated at connection_init; a subscription starts on the token's
+    rights now, not when the socket opened (a revoked token opens nothing new).
+    """
+    org_id = None if ctx.websocket else ctx.authorize(Action.READ, field=field).org_id
+    async with engine.scoped(ctx.resources.pool, org_id) as conn:
+        if ctx.websocket:
+            token = ctx.token
+            ctx.principal = None if token is None else await orgs.authenticate(conn, token=token)
+        principal = ctx.authorize(Action.READ, field=field)
+        known = await store.latest_ids(
+            conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS
+        )
+    return principal, known
 
 
 async def _replay(

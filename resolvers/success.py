@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -40,6 +41,13 @@ async def locked_customer(
     return current
 
 
+def ledger_view(value: Any) -> dict[str, Any] | None:
+    """A ledger before/after for values holding dates, which the ledger's snapshot keeps as
+    objects: every leaf JSON-ready (dates and enums as their text)."""
+    plain = ledger.snapshot(value)
+    return None if plain is None else dict(json.loads(json.dumps(plain, default=str)))
+
+
 async def record(
     session: AsyncSession,
     ctx: Context,
@@ -50,14 +58,15 @@ async def record(
     before: Any,
     after: Any,
 ) -> None:
+    """The mutation's ledger row (§6), in its transaction."""
     await ledger.record(
         session,
         principal=principal,
         action=action,
         entity=entity,
         entity_id=entity_id,
-        before=before,
-        after=after,
+        before=ledger_view(before),
+        after=ledger_view(after),
         now=ctx.now,
     )
 

@@ -7,21 +7,153 @@ import dataclasses
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domain import success_plans
 from domain.errors import DomainError, ErrorCode
-from domain.roles import Action
+from domain.roles import Action, Principal
+from resolvers.common import refusals_as_data
 from resolvers.store import idempotency, ledger
 from resolvers.store import signals as signal_store
 from resolvers.store import success_plans as store
-from resolvers.success import locked_customer
+from resolvers.success import ledger_view, locked_customer
 from schema.context import Context
 from schema.types import success_plans as types
 from schema.types.relay import pk_of
 
 CtxInfo = Info[Context, None]
-OPERATION = "startSuccessPlan"
+START = "startSuccessPlan"
 
 
-@refusals_as_data_import := None  # placeholder removed below
+@refusals_as_data
+async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) -> Any:
+    ctx = info.context
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=START)
+    customer_id = pk_of(input.customer_id, "Customer", field="customerId")
+    org_id = principal.org_id
+    async with ctx.transaction() as session:
+        key = input.idempotency_key
+        if key is not None:
+            previous = await idempotency.claim(session, org_id=org_id, key=key, operation=START)
+            if previous is not None:
+                return types.SuccessPlanPayload(plan=await _plan(session, org_id, previous))
+        customer = await locked_customer(session, org_id, customer_id)
+        if await store.exists_for_customer(session, org_id=org_id, customer_id=customer_id):
+            raise DomainError("customerId", ErrorCode.CONFLICT, "the customer already has a plan")
+        start = input.start_on or ctx.now.astimezone(UTC).date()
+        renews = customer.renews_at
+        items = success_plans.full_plan(
+            customer.bundle,
+            start,
+            customer.subscription_started_at.astimezone(UTC).date(),
+            None if renews is None else renews.astimezone(UTC).date(),
+        )
+        plan = await store.insert(
+            session,
+            org_id=org_id,
+            customer_id=customer_id,
+            bundle=customer.bundle,
+            started_on=start,
+            items=items,
+            now=ctx.now,
+        )
+        if key is not None:
+            await idempotency.remember(
+                session, org_id=org_id, key=key, operation=START, entity_id=plan.id, now=ctx.now
+            )
+        await _ledger(session, ctx, principal, START, plan.id, None, plan)
+    return types.SuccessPlanPayload(plan=types.SuccessPlan.from_domain(plan))
+
+
+@refusals_as_data
+async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) -> Any:
+    """§4.3: no upgrade or upsell item before the first Proof Pack is delivered."""
+    ctx = info.context
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="completePlanItem")
+    item_id = pk_of(input.id, "SuccessPlanItem")
+    org_id = principal.org_id
+    async with ctx.transaction() as session:
+        plan_id = await store.plan_of_item(session, org_id=org_id, item_id=item_id)
+        if plan_id is None:
+            raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan item in your organisation")
+        plan = await _plan_locked(session, org_id, plan_id)
+        entry = next(e for e in plan.entries if e.id == item_id)
+        delivered = await signal_store.first_proof_pack_delivered(
+            session, org_id=org_id, customer_id=plan.customer_id
+        )
+        done_on = input.done_on or ctx.now.astimezone(UTC).date()
+        done = success_plans.complete_item(entry.item, done_on, delivered)
+        await store.save_done(
+            session, org_id=org_id, item_id=item_id, done_on=done_on, done_by=principal.operator_id
+        )
+        await _ledger(session, ctx, principal, "completePlanItem", item_id, entry.item, done)
+        entries = tuple(
+            dataclasses.replace(e, item=done) if e.id == item_id else e for e in plan.entries
+        )
+    return types.SuccessPlanPayload(
+        plan=types.SuccessPlan.from_domain(dataclasses.replace(plan, entries=entries))
+    )
+
+
+@refusals_as_data
+async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput) -> Any:
+    """§4.3: a cadence changes only with the customer's recorded consent."""
+    ctx = info.context
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="changePlanCadence")
+    plan_id = pk_of(input.id, "SuccessPlan")
+    org_id = principal.org_id
+    async with ctx.transaction() as session:
+        plan = await _plan_locked(session, org_id, plan_id)
+        if plan.version != input.version:
+            raise DomainError(
+                "version", ErrorCode.CONFLICT, f"plan changed: version is {plan.version}"
+            )
+        cadence = success_plans.change_cadence(plan.cadence, input.cadence, input.consent_recorded)
+        changed = dataclasses.replace(plan, cadence=cadence, version=plan.version + 1)
+        await store.save_cadence(session, org_id=org_id, plan=changed, consent_at=ctx.now)
+        await _ledger(
+            session,
+            ctx,
+            principal,
+            "changePlanCadence",
+            plan_id,
+            {"cadence": plan.cadence.value},
+            {"cadence": cadence.value, "consentRecorded": True},
+        )
+    return types.SuccessPlanPayload(plan=types.SuccessPlan.from_domain(changed))
+
+
+async def _plan_locked(
+    session: AsyncSession, org_id: int, plan_id: int
+) -> success_plans.SuccessPlan:
+    plan = await store.get_for_update(session, org_id=org_id, plan_id=plan_id)
+    if plan is None:
+        raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan in your organisation")
+    return plan
+
+
+async def _plan(session: AsyncSession, org_id: int, plan_id: int) -> types.SuccessPlan:
+    return types.SuccessPlan.from_domain(await _plan_locked(session, org_id, plan_id))
+
+
+async def _ledger(
+    session: AsyncSession,
+    ctx: Context,
+    principal: Principal,
+    action: str,
+    entity_id: int,
+    before: Any,
+    after: Any,
+) -> None:
+    entity = "SuccessPlanItem" if action == "completePlanItem" else "SuccessPlan"
+    await ledger.record(
+        session,
+        principal=principal,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=ledger_view(before),
+        after=ledger_view(after),
+        now=ctx.now,
+    )

@@ -155,7 +155,8 @@ async def _opened(session: AsyncSession, org_id: int, ticket_id: int, now: datet
         subject_type="ticket",
         subject_id=ticket_id,
     )
-    assert ticket is not None and draft is not None
+    assert ticket is not None
+    assert draft is not None
     return types.OpenTicketPayload(
         ticket=types.Ticket.from_domain(ticket, now=now), draft=Draft.from_domain(draft)
     )

@@ -76,7 +76,7 @@ class WafiGraphQL(GraphQL[Context, None]):
             ctx.token = token
             return ctx
         if token is not None:
-            conn = await stack.enter_async_context(engine.scoped(resources.pool, None))
+            conn = await stack.enter_async_context(resources.pool.acquire())
             ctx.principal = await orgs.authenticate(conn, token=token)
             ctx.conn = conn if ctx.principal is not None else None
         return ctx

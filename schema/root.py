@@ -18,19 +18,27 @@ from strawberry.extensions.parser_cache import ParserCache
 from strawberry.extensions.validation_cache import ValidationCache
 
 from resolvers import alerts as alert_resolvers
+from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
 from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
+from resolvers import onboarding as onboarding_resolvers
 from resolvers import sla as sla_resolvers
-from resolvers import tickets as ticket_resolvers
 from resolvers import subscriptions as subscription_resolvers
+from resolvers import success as success_resolvers
+from resolvers import success_plans as plan_resolvers
+from resolvers import tickets as ticket_resolvers
 from schema.types import alerts as alert_types
-from schema.types import errors
+from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
+from schema.types import errors
 from schema.types import incidents as incident_types
+from schema.types import onboarding as onboarding_types
 from schema.types import sla as sla_types
+from schema.types import success as success_types
+from schema.types import success_plans as plan_types
 from schema.types import tickets as ticket_types
 from schema.types.customers import Customer, CustomerResult
 from schema.types.ledger import LedgerEntry
@@ -86,6 +94,14 @@ class Query:
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
     )
+    weekly_check_in: success_types.WeeklyCheckIn = strawberry.field(
+        resolver=success_resolvers.weekly_check_in,
+        description="The weekly check-in's agenda and talking points from that week's metrics.",
+    )
+    support_metrics: success_types.SupportMetrics = strawberry.field(
+        resolver=success_resolvers.support_metrics,
+        description="Support and success metrics over [from, to) (DOMAIN.md §4.6).",
+    )
 
 
 @strawberry.type(description="Everything you can change; each call is one transaction.")
@@ -104,6 +120,52 @@ class Mutation:
     archive_customer: CustomerResult = strawberry.mutation(
         resolver=customer_resolvers.archive_customer,
         description="Archive a customer (owners, managers).",
+    )
+    # Customer success (DOMAIN.md §4).
+    record_check_in_metrics: success_types.RecordCheckInMetricsResult = strawberry.mutation(
+        resolver=success_resolvers.record_check_in_metrics,
+        description="Record a week's check-in metrics (one check-in per 7 days).",
+    )
+    rate_ticket: success_types.RateTicketResult = strawberry.mutation(
+        resolver=success_resolvers.rate_ticket, description="Rate a closed ticket 1–5 (CSAT)."
+    )
+    record_nps: success_types.RecordNpsResult = strawberry.mutation(
+        resolver=success_resolvers.record_nps, description="Record a 0–10 NPS answer."
+    )
+    deliver_proof_pack: success_types.DeliverProofPackResult = strawberry.mutation(
+        resolver=success_resolvers.deliver_proof_pack, description="Record a delivered Proof Pack."
+    )
+    record_customer_activity: CustomerResult = strawberry.mutation(
+        resolver=success_resolvers.record_customer_activity,
+        description="Record customer activity: moves lastActivityAt forward.",
+    )
+    change_customer_stage: CustomerResult = strawberry.mutation(
+        resolver=success_resolvers.change_customer_stage,
+        description="Move a customer along its lifecycle (pass its version).",
+    )
+    start_success_plan: plan_types.SuccessPlanResult = strawberry.mutation(
+        resolver=plan_resolvers.start_success_plan,
+        description="Start the customer's success plan from its bundle.",
+    )
+    complete_plan_item: plan_types.SuccessPlanResult = strawberry.mutation(
+        resolver=plan_resolvers.complete_plan_item,
+        description="Mark a plan item done (upsells only after the first Proof Pack).",
+    )
+    change_plan_cadence: plan_types.SuccessPlanResult = strawberry.mutation(
+        resolver=plan_resolvers.change_plan_cadence,
+        description="Change a plan's cadence; needs the customer's recorded consent.",
+    )
+    complete_onboarding_step: onboarding_types.OnboardingResult = strawberry.mutation(
+        resolver=onboarding_resolvers.complete_onboarding_step,
+        description="Mark an onboarding step done.",
+    )
+    reopen_onboarding_step: onboarding_types.OnboardingResult = strawberry.mutation(
+        resolver=onboarding_resolvers.reopen_onboarding_step,
+        description="Mark an onboarding step not done again.",
+    )
+    move_connector: connector_types.MoveConnectorResult = strawberry.mutation(
+        resolver=connector_resolvers.move_connector,
+        description="Move a customer's connector to another state (§4.5 state machine).",
     )
     declare_incident: incident_types.IncidentResult = strawberry.mutation(
         resolver=incident_resolvers.declare_incident,
@@ -178,13 +240,16 @@ class Mutation:
         description="Record an SLA event by name: first_response, resolved or escalated.",
     )
     approve_draft: draft_types.DraftResult = strawberry.mutation(
-        resolver=draft_resolvers.approve_draft, description="Approve a draft (not while live actions are frozen)."
+        resolver=draft_resolvers.approve_draft,
+        description="Approve a draft (not while live actions are frozen).",
     )
     reject_draft: draft_types.DraftResult = strawberry.mutation(
-        resolver=draft_resolvers.reject_draft, description="Reject a draft."
+        resolver=draft_resolvers.reject_draft,
+        description="Reject a draft.",
     )
     mark_draft_sent: draft_types.DraftResult = strawberry.mutation(
-        resolver=draft_resolvers.mark_draft_sent, description="Record that you sent an approved draft yourself."
+        resolver=draft_resolvers.mark_draft_sent,
+        description="Record that you sent an approved draft yourself.",
     )
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,

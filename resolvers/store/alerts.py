@@ -41,11 +41,13 @@ RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_ro
           created_at
 """
 
-# The event's shape is `event_from_row`'s, built in SQL so a scan never loops in Python.
+# The event (`from_event` reads it back) is built in SQL so a scan never loops in Python. The
+# channel is pubsub.alerts_channel's, spelt with format() so no `:name` looks like a bind
+# parameter to SQLAlchemy's text().
 _OUTBOX_FROM_INSERTED = """
 WITH inserted AS ({insert})
 INSERT INTO outbox (org_id, channel, payload, created_at)
-SELECT org_id, 'wafi:' || org_id || ':alerts',
+SELECT org_id, format('wafi:%s:alerts', org_id),
        jsonb_build_object('id', id, 'kind', kind, 'subject', subject, 'subjectId', subject_id,
                           'occurrence', occurrence, 'customerId', customer_id,
                           'forRole', for_role, 'payload', payload, 'createdAt', created_at),

@@ -66,3 +66,17 @@ async def by_customers(
             row["updated_at"],
         )
     return found
+
+
+async def states_of(
+    session: AsyncSession, *, org_id: int, customer_id: int
+) -> dict[ConnectorKey, tuple[ConnectorState, datetime]]:
+    """One customer's touched connectors, read in the caller's transaction."""
+    result = await session.execute(
+        text(
+            "SELECT key, state, updated_at FROM customer_connectors "
+            "WHERE org_id = :org AND customer_id = :c"
+        ),
+        {"org": org_id, "c": customer_id},
+    )
+    return {ConnectorKey(row.key): (ConnectorState(row.state), row.updated_at) for row in result}

@@ -468,7 +468,7 @@ _PDPL_NEAR = (
     "jsonb_build_object('incidentId', i.id, 'title', i.title, 'severity', i.severity, "
     "'notifyBy', " + _OCCURRENCE.format(due="i.pdpl_notify_by") + ") AS payload FROM incidents i "
     "WHERE i.pdpl_notify_by IS NOT NULL AND i.pdpl_notified_at IS NULL "
-    "AND i.pdpl_notify_by <= $1 + make_interval(hours => $2::int)"
+    "AND i.pdpl_notify_by <= $1::timestamptz + make_interval(hours => $2::int)"
 )
 
 

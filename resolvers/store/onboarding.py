@@ -14,13 +14,15 @@ from domain.onboarding import STEPS, Step
 ALL_STEPS = len(STEPS)
 
 
-async def done_steps(session: AsyncSession, *, org_id: int, customer_id: int) -> set[Step]:
-    """The steps done, read under the customer's row lock the caller holds."""
+async def done_steps(
+    session: AsyncSession, *, org_id: int, customer_id: int
+) -> dict[Step, datetime]:
+    """The steps done and when, read under the customer's row lock the caller holds."""
     result = await session.execute(
-        text("SELECT step FROM onboarding_steps WHERE org_id = :org AND customer_id = :c"),
+        text("SELECT step, done_at FROM onboarding_steps WHERE org_id = :org AND customer_id = :c"),
         {"org": org_id, "c": customer_id},
     )
-    return {Step(value) for value in result.scalars()}
+    return {Step(row.step): row.done_at for row in result}
 
 
 async def mark_done(
@@ -38,8 +40,7 @@ async def mark_done(
 async def reopen(session: AsyncSession, *, org_id: int, customer_id: int, step: Step) -> None:
     await session.execute(
         text(
-            "DELETE FROM onboarding_steps WHERE org_id = :org AND customer_id = :c "
-            "AND step = :step"
+            "DELETE FROM onboarding_steps WHERE org_id = :org AND customer_id = :c AND step = :step"
         ),
         {"org": org_id, "c": customer_id, "step": step.value},
     )

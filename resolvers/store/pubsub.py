@@ -98,10 +98,10 @@ class Feed:
         while True:
             if self._overflowed:
                 raise Overflow(self.channel)
+            if self._closed:
+                raise HubClosed(self.channel)  # what is left is replayed on resubscribing
             if self._items:
                 return self._items.popleft()
-            if self._closed:
-                raise HubClosed(self.channel)
             self._wake.clear()
             await self._wake.wait()
 

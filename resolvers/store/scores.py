@@ -7,7 +7,7 @@ fixed and the scan's cost grows with customers, one batch at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,10 +26,9 @@ _REQUEST_CUSTOMERS = (
     "SELECT org_id, id, subscription_started_at, last_activity_at FROM customers "
     "WHERE org_id = $6 AND id = ANY($7::bigint[])"
 )
-_BATCH_CUSTOMERS = (
+_LIVE_CUSTOMERS = (
     "SELECT org_id, id, subscription_started_at, last_activity_at FROM customers "
-    "WHERE (org_id, id) > ($6, $7) AND archived_at IS NULL AND stage <> 'churned' "
-    "ORDER BY org_id, id LIMIT $8"
+    "WHERE archived_at IS NULL AND stage <> 'churned'"
 )
 _JOIN_C = "JOIN c ON c.org_id = x.org_id AND c.id = x.customer_id"
 
@@ -72,7 +71,6 @@ LEFT JOIN p ON p.org_id = c.org_id AND p.customer_id = c.id
 LEFT JOIN i ON i.org_id = c.org_id AND i.customer_id = c.id
 LEFT JOIN t ON t.org_id = c.org_id AND t.customer_id = c.id
 LEFT JOIN risk_severities s ON s.org_id = c.org_id AND s.customer_id = c.id
-ORDER BY c.org_id, c.id
 """
 
 
@@ -172,14 +170,17 @@ async def for_customers(
     return {row["id"]: _signals(row, now) for row in rows}
 
 
-async def batch(
-    conn: asyncpg.Connection, *, after: tuple[int, int], size: int, now: datetime
-) -> list[Signals]:
-    """For the daily scan: the next `size` live customers after `(org_id, id)`, all orgs."""
-    rows = await conn.fetch(
-        _INPUTS.format(customers=_BATCH_CUSTOMERS), *_args(now), after[0], after[1], size
-    )
-    return [_signals(row, now) for row in rows]
+async def stream(
+    conn: asyncpg.Connection, *, now: datetime, size: int
+) -> AsyncIterator[list[Signals]]:
+    """For the daily scan: every live customer of every organisation, `size` at a time.
+
+    One query over whole tables (hash aggregates, one pass each) read through a cursor in a
+    read-only snapshot, so the cost is one scan of each signal table, not one per batch."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        cursor = await conn.cursor(_INPUTS.format(customers=_LIVE_CUSTOMERS), *_args(now))
+        while rows := await cursor.fetch(size):
+            yield [_signals(row, now) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ this keeps every rating write in one module while the ticket store keeps every t
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 from sqlalchemy import text
@@ -78,7 +79,7 @@ async def add_check_in(
         replies=check_in.replies,
         meetings=check_in.meetings,
         risks_blocked=check_in.risks_blocked,
-        pipeline_sar=check_in.pipeline_sar,
+        pipeline_sar=Decimal(str(check_in.pipeline_sar)),
         recorded_at=now,
     )
     session.add(row)

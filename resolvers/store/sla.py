@@ -15,12 +15,14 @@ from resolvers.store import alerts
 
 FREEZE_REASON = "SLA health critical: breach rate {rate:.3f} over the trailing 30 days"
 
-# Upsert each organisation's verdict; report those whose verdict has just turned critical.
+# Upsert each organisation's verdict; report those whose verdict has just turned critical. All
+# CTEs read one snapshot, so `previous` is the verdict before this upsert (a FOR UPDATE there
+# would skip the rows the upsert changes); cron's unique=True runs one scan at a time.
 _RECORD = """
 WITH given AS (
     SELECT * FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS g(org_id, verdict, rate)
 ), previous AS (
-    SELECT v.org_id, v.verdict FROM sla_verdicts v JOIN given USING (org_id) FOR UPDATE OF v
+    SELECT v.org_id, v.verdict FROM sla_verdicts v JOIN given USING (org_id)
 ), upserted AS (
     INSERT INTO sla_verdicts AS v (org_id, verdict, changed_at, evaluated_at)
     SELECT org_id, verdict, $1, $1 FROM given

@@ -122,19 +122,13 @@ async def page(
         where.append(_ANY_BREACHED if filter.breached else f"NOT {_ANY_BREACHED}")
     if filter.sla_state is not None:
         where.append(_STATE_SQL[filter.sla_state])
-    sql = (
-        f"SELECT {_COLUMNS} FROM tickets WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT $6"
-    ).replace("$now", "$7::timestamptz")
-    rows = await conn.fetch(
-        sql,
-        org_id,
-        filter.status,
-        filter.priority,
-        filter.customer_id,
-        after_id,
-        first + 1,
-        now,
-    )
+    sql = f"SELECT {_COLUMNS} FROM tickets WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT $6"
+    args: list[Any] = [org_id, filter.status, filter.priority, filter.customer_id, after_id]
+    args.append(first + 1)
+    if "$now" in sql:  # only the SLA filters judge the clocks at the request's time
+        sql = sql.replace("$now", "$7::timestamptz")
+        args.append(now)
+    rows = await conn.fetch(sql, *args)
     return [_from_record(row) for row in rows]
 
 
@@ -231,34 +225,38 @@ async def lifecycles(
     ]
 
 
-def _fill(row: TicketRow, ticket: Ticket) -> None:
+def _values(ticket: Ticket) -> dict[str, Any]:
+    """The row's columns for a ticket; due times always from its current priority (§2.5)."""
     due = sla.due_times(ticket.priority, ticket.lifecycle.opened_at)
     life = ticket.lifecycle
-    row.customer_id = ticket.customer_id
-    row.subject = ticket.subject
-    row.body = ticket.body
-    row.channel = ticket.channel.value
-    row.classified_priority = ticket.classification.priority.value
-    row.manual_priority = None if life.manual_raise is None else life.manual_raise.value
-    row.priority = ticket.priority.value
-    row.matched_keyword = ticket.classification.matched_keyword
-    row.reason_ar = ticket.classification.reason_ar
-    row.status = life.status.value
-    row.opened_at = life.opened_at
-    row.first_response_at = life.first_response_at
-    row.resolved_at = life.resolved_at
-    row.closed_at = life.closed_at
-    row.closed_confirmed_by = life.closed_confirmed_by
-    row.first_response_due_at = due.first_response_due_at
-    row.resolution_due_at = due.resolution_due_at
-    row.first_response_breached = ticket.first_response_breached
-    row.resolution_breached = ticket.resolution_breached
-    row.version = ticket.version
+    return {
+        "customer_id": ticket.customer_id,
+        "subject": ticket.subject,
+        "body": ticket.body,
+        "channel": ticket.channel.value,
+        "classified_priority": ticket.classification.priority.value,
+        "manual_priority": None if life.manual_raise is None else life.manual_raise.value,
+        "priority": ticket.priority.value,
+        "matched_keyword": ticket.classification.matched_keyword,
+        "reason_ar": ticket.classification.reason_ar,
+        "status": life.status.value,
+        "opened_at": life.opened_at,
+        "first_response_at": life.first_response_at,
+        "resolved_at": life.resolved_at,
+        "closed_at": life.closed_at,
+        "closed_confirmed_by": life.closed_confirmed_by,
+        "first_response_due_at": due.first_response_due_at,
+        "resolution_due_at": due.resolution_due_at,
+        "first_response_breached": ticket.first_response_breached,
+        "resolution_breached": ticket.resolution_breached,
+        "version": ticket.version,
+    }
 
 
 async def insert(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datetime) -> Ticket:
-    row = TicketRow(org_id=org_id, created_at=now, updated_at=now)
-    _fill(row, replace(ticket, version=1))
+    row = TicketRow(
+        org_id=org_id, created_at=now, updated_at=now, **_values(replace(ticket, version=1))
+    )
     session.add(row)
     await session.flush()
     assert row.id is not None
@@ -275,7 +273,8 @@ async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datet
     """Write a changed ticket; the caller has checked its version under the row lock."""
     row = await session.get(TicketRow, (org_id, ticket.id))
     assert row is not None
-    _fill(row, ticket)
+    for column, value in _values(ticket).items():
+        setattr(row, column, value)
     row.updated_at = now
     await session.flush()
 

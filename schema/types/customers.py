@@ -42,6 +42,14 @@ async def _incidents(
     return await incidents.of_customer(info, root.pk, first=first, after=after)
 
 
+async def _tickets(
+    root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
+) -> Connection[Annotated[Ticket, strawberry.lazy("schema.types.tickets")]]:
+    from schema.types import tickets  # the ticket types import this module
+
+    return await tickets.of_customer(info, root.pk, first=first, after=after)
+
+
 @strawberry.type(description="An account your organisation sells to and serves.")
 class Customer(Node):
     pk: strawberry.Private[int]
@@ -80,13 +88,9 @@ class Customer(Node):
         resolver=_incidents, description="Incidents that affect this customer, newest first (§3)."
     )
 
-    @strawberry.field(description="This customer's support tickets, newest first (§2).")
-    async def tickets(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Annotated[Ticket, strawberry.lazy("schema.types.tickets")]]:
-        from schema.types import tickets  # the ticket types import this module
-
-        return await tickets.of_customer(info, self.pk, first=first, after=after)
+    tickets = strawberry.field(
+        resolver=_tickets, description="This customer's support tickets, newest first (§2)."
+    )
 
     # Customer success (DOMAIN.md §4): each batched over a page through one loader per kind.
     health: score_types.CustomerHealth = strawberry.field(

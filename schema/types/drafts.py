@@ -24,6 +24,11 @@ CUSTOMERS = "customers"
 _SUBJECT_TYPES = {"ticket": "Ticket", "incident": "Incident", "customer": "Customer"}
 
 
+async def _customer(root: Draft, info: strawberry.Info) -> Customer | None:
+    found = await relations.loader(info.context, CUSTOMERS).load(root.customer_pk)
+    return None if found is None else Customer.from_domain(found)
+
+
 @strawberry.type(description="An outbound text an operator approves, then sends themselves.")
 class Draft(Node):
     pk: strawberry.Private[int]
@@ -66,10 +71,9 @@ class Draft(Node):
             live_send_allowed=drafts.LIVE_SEND_ALLOWED,
         )
 
-    @strawberry.field(description="The customer the text is for.")
-    async def customer(self, info: strawberry.Info) -> Customer | None:
-        found = await relations.loader(info.context, CUSTOMERS).load(self.customer_pk)
-        return None if found is None else Customer.from_domain(found)
+    customer: Customer | None = strawberry.field(
+        resolver=_customer, description="The customer the text is for."
+    )
 
 
 @strawberry.input(description="Approve a draft (not by a viewer, not while frozen).")

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from domain import customers, metrics, signals, success_plans
+from schema.types import customers as _customer_types  # noqa: F401  (declares the enums)
 from schema.types import errors
 from schema.types.relay import to_global_id
 

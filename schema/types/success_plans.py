@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from domain import success_plans
 from schema.types import errors, relations
 from schema.types.relay import Node, to_global_id
+
+if TYPE_CHECKING:
+    from domain.customers import Bundle  # the GraphQL enum is declared in schema.types.customers
 
 # Relation name the resolvers layer provides a loader for (schema.types.relations).
 PLAN = "customer_success_plan"
@@ -58,7 +61,7 @@ class SuccessPlan(Node):
     pk: strawberry.Private[int]
     customer_id: strawberry.ID
     version: int = strawberry.field(description="Pass it back to change the cadence.")
-    bundle: success_plans.Bundle
+    bundle: Annotated[Bundle, strawberry.lazy("schema.types.customers")]
     started_on: date
     cadence: success_plans.CadenceType
     items: list[SuccessPlanItem] = strawberry.field(description="By due date.")

@@ -52,6 +52,21 @@ class TicketHistoryEntry:
         )
 
 
+async def _customer(root: Ticket, info: strawberry.Info) -> Customer | None:
+    found = await relations.loader(info.context, CUSTOMERS).load(root.customer_pk)
+    return None if found is None else Customer.from_domain(found)
+
+
+async def _first_response_draft(root: Ticket, info: strawberry.Info) -> Draft | None:
+    found = await relations.loader(info.context, FIRST_RESPONSE_DRAFT).load(root.pk)
+    return None if found is None else Draft.from_domain(found)
+
+
+async def _history(root: Ticket, info: strawberry.Info) -> list[TicketHistoryEntry]:
+    entries = await relations.loader(info.context, HISTORY).load(root.pk)
+    return [TicketHistoryEntry.from_domain(entry) for entry in entries]
+
+
 @strawberry.type(description="A customer's support request, classified from its text (§2).")
 class Ticket(Node):
     pk: strawberry.Private[int]
@@ -110,20 +125,14 @@ class Ticket(Node):
             sla=TicketSla.build(value.priority, life, now),
         )
 
-    @strawberry.field(description="Who wrote in.")
-    async def customer(self, info: strawberry.Info) -> Customer | None:
-        found = await relations.loader(info.context, CUSTOMERS).load(self.customer_pk)
-        return None if found is None else Customer.from_domain(found)
-
-    @strawberry.field(description="The first-response draft made when the ticket opened (§2.4).")
-    async def first_response_draft(self, info: strawberry.Info) -> Draft | None:
-        found = await relations.loader(info.context, FIRST_RESPONSE_DRAFT).load(self.pk)
-        return None if found is None else Draft.from_domain(found)
-
-    @strawberry.field(description="Every lifecycle step and priority change, oldest first.")
-    async def history(self, info: strawberry.Info) -> list[TicketHistoryEntry]:
-        entries = await relations.loader(info.context, HISTORY).load(self.pk)
-        return [TicketHistoryEntry.from_domain(entry) for entry in entries]
+    customer: Customer | None = strawberry.field(resolver=_customer, description="Who wrote in.")
+    first_response_draft: Draft | None = strawberry.field(
+        resolver=_first_response_draft,
+        description="The first-response draft made when the ticket opened (§2.4).",
+    )
+    history: list[TicketHistoryEntry] = strawberry.field(
+        resolver=_history, description="Every lifecycle step and priority change, oldest first."
+    )
 
 
 def _page(first: int | None, after: str | None) -> PageArgs:

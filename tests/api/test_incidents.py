@@ -3,6 +3,7 @@ links to customers and tickets, and every refusal leaving the database as it was
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -232,6 +233,13 @@ async def test_declaring_with_an_earlier_detection_counts_deadlines_from_it(org:
             "NotFoundError",
             "affectedCustomerIds",
             "NOT_FOUND",
+        ),
+        ({"detectedAt": "2026-11-01T08:00:00"}, "ValidationError", "detectedAt", "INVALID"),
+        (
+            {"affectedCustomerIds": ["bm9wZQ=="] * 1001},
+            "ValidationError",
+            "affectedCustomerIds",
+            "OUT_OF_RANGE",
         ),
     ],
 )
@@ -607,6 +615,13 @@ async def test_status_moves_one_step_at_a_time_and_closed_is_final(org: Org) -> 
         (["MITIGATED", "RESOLVED"], {"summary": " "}, "ValidationError", "summary", "REQUIRED"),
         (
             ["MITIGATED", "RESOLVED"],
+            {"rootCause": "x" * 10_001},
+            "ValidationError",
+            "rootCause",
+            "TOO_LONG",
+        ),
+        (
+            ["MITIGATED", "RESOLVED"],
             {"preventiveActions": [], "actionOwners": []},
             "ValidationError",
             "preventiveActions",
@@ -645,7 +660,7 @@ async def test_a_sev1_freezes_its_customers_until_resolved(org: Org, settings: A
     sessions = engine.sessions(write)
 
     async def reason(customer: str) -> str | None:
-        customer_pk = await pk(org, "customers", customer)
+        customer_pk = pk(customer)
         async with engine.transaction(sessions, org.id) as session:
             return await freezes.active_reason(session, org_id=org.id, customer_id=customer_pk)
 
@@ -660,9 +675,7 @@ async def test_a_sev1_freezes_its_customers_until_resolved(org: Org, settings: A
         await write.dispose()
 
 
-async def pk(org: Org, table: str, global_id: str) -> int:
-    import base64
-
+def pk(global_id: str) -> int:
     return int(base64.urlsafe_b64decode(global_id).decode().split(":")[1])
 
 
@@ -762,7 +775,7 @@ mutation($input: AttachTicketToIncidentInput!) {
 async def open_ticket(org: Org, customer: str, subject: str) -> str:
     data = await org.data(
         "mutation($input: OpenTicketInput!) { openTicket(input: $input) "
-        "{ __typename ... on TicketPayload { ticket { id } } ... on UserError { code } } }",
+        "{ __typename ... on OpenTicketPayload { ticket { id } } ... on UserError { code } } }",
         {"input": {"customer": customer, "subject": subject, "body": "Gmail outage"}},
     )
     ticket_id: str = data["openTicket"]["ticket"]["id"]

@@ -633,3 +633,15 @@ async def test_a_page_of_tickets_costs_a_fixed_number_of_queries(org: Org, size:
     assert all(node["firstResponseDraft"]["status"] == "DRAFT" for node in nodes)
     # scope + authenticate, the page, then one query each for customers, drafts, history.
     assert queries == 6
+
+
+async def test_node_fetches_tickets_and_drafts_by_global_id(org: Org) -> None:
+    customer = await new_customer(org)
+    opened = await open_ticket(org, customer, "outage")
+    data = await org.data(
+        "query($t: ID!, $d: ID!) { t: node(id: $t) { ... on Ticket { priority } } "
+        "d: node(id: $d) { ... on Draft { status } } }",
+        {"t": opened["ticket"]["id"], "d": opened["draft"]["id"]},
+        role=Role.VIEWER,
+    )
+    assert data == {"t": {"priority": "P0"}, "d": {"status": "DRAFT"}}

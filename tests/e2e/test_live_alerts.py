@@ -1,0 +1,284 @@
+"""End to end: a real uvicorn API, a real `wafi worker` process and a Redis of the test's own;
+a client on graphql-transport-ws sees each alert exactly once, through a worker killed mid-relay
+and a Redis restart (DESIGN.md Alerts)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from httpx_ws import aconnect_ws
+
+from resolvers.store import engine, outbox, pubsub
+from schema.app import create_app
+from schema.types.relay import to_global_id
+from tests.factories import T0, Clock, Org, make_org, raise_alerts
+from tests.live import WAIT_S, PrivateRedis, WsClient, private_redis, until, uvicorn_server
+
+ALERTS = "subscription ($after: ID, $kinds: [AlertKind!]) { alerts(after: $after, kinds: $kinds) { id kind subjectId } }"
+BREACH = ["SLA_FIRST_RESPONSE_BREACH"]
+
+
+class WorkerProcess:
+    """`wafi worker` as its own process, pointed at the test's database and Redis."""
+
+    def __init__(self, database_url: str, redis_url: str, log: Path) -> None:
+        self.env = {**os.environ, "WAFI_DATABASE_URL": database_url, "WAFI_REDIS_URL": redis_url}
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        wafi = Path(sys.executable).with_name("wafi")
+        command = (
+            [str(wafi), "worker"]
+            if wafi.exists()
+            else [sys.executable, "-m", "schema.cli", "worker"]
+        )
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=out)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no finally, the way a machine dies."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=WAIT_S)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+
+@dataclass
+class Stack:
+    url: str
+    client: httpx.AsyncClient
+    hub: pubsub.Hub
+    redis: PrivateRedis
+    worker: WorkerProcess
+    queue: ArqRedis
+    pool: asyncpg.Pool
+    clock: Clock
+
+    async def org(self) -> Org:
+        return await make_org(self.pool, self.client, self.clock)
+
+    @contextlib.asynccontextmanager
+    async def subscriber(self, org: Org) -> AsyncIterator[WsClient]:
+        async with aconnect_ws(
+            self.url.replace("http://", "ws://") + "/graphql",
+            self.client,
+            subprotocols=["graphql-transport-ws"],
+        ) as ws:
+            client = WsClient(ws)
+            assert (await client.init({"authorization": f"Bearer {org.token}"}))["type"] == (
+                "connection_ack"
+            )
+            yield client
+
+    async def listening(self, org: Org, count: int = 1) -> None:
+        channel = pubsub.alerts_channel(org.id)
+
+        async def ready() -> bool:
+            return self.hub.subscribers(channel) == count
+
+        await until(ready, what=f"{count} subscriber(s) on {channel}")
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[PrivateRedis]:
+    with private_redis() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    settings: engine.Settings,
+    database_url: str,
+    clock: Clock,
+    redis_server: PrivateRedis,
+    system_pool: asyncpg.Pool,
+) -> AsyncIterator[Stack]:
+    app = create_app(replace(settings, redis_url=redis_server.url), clock=clock)
+    with tempfile.TemporaryDirectory(prefix="wafi-e2e-") as folder:
+        worker = WorkerProcess(database_url, redis_server.url, Path(folder) / "worker.log")
+        queue = await create_pool(RedisSettings.from_dsn(redis_server.url))
+        try:
+            async with uvicorn_server(app) as url, httpx.AsyncClient(base_url=url) as client:
+                hub = app.state.resources.hub
+                yield Stack(url, client, hub, redis_server, worker, queue, system_pool, clock)
+        finally:
+            worker.stop()
+            await queue.aclose()
+
+
+@pytest.fixture
+async def worker(stack: Stack) -> AsyncIterator[WorkerProcess]:
+    stack.worker.start()
+    try:
+        yield stack.worker
+    except BaseException:
+        print(stack.worker.tail())  # noqa: T201  (the worker's log, when a test fails)
+        raise
+    finally:
+        stack.worker.stop()
+
+
+async def _next_alert(client: WsClient, op: str) -> dict[str, Any]:
+    message = await client.receive(timeout=30)
+    assert message["type"] == "next" and message["id"] == op, message
+    assert "errors" not in message["payload"], message
+    alert: dict[str, Any] = message["payload"]["data"]["alerts"]
+    return alert
+
+
+async def test_a_p0_ticket_past_30_minutes_reaches_the_subscriber_exactly_once(
+    stack: Stack, worker: WorkerProcess
+) -> None:
+    org = await stack.org()
+    customer = await org.data(
+        "mutation ($i: CreateCustomerInput!) { createCustomer(input: $i) "
+        "{ ... on CustomerPayload { customer { id } } } }",
+        {"i": {"name": "شركة الأفق", "subscriptionStartedAt": T0.isoformat()}},
+    )
+    opened = await org.data(
+        "mutation ($i: OpenTicketInput!) { openTicket(input: $i) "
+        "{ ... on OpenTicketPayload { ticket { id priority } } } }",
+        {
+            "i": {
+                "customer": customer["createCustomer"]["customer"]["id"],
+                "subject": "Gmail outage",
+                "body": "the whole service is completely down",
+            }
+        },
+    )
+    ticket = opened["openTicket"]["ticket"]
+    assert ticket["priority"] == "P0"
+    async with stack.subscriber(org) as client:
+        op = await client.subscribe(ALERTS, {"kinds": BREACH})
+        await stack.listening(org)
+        stack.clock.advance(minutes=31)
+        job = await stack.queue.enqueue_job("scan_sla_breaches", now=T0 + timedelta(minutes=31))
+        assert job is not None
+        result = await job.result(timeout=30)
+        assert result["first_response_breaches"] >= 1
+        alert = await _next_alert(client, op)
+        assert (alert["kind"], alert["subjectId"]) == ("SLA_FIRST_RESPONSE_BREACH", ticket["id"])
+        # The scan again, later: the occurrence is alerted once, so nothing new is sent.
+        again = await stack.queue.enqueue_job("scan_sla_breaches", now=T0 + timedelta(minutes=45))
+        assert again is not None
+        await again.result(timeout=30)
+        [marker] = await raise_alerts(
+            stack.pool, org.id, kind=BREACH[0], subject="Ticket", first_subject_id=10**9
+        )
+        await stack.queue.enqueue_job(outbox.RELAY_JOB)
+        assert (await _next_alert(client, op))["id"] == to_global_id("Alert", marker)
+
+
+async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_nothing(
+    stack: Stack,
+) -> None:
+    n = outbox.BATCH * 2 + 200
+    tenant, stranger = await stack.org(), await stack.org()
+    seen: dict[str, list[str]] = {"stays": [], "resumes": []}
+    async with (
+        stack.subscriber(tenant) as stays,
+        stack.subscriber(stranger) as theirs,
+    ):
+        stays_op = await stays.subscribe(ALERTS)
+        their_op = await theirs.subscribe(ALERTS)
+        resumes_socket = stack.subscriber(tenant)
+        resumes = await resumes_socket.__aenter__()
+        resumes_op = await resumes.subscribe(ALERTS)
+        await stack.listening(tenant, count=2)
+        await stack.listening(stranger)
+        ids = await raise_alerts(stack.pool, tenant.id, count=n)
+        expected = [to_global_id("Alert", i) for i in ids]
+
+        # 1. The relay publishes its first batch, then cannot mark it (the table is share-locked
+        #    by this test), and the worker is killed right there.
+        async with stack.pool.acquire() as lock, lock.transaction():
+            await lock.execute("LOCK TABLE outbox IN SHARE MODE")
+            stack.worker.start()
+            try:
+                for _ in range(outbox.BATCH):
+                    seen["stays"].append((await _next_alert(stays, stays_op))["id"])
+                    seen["resumes"].append((await _next_alert(resumes, resumes_op))["id"])
+            except BaseException:
+                print(stack.worker.tail())  # noqa: T201
+                raise
+            stack.worker.kill()
+        assert seen["stays"] == expected[: outbox.BATCH]
+        async with stack.pool.acquire() as conn:
+            unpublished = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE org_id = $1 AND published_at IS NULL",
+                tenant.id,
+            )
+        assert unpublished == n  # published, never marked: the relay will publish them again
+
+        # 2. Redis restarts under a connected subscriber ("stays"); the other one drops its
+        #    socket and comes back with `after`.
+        await resumes_socket.__aexit__(None, None, None)
+        stack.redis.restart()
+        async with stack.subscriber(tenant) as resumed:
+            again_op = await resumed.subscribe(ALERTS, {"after": seen["resumes"][-1]})
+            for _ in range(n - outbox.BATCH):
+                seen["resumes"].append((await _next_alert(resumed, again_op))["id"])
+            for _ in range(n - outbox.BATCH):
+                seen["stays"].append((await _next_alert(stays, stays_op))["id"])
+
+            # 3. A worker again: its sweep publishes all n once more; both drop the repeats.
+            stack.worker.start()
+            try:
+
+                async def all_marked() -> bool:
+                    async with stack.pool.acquire() as conn:
+                        left: int = await conn.fetchval(
+                            "SELECT count(*) FROM outbox WHERE org_id = $1 "
+                            "AND published_at IS NULL",
+                            tenant.id,
+                        )
+                    return left == 0
+
+                await until(all_marked, timeout=30, what="the new worker's relay")
+                [marker] = await raise_alerts(stack.pool, tenant.id, first_subject_id=10**9)
+                [their_marker] = await raise_alerts(stack.pool, stranger.id)
+                await stack.queue.enqueue_job(outbox.RELAY_JOB)
+                marker_id = to_global_id("Alert", marker)
+                assert (await _next_alert(stays, stays_op))["id"] == marker_id
+                assert (await _next_alert(resumed, again_op))["id"] == marker_id
+                assert (await _next_alert(theirs, their_op))["id"] == to_global_id(
+                    "Alert", their_marker
+                )
+            finally:
+                stack.worker.stop()
+    for name, got in seen.items():
+        assert len(got) == n, name
+        assert sorted(set(got), key=got.index) == got, f"{name} got a repeat"
+        assert set(got) == set(expected), f"{name} missed some"
+    assert seen["stays"] == expected  # in order, too, for the one that stayed
+    await asyncio.sleep(0)

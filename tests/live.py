@@ -1,0 +1,152 @@
+"""Helpers for the live-alert tests: a private Redis that can be restarted in place, waits with
+timeouts (never sleeps on time-based rules), and a graphql-transport-ws client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from resolvers.store import embedded
+
+WAIT_S = 10.0
+
+
+class PrivateRedis:
+    """A redis-server of the test's own (never the machine's shared one), restartable on its
+    port so clients holding its URL reconnect to the new process."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._stack = contextlib.ExitStack()
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self._stack.enter_context(embedded.redis_server(self._folder, port=self.port))
+
+    def stop(self) -> None:
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    with tempfile.TemporaryDirectory(prefix="wafi-redis-") as folder:
+        server = PrivateRedis(Path(folder))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = WAIT_S, what: str = ""
+) -> None:
+    """Poll `check` until it holds; fail after `timeout` seconds (a wait, not a clock)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.02)
+
+
+async def numsub(redis_url: str, channel: str) -> int:
+    client = Redis.from_url(redis_url)
+    try:
+        [(_, count)] = await client.pubsub_numsub(channel)
+        return int(count)
+    finally:
+        await client.aclose()
+
+
+class WsClient:
+    """graphql-transport-ws over an httpx_ws session."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._next_id = 0
+
+    async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
+        await self.ws.send_text(json.dumps({"type": "connection_init", "payload": payload or {}}))
+        return await self.receive()
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._next_id += 1
+        op_id = str(self._next_id)
+        await self.ws.send_text(
+            json.dumps(
+                {
+                    "id": op_id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
+        return op_id
+
+    async def receive(self, timeout: float = WAIT_S) -> dict[str, Any]:
+        """The next message that is not a ping (answered)."""
+        while True:
+            text = await asyncio.wait_for(self.ws.receive_text(), timeout)
+            message: dict[str, Any] = json.loads(text)
+            if message.get("type") == "ping":
+                await self.ws.send_text(json.dumps({"type": "pong"}))
+                continue
+            return message
+
+    async def nothing_for(self, seconds: float) -> None:
+        """Assert no message arrives for a short while (used only where silence is the point)."""
+        try:
+            message = await self.receive(timeout=seconds)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected message {message}")
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_server(app: Any) -> AsyncIterator[str]:
+    """A real uvicorn on a free port inside the test's loop; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, ws="wsproto", lifespan="on", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        await until(_started(server, task), what="uvicorn to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, WAIT_S)
+
+
+def _started(server: Any, task: asyncio.Task[None]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        if task.done():
+            task.result()  # raise what stopped it
+        return bool(server.started)
+
+    return check
