@@ -121,7 +121,6 @@ _UPDATABLE = (
     "name",
     "locale",
     "bundle",
-    "stage",
     "subscription_status",
     "subscription_started_at",
     "renews_at",

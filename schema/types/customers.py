@@ -151,7 +151,6 @@ class UpdateCustomerInput:
     name: str | None = None
     locale: customers.Locale | None = None
     bundle: customers.Bundle | None = None
-    stage: customers.Stage | None = None
     subscription_status: customers.SubscriptionStatus | None = None
     subscription_started_at: datetime | None = None
     renews_at: datetime | None = None

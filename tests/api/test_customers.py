@@ -23,7 +23,7 @@ UPDATE = """
 mutation($input: UpdateCustomerInput!) {
   updateCustomer(input: $input) {
     __typename
-    ... on CustomerPayload { customer { id version name stage } }
+    ... on CustomerPayload { customer { id version name locale } }
     ... on UserError { field code message }
   }
 }"""
@@ -107,13 +107,13 @@ async def test_updates_with_the_version_it_read(org: Org) -> None:
     customer = (await create(org))["customer"]
     data = await org.data(
         UPDATE,
-        {"input": {"id": customer["id"], "version": 1, "name": "Renamed", "stage": "ADOPTION"}},
+        {"input": {"id": customer["id"], "version": 1, "name": "Renamed", "locale": "EN"}},
     )
     assert data["updateCustomer"]["customer"] == {
         "id": customer["id"],
         "version": 2,
         "name": "Renamed",
-        "stage": "ADOPTION",
+        "locale": "EN",
     }
 
 

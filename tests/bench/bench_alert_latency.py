@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
+import random
 import secrets
 import statistics
 import subprocess
@@ -41,6 +43,7 @@ from resolvers.store import alerts, embedded, engine, orgs, outbox
 from tests.bench import harness
 
 QUERY = "subscription { alerts { id } }"
+_SUBJECTS = itertools.count(1)  # one alert per subject: every round's alert is a new one
 _CANDIDATE = (
     "SELECT $2::bigint AS org_id, 'AT_RISK'::text AS kind, 'Customer'::text AS subject, "
     "$3::bigint AS subject_id, 'bench'::text AS occurrence, NULL::bigint AS customer_id, "
@@ -142,12 +145,16 @@ async def measure(
         await asyncio.gather(*(s.ready.wait() for s in subscribers))
         await _wait_subscribed(pool, redis_url, org_id, subscribers, queue)
         samples: list[float] = []
-        for n in range(rounds):
+        for _ in range(rounds):
+            # Alerts come when they come: a random pause keeps the rounds from falling in step
+            # with the worker's queue polling (which would fix every sample at one phase).
+            await asyncio.sleep(random.uniform(0.05, 0.25))
             for s in subscribers:
                 s.got.clear()
             async with pool.acquire() as conn:
+                subject = next(_SUBJECTS)
                 await alerts.insert_from_select(
-                    conn, select_sql=_CANDIDATE, args=(org_id, 10_000 + n), now=datetime.now(UTC)
+                    conn, select_sql=_CANDIDATE, args=(org_id, subject), now=datetime.now(UTC)
                 )
                 committed = time.perf_counter()  # autocommit: the statement has committed
                 await outbox.enqueue_relay(queue)
@@ -157,11 +164,8 @@ async def measure(
             try:
                 await asyncio.wait_for(asyncio.gather(*(s.got.wait() for s in subscribers)), 20)
             except TimeoutError:
-                missing = [i for i, s in enumerate(subscribers) if not s.got.is_set()]
-                print("round", n, "alert", alert_id, "missing", missing[:10], len(missing),
-                      [sorted(subscribers[i].arrivals)[-3:] for i in missing[:3]],
-                      sorted(subscribers[0].arrivals)[-3:], file=sys.stderr)
-                raise
+                missing = sum(not s.got.is_set() for s in subscribers)
+                raise RuntimeError(f"alert {alert_id} reached {count - missing}/{count}") from None
             samples += [(s.arrivals[alert_id] - committed) * 1000 for s in subscribers]
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -172,12 +176,12 @@ async def _wait_subscribed(
     pool: asyncpg.Pool, redis_url: str, org_id: int, subscribers: list[Subscriber], queue: object
 ) -> None:
     """Warm-up alerts until every client has one: every subscription is then live."""
-    for n in range(200):
+    for _ in range(200):
         for s in subscribers:
             s.got.clear()
         async with pool.acquire() as conn:
             await alerts.insert_from_select(
-                conn, select_sql=_CANDIDATE, args=(org_id, 1_000_000 + n), now=datetime.now(UTC)
+                conn, select_sql=_CANDIDATE, args=(org_id, next(_SUBJECTS)), now=datetime.now(UTC)
             )
         await outbox.enqueue_relay(queue)
         try:
@@ -186,6 +190,10 @@ async def _wait_subscribed(
         except TimeoutError:
             continue
     raise RuntimeError("subscribers never all went live")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:] if log.exists() else ""
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -242,7 +250,7 @@ async def main() -> None:
                             f"{percentile(samples, 99):>8.1f} {max(samples):>8.1f}"
                         )
                 except BaseException:
-                    print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+                    print(_tail(log), file=sys.stderr)
                     raise
                 finally:
                     await queue.aclose()
