@@ -190,13 +190,13 @@ async def _follow(
                 if alert.id not in sent and wanted(alert):
                     sent.add(alert.id)
                     yield alert
-    except pubsub.Overflow:
+    except pubsub.FeedOverflowError:
         raise _resume_error(
             "SUBSCRIBER_TOO_SLOW",
             "you fell too far behind; subscribe again with `after`",
             sent.newest(default=cursor),
         ) from None
-    except pubsub.HubClosed:
+    except pubsub.HubClosedError:
         raise _resume_error(
             "SERVER_GOING_AWAY",
             "this server is stopping; subscribe again with `after`",
@@ -210,15 +210,19 @@ async def _begin(ctx: Context, field: str, start: int | None) -> tuple[Principal
     A WebSocket was authenticated at connection_init; a subscription starts on the token's
     rights now, not when the socket opened (a revoked token opens nothing new).
     """
-    org_id = None if ctx.websocket else ctx.authorize(Action.READ, field=field).org_id
-    async with engine.scoped(ctx.resources.pool, org_id) as conn:
-        if ctx.websocket:
+    if ctx.websocket:
+        # `authenticate` leaves the connection in the app role, scoped to the token's org.
+        async with ctx.resources.pool.acquire() as conn:
             token = ctx.token
             ctx.principal = None if token is None else await orgs.authenticate(conn, token=token)
-        principal = ctx.authorize(Action.READ, field=field)
-        known = await store.latest_ids(
-            conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS
-        )
+            principal = ctx.authorize(Action.READ, field=field)
+            known = await store.latest_ids(
+                conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS
+            )
+        return principal, known
+    principal = ctx.authorize(Action.READ, field=field)
+    async with engine.scoped(ctx.resources.pool, principal.org_id) as conn:
+        known = await store.latest_ids(conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS)
     return principal, known
 
 

@@ -81,7 +81,6 @@ class WafiGraphQL(GraphQL[Context, None]):
             ctx.conn = conn if ctx.principal is not None else None
         return ctx
 
-
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws `connection_init`: the token comes from its payload
         (`{"authorization": "Bearer ..."}` or `{"token": "..."}`) or the upgrade's header.
@@ -97,7 +96,7 @@ class WafiGraphQL(GraphQL[Context, None]):
 
 async def authenticate(resources: Resources, token: str) -> Principal | None:
     """Resolve a token on a connection borrowed for this one query."""
-    async with engine.scoped(resources.pool, None) as conn:
+    async with resources.pool.acquire() as conn:
         return await orgs.authenticate(conn, token=token)
 
 

@@ -61,10 +61,10 @@ def free_port() -> int:
 
 
 async def until(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = WAIT_S, what: str = ""
+    check: Callable[[], Awaitable[bool]], *, within: float = WAIT_S, what: str = ""
 ) -> None:
-    """Poll `check` until it holds; fail after `timeout` seconds (a wait, not a clock)."""
-    deadline = time.monotonic() + timeout
+    """Poll `check` until it holds; fail after `within` seconds (a wait, not a clock)."""
+    deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
@@ -105,10 +105,10 @@ class WsClient:
         )
         return op_id
 
-    async def receive(self, timeout: float = WAIT_S) -> dict[str, Any]:
+    async def receive(self, within: float = WAIT_S) -> dict[str, Any]:
         """The next message that is not a ping (answered)."""
         while True:
-            text = await asyncio.wait_for(self.ws.receive_text(), timeout)
+            text = await asyncio.wait_for(self.ws.receive_text(), within)
             message: dict[str, Any] = json.loads(text)
             if message.get("type") == "ping":
                 await self.ws.send_text(json.dumps({"type": "pong"}))
@@ -118,7 +118,7 @@ class WsClient:
     async def nothing_for(self, seconds: float) -> None:
         """Assert no message arrives for a short while (used only where silence is the point)."""
         try:
-            message = await self.receive(timeout=seconds)
+            message = await self.receive(within=seconds)
         except TimeoutError:
             return
         raise AssertionError(f"unexpected message {message}")

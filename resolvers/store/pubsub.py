@@ -4,7 +4,7 @@ DESIGN.md Alerts, step 3: each API process holds ONE Redis connection for pub/su
 subscription per channel in use, however many clients listen; every client gets a bounded
 mailbox (`Feed`).
 - A slow client cannot stall the others: delivery never waits. When a feed is full it is
-  dropped and told so (`Feed.next` raises `Overflow`); the client resubscribes with `after`
+  dropped and told so (`Feed.next` raises `FeedOverflowError`); the client resubscribes with `after`
   and replays from the stored alerts, so nothing is lost.
 - When the Redis connection drops, the hub reconnects with exponential backoff and jitter, and
   puts a `GAP` marker in every feed: whatever was published while it was away must be replayed
@@ -49,11 +49,11 @@ class Gap:
 GAP: Final = Gap()
 
 
-class Overflow(Exception):
+class FeedOverflowError(Exception):
     """The subscriber fell `FEED_LIMIT` events behind and was dropped."""
 
 
-class HubClosed(Exception):
+class HubClosedError(Exception):
     """The process is shutting down."""
 
 
@@ -94,12 +94,12 @@ class Feed:
         return len(self._items)
 
     async def next(self) -> dict[str, Any] | Gap:
-        """The next event or GAP; raises Overflow or HubClosed when the feed is finished."""
+        """The next event or GAP; FeedOverflowError or HubClosedError when the feed is over."""
         while True:
             if self._overflowed:
-                raise Overflow(self.channel)
+                raise FeedOverflowError(self.channel)
             if self._closed:
-                raise HubClosed(self.channel)  # what is left is replayed on resubscribing
+                raise HubClosedError(self.channel)  # what is left is replayed on resubscribing
             if self._items:
                 return self._items.popleft()
             self._wake.clear()
@@ -158,7 +158,7 @@ class Hub:
     async def subscribe(self, channel: str) -> AsyncIterator[Feed]:
         """A feed on `channel` for the block; the Redis subscription is shared."""
         if self._closed:
-            raise HubClosed(channel)
+            raise HubClosedError(channel)
         feed = Feed(self, channel, self._feed_limit)
         feeds = self._feeds.setdefault(channel, set())
         first = not feeds
@@ -173,12 +173,15 @@ class Hub:
             feeds.discard(feed)
             if not feeds and channel in self._feeds:
                 del self._feeds[channel]
+                # Not ready from now on: a feed opened before Redis confirms the unsubscribe
+                # must wait for its own subscribe's confirmation, not pass on the old one.
+                self._ready[channel].clear()
                 await self._command("unsubscribe", channel)
 
     async def ready(self, channel: str) -> None:
         await self._ready.setdefault(channel, asyncio.Event()).wait()
         if self._closed:
-            raise HubClosed(channel)
+            raise HubClosedError(channel)
 
     async def _command(self, name: str, channel: str) -> None:
         # Without a live connection there is nothing to send: the next connection subscribes

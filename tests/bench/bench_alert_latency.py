@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -93,6 +94,7 @@ class Subscriber:
     async def run(
         self, url: str, token: str, client: httpx.AsyncClient, stop: asyncio.Event
     ) -> None:
+        ws: Any
         async with aconnect_ws(
             url, client, subprotocols=["graphql-transport-ws"], keepalive_ping_interval_seconds=None
         ) as ws:

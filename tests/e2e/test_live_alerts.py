@@ -30,7 +30,10 @@ from schema.types.relay import to_global_id
 from tests.factories import T0, Clock, Org, make_org, raise_alerts
 from tests.live import WAIT_S, PrivateRedis, WsClient, private_redis, until, uvicorn_server
 
-ALERTS = "subscription ($after: ID, $kinds: [AlertKind!]) { alerts(after: $after, kinds: $kinds) { id kind subjectId } }"
+ALERTS = (
+    "subscription ($after: ID, $kinds: [AlertKind!]) "
+    "{ alerts(after: $after, kinds: $kinds) { id kind subjectId } }"
+)
 BREACH = ["SLA_FIRST_RESPONSE_BREACH"]
 
 
@@ -89,6 +92,7 @@ class Stack:
 
     @contextlib.asynccontextmanager
     async def subscriber(self, org: Org) -> AsyncIterator[WsClient]:
+        ws: Any
         async with aconnect_ws(
             self.url.replace("http://", "ws://") + "/graphql",
             self.client,
@@ -149,8 +153,8 @@ async def worker(stack: Stack) -> AsyncIterator[WorkerProcess]:
 
 
 async def _next_alert(client: WsClient, op: str) -> dict[str, Any]:
-    message = await client.receive(timeout=30)
-    assert message["type"] == "next" and message["id"] == op, message
+    message = await client.receive(within=30)
+    assert (message["type"], message["id"]) == ("next", op), message
     assert "errors" not in message["payload"], message
     alert: dict[str, Any] = message["payload"]["data"]["alerts"]
     return alert
@@ -264,7 +268,7 @@ async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_not
                         )
                     return left == 0
 
-                await until(all_marked, timeout=30, what="the new worker's relay")
+                await until(all_marked, within=30, what="the new worker's relay")
                 [marker] = await raise_alerts(stack.pool, tenant.id, first_subject_id=10**9)
                 [their_marker] = await raise_alerts(stack.pool, stranger.id)
                 await stack.queue.enqueue_job(outbox.RELAY_JOB)

@@ -226,12 +226,18 @@ async def _queued(redis: Redis) -> list[str]:
 
 
 async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commit(
-    context: Context, redis: Redis, org_id: int
+    context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
     async with context.transaction() as session:
-        assert await _raise(session, org_id, 1) is not None
+        alert_id = await _raise(session, org_id, 1)
+        assert alert_id is not None
         assert await _queued(redis) == []  # not before the commit
     assert await _queued(redis) == [outbox.RELAY_JOB]
+    async with system_pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT channel, payload FROM outbox WHERE org_id = $1", org_id)
+    assert row is not None
+    assert row["channel"] == pubsub.alerts_channel(org_id)
+    assert alerts.from_event(row["payload"]).id == alert_id
     # A second commit while that job waits queues one follow-up, then nothing more.
     async with context.transaction() as session:
         await _raise(session, org_id, 2)
@@ -258,11 +264,15 @@ async def test_a_rolled_back_transaction_stores_nothing_and_enqueues_nothing(
     context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
     ran: list[str] = []
-    with pytest.raises(DomainError):
+
+    async def refused() -> None:
         async with context.transaction() as session:
             await _raise(session, org_id, 1)
             context.on_commit(lambda: ran.append("after"))
             raise DomainError("id", ErrorCode.CONFLICT, "refused")
+
+    with pytest.raises(DomainError):
+        await refused()
     assert ran == []
     assert context.after_commit == []
     assert await _queued(redis) == []

@@ -102,7 +102,7 @@ async def test_a_full_feed_is_dropped_and_the_others_keep_receiving(
         await _publish(publisher, CHANNEL, *range(1, 13))
         await asyncio.wait_for(reader, 5)
         assert received == [{"id": n} for n in range(1, 13)]
-        with pytest.raises(pubsub.Overflow):
+        with pytest.raises(pubsub.FeedOverflowError):
             await _next(slow)
         assert hub.subscribers(CHANNEL) == 1
 
@@ -161,8 +161,20 @@ async def test_stopping_the_hub_ends_its_feeds(redis_server: PrivateRedis) -> No
     async with hub.subscribe(CHANNEL) as feed:
         await feed.ready()
         await hub.stop()
-        with pytest.raises(pubsub.HubClosed):
+        with pytest.raises(pubsub.HubClosedError):
             await _next(feed)
-    with pytest.raises(pubsub.HubClosed):
+    with pytest.raises(pubsub.HubClosedError):
         async with hub.subscribe(CHANNEL):
             pass
+
+
+async def test_a_feed_opened_as_the_last_one_leaves_waits_for_its_own_subscription(
+    hub: pubsub.Hub, publisher: Redis, redis_server: PrivateRedis
+) -> None:
+    async with hub.subscribe(CHANNEL) as first:
+        await first.ready()
+    async with hub.subscribe(CHANNEL) as second:  # UNSUBSCRIBE, then SUBSCRIBE, in flight
+        await asyncio.wait_for(second.ready(), 5)
+        assert await numsub(redis_server.url, CHANNEL) == 1
+        await _publish(publisher, CHANNEL, 7)
+        assert await _next(second) == {"id": 7}
