@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 from strawberry.types import Info
 
@@ -12,8 +14,37 @@ from resolvers.common import refusals_as_errors
 from schema.context import Context
 from schema.types.customers import Customer
 from schema.types.drafts import Draft
+from schema.types.incidents import Incident
 from schema.types.relay import Node, from_global_id
 from schema.types.tickets import Ticket
+
+
+async def _customer(ctx: Context, pk: int) -> Node | None:
+    found = await loaders.customers(ctx).load(pk)
+    return None if found is None else Customer.from_domain(found)
+
+
+async def _ticket(ctx: Context, pk: int) -> Node | None:
+    found = await loaders.tickets(ctx).load(pk)
+    return None if found is None else Ticket.from_domain(found, now=ctx.now)
+
+
+async def _draft(ctx: Context, pk: int) -> Node | None:
+    found = await loaders.drafts(ctx).load(pk)
+    return None if found is None else Draft.from_domain(found)
+
+
+async def _incident(ctx: Context, pk: int) -> Node | None:
+    found = await loaders.incidents(ctx).load(pk)
+    return None if found is None else Incident.from_domain(found, now=ctx.now)
+
+
+_FETCH: dict[str, Callable[[Context, int], Awaitable[Node | None]]] = {
+    "Customer": _customer,
+    "Ticket": _ticket,
+    "Draft": _draft,
+    "Incident": _incident,
+}
 
 
 @refusals_as_errors
@@ -22,16 +53,8 @@ async def node(info: Info[Context, None], id: strawberry.ID) -> Node:
     ctx = info.context
     ctx.authorize(Action.READ, field="node")
     type_name, pk = from_global_id(id)
-    if type_name == "Customer":
-        found = await loaders.customers(ctx).load(pk)
-        if found is not None:
-            return Customer.from_domain(found)
-    if type_name == "Ticket":
-        ticket = await loaders.tickets(ctx).load(pk)
-        if ticket is not None:
-            return Ticket.from_domain(ticket, now=ctx.now)
-    if type_name == "Draft":
-        draft = await loaders.drafts(ctx).load(pk)
-        if draft is not None:
-            return Draft.from_domain(draft)
-    raise DomainError("id", ErrorCode.NOT_FOUND, "nothing with this id in your organisation")
+    fetch = _FETCH.get(type_name)
+    found = None if fetch is None else await fetch(ctx, pk)
+    if found is None:
+        raise DomainError("id", ErrorCode.NOT_FOUND, "nothing with this id in your organisation")
+    return found

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from arq import create_pool
 from arq.connections import RedisSettings
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,6 +45,7 @@ class WafiGraphQL(GraphQL[Context, None]):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         )
         self._resources = resources
+        self._dev = dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _too_large(scope):
@@ -79,6 +81,9 @@ class WafiGraphQL(GraphQL[Context, None]):
             conn = await stack.enter_async_context(resources.pool.acquire())
             ctx.principal = await orgs.authenticate(conn, token=token)
             ctx.conn = conn if ctx.principal is not None else None
+        if ctx.principal is None and not self._dev:
+            # Production: not even introspection without a token (DESIGN.md Request path).
+            raise HTTPException(401, "a valid bearer token is required")
         return ctx
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

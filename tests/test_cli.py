@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -178,7 +179,7 @@ async def test_two_migrators_at_once_both_succeed(server_urls: tuple[str, str]) 
     from resolvers.store import engine
     from tests.conftest import _with_database
 
-    name = "wafi_migrate_race"
+    name = f"wafi_migrate_race_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -81,13 +81,11 @@ def upgrade() -> None:
             "resolution_breached", sa.Boolean(), server_default=sa.text("false"), nullable=False
         ),
         sa.Column("incident_id", sa.BigInteger(), nullable=True),
-        sa.Column("csat_rating", sa.SmallInteger(), nullable=True),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
         sa.CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
-        sa.CheckConstraint("csat_rating BETWEEN 1 AND 5", name="tickets_csat_rating"),
         sa.ForeignKeyConstraint(
             ["org_id", "customer_id"],
             ["customers.org_id", "customers.id"],

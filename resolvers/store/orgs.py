@@ -41,9 +41,9 @@ def token_hash(token: str) -> str:
 # One round trip: the token's principal, the app role, and (inside the function) the org scope.
 # The LEFT JOIN keeps one row when the token is unknown, so the role is set either way.
 _AUTHENTICATE = (
-    "SELECT set_config('role', '{role}', false) AS role_set, p.org_id, p.operator_id, p.role "
+    f"SELECT set_config('role', '{APP_ROLE}', false) AS role_set, p.org_id, p.operator_id, p.role "
     "FROM (SELECT 1) AS one LEFT JOIN LATERAL wafi_authenticate($1) AS p ON true"
-).format(role=APP_ROLE)
+)
 
 
 async def authenticate(conn: asyncpg.Connection, *, token: str) -> Principal | None:

@@ -227,7 +227,10 @@ class TicketRow(SQLModel, table=True):
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
         CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
-        CheckConstraint("csat_rating BETWEEN 1 AND 5", name="tickets_csat_rating"),
+        # Tickets attach to incidents (DOMAIN.md §3 Links), inside the same organisation.
+        ForeignKeyConstraint(
+            ["org_id", "incident_id"], ["incidents.org_id", "incidents.id"], name="tickets_incident"
+        ),
         Index("tickets_org_customer", "org_id", "customer_id", "id"),
         Index("tickets_org_opened", "org_id", "opened_at"),
         # The breach scan reads only clocks still running and not yet flagged (DESIGN.md Jobs).
@@ -272,7 +275,6 @@ class TicketRow(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
     )
     incident_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    csat_rating: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()

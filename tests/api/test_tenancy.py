@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import pytest
 
@@ -140,3 +142,44 @@ async def test_tokens_are_stored_hashed(org: Org) -> None:
     hashes = [row["token_hash"] for row in rows]
     assert org.token not in hashes
     assert all(len(h) == 64 for h in hashes)
+
+
+async def test_node_resolves_every_kind_and_hides_other_organisations(
+    org: Org, other_org: Org
+) -> None:
+    from tests.factories import new_customer, open_ticket
+
+    customer = await new_customer(org)
+    ticket = (await open_ticket(org, customer, subject="Gmail outage"))["ticket"]["id"]
+    declared = await org.data(
+        "mutation($i: DeclareIncidentInput!) { declareIncident(input: $i) { "
+        "... on IncidentPayload { incident { id } } } }",
+        {"i": {"title": "Down", "description": "", "affectedCustomerIds": [customer]}},
+    )
+    incident = declared["declareIncident"]["incident"]["id"]
+    for gid, kind in ((customer, "Customer"), (ticket, "Ticket"), (incident, "Incident")):
+        data = await org.data("query($id: ID!) { node(id: $id) { __typename id } }", {"id": gid})
+        assert data["node"] == {"__typename": kind, "id": gid}
+        body = await other_org.gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+        assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+
+
+async def test_production_mode_refuses_everything_without_a_token(settings: Any, org: Org) -> None:
+    from dataclasses import replace
+
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from schema.app import create_app
+
+    app = create_app(replace(settings, dev=False))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://wafi.test") as http:
+            bare = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+            assert bare.status_code == 401
+            assert "bearer token" in bare.text
+            ide = await http.get("/graphql", headers={"accept": "text/html"})
+            assert "graphiql" not in ide.text.lower()
+            authed = await gql(http, "{ customers { edges { node { id } } } }", token=org.token)
+            assert authed == {"data": {"customers": {"edges": []}}}
