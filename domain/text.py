@@ -20,3 +20,8 @@ def normalise(text: str) -> str:
 def bounded(value: str, *, limit: int) -> bool:
     """True when `value` fits within `limit` characters."""
     return len(value) <= limit
+
+
+def storable(value: str) -> bool:
+    """False for text PostgreSQL cannot store: NUL characters and lone UTF-16 surrogates."""
+    return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)

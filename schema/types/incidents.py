@@ -9,6 +9,7 @@ import strawberry
 
 from domain import drafts, incidents
 from domain.errors import DomainError
+from domain.roles import Action
 from schema.types import errors, relations
 from schema.types.customers import Customer
 from schema.types.ledger import LedgerEntry
@@ -105,6 +106,11 @@ async def _affected_customers(
 async def _timeline(
     root: Incident, info: strawberry.Info, first: int | None = None, after: str | None = None
 ) -> Connection[LedgerEntry]:
+    try:
+        # The timeline is the ledger's view of one incident: the ledger's readers only.
+        info.context.authorize(Action.READ_LEDGER, field="timeline")
+    except DomainError as error:
+        raise errors.as_graphql_error(error) from None
     page = _page(first, after)
     entries = await relations.loader(info.context, TIMELINE).load((root.pk, page.after, page.first))
     return connection(entries, first=page.first, key=lambda e: e.id, build=LedgerEntry.from_store)

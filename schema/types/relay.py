@@ -13,6 +13,7 @@ import strawberry
 from domain.errors import DomainError, ErrorCode
 
 MAX_FIRST = 100
+MAX_PK = 2**63 - 1  # ids are bigint: anything larger cannot name a row
 DEFAULT_FIRST = 20
 
 T = TypeVar("T")
@@ -35,6 +36,8 @@ def from_global_id(value: str, *, field: str = "id", expect: str | None = None) 
         pk = int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise DomainError(field, ErrorCode.NOT_FOUND, "no such id") from None
+    if not 1 <= pk <= MAX_PK:
+        raise DomainError(field, ErrorCode.NOT_FOUND, "no such id")
     if expect is not None and type_name != expect:
         raise DomainError(field, ErrorCode.NOT_FOUND, f"not a {expect} id")
     return type_name, pk
@@ -58,9 +61,12 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
     if after is None:
         return PageArgs(size, None)
     try:
-        return PageArgs(size, int(base64.urlsafe_b64decode(after.encode()).decode().split(":")[1]))
+        position = int(base64.urlsafe_b64decode(after.encode()).decode().split(":")[1])
     except (binascii.Error, UnicodeDecodeError, ValueError, IndexError):
-        raise DomainError("after", ErrorCode.INVALID, "not a cursor from this API") from None
+        position = -1
+    if not 0 <= position <= MAX_PK:
+        raise DomainError("after", ErrorCode.INVALID, "not a cursor from this API")
+    return PageArgs(size, position)
 
 
 def cursor(pk: int) -> str:

@@ -306,3 +306,79 @@ async def test_a_page_of_customers_costs_the_same_queries_at_10_and_50(org: Org)
     # authenticate-and-scope, the page, and the reset on release (sent after the response)
     assert counts[0] == counts[1]
     assert counts == [3, 3], counts
+
+
+@pytest.mark.parametrize(
+    "raw", ["Customer:99999999999999999999", "Customer:0", "Customer:-5", "Customer:1.5"]
+)
+async def test_ids_outside_bigint_are_not_found(org: Org, raw: str) -> None:
+    import base64
+
+    gid = base64.urlsafe_b64encode(raw.encode()).decode()
+    body = await org.gql("query($id: ID!) { customer(id: $id) { id } }", {"id": gid})
+    assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+    update = await org.data(UPDATE, {"input": {"id": gid, "version": 1, "name": "x"}})
+    assert update["updateCustomer"]["__typename"] == "NotFoundError"
+
+
+@pytest.mark.parametrize("raw", ["c:99999999999999999999", "c:-1", "c:", "x"])
+async def test_cursors_outside_bigint_are_invalid(org: Org, raw: str) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    body = await org.gql(LIST, {"after": cursor})
+    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": "after"}
+
+
+async def _post_escaped(org: Org, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    # JSON escapes (\u0000, \ud800) as a client would send them; httpx cannot UTF-8 a surrogate.
+    import json
+
+    response = await org.client.post(
+        "/graphql",
+        content=json.dumps({"query": query, "variables": variables}, ensure_ascii=True),
+        headers={"Authorization": f"Bearer {org.token}", "Content-Type": "application/json"},
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"])
+async def test_text_postgres_cannot_store_is_refused_naming_where(org: Org, bad: str) -> None:
+    body = await _post_escaped(
+        org, CREATE, {"input": {"name": bad, "subscriptionStartedAt": "2026-01-01T00:00:00Z"}}
+    )
+    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": "input.name"}
+    search = await _post_escaped(org, LIST, {"filter": {"search": bad}})
+    assert search["errors"][0]["extensions"] == {"code": "INVALID", "field": "filter.search"}
+    assert await count_rows(org, "customers") == 0
+
+
+async def test_an_escaped_nul_in_an_inline_literal_is_refused(org: Org) -> None:
+    body = await org.gql(
+        'mutation { createCustomer(input: {name: "a\\u0000b", '
+        'subscriptionStartedAt: "2026-01-01T00:00:00Z"}) { __typename } }'
+    )
+    assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": "query"}
+    assert await count_rows(org, "customers") == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-01-01T00:00:00", "needs a time zone offset"),
+        ("0001-01-01T00:00:00Z", "between 1900 and 2199"),
+        ("not a date", "Invalid isoformat"),
+    ],
+)
+async def test_start_times_must_be_aware_and_in_range(org: Org, value: str, reason: str) -> None:
+    body = await org.gql(CREATE, {"input": {"name": "A", "subscriptionStartedAt": value}})
+    message = body["errors"][0]["message"]
+    assert "subscriptionStartedAt" in message
+    assert reason in message
+    assert await count_rows(org, "customers") == 0
+
+
+async def test_times_are_answered_in_utc(org: Org) -> None:
+    result = await create(org, subscriptionStartedAt="2026-01-01T03:00:00+03:00")
+    assert result["customer"]["subscription"]["startedAt"] == "2026-01-01T00:00:00+00:00"

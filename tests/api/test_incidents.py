@@ -234,7 +234,6 @@ async def test_declaring_with_an_earlier_detection_counts_deadlines_from_it(org:
             "affectedCustomerIds",
             "NOT_FOUND",
         ),
-        ({"detectedAt": "2026-11-01T08:00:00"}, "ValidationError", "detectedAt", "INVALID"),
         (
             {"affectedCustomerIds": ["bm9wZQ=="] * 1001},
             "ValidationError",
@@ -248,6 +247,28 @@ async def test_declaring_refuses_bad_input_and_writes_nothing(
 ) -> None:
     before = await snapshot(org)
     refused(await declare(org, **fields), typename, field, code)
+    assert await snapshot(org) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-11-01T08:00:00", "needs a time zone offset"),
+        ("0001-01-01T00:00:00Z", "between 1900 and 2199"),
+        ("9999-12-31T00:00:00Z", "between 1900 and 2199"),
+    ],
+)
+async def test_naive_or_out_of_range_times_are_refused_at_the_edge(
+    org: Org, value: str, reason: str
+) -> None:
+    before = await snapshot(org)
+    body = await org.gql(
+        "mutation($input: DeclareIncidentInput!) { declareIncident(input: $input) { __typename } }",
+        {"input": {"title": "Down", "detectedAt": value}},
+    )
+    assert body["data"] is None
+    assert "detectedAt" in body["errors"][0]["message"]
+    assert reason in body["errors"][0]["message"]
     assert await snapshot(org) == before
 
 
@@ -848,3 +869,21 @@ async def test_a_sev1_update_cannot_be_approved_until_the_incident_is_resolved(o
     await walk(org, incident["id"], "MITIGATED", "RESOLVED", version=2)
     approved = await run(org, APPROVE, "approveDraft", id=draft, version=1)
     assert approved["__typename"] == "DraftPayload"
+
+
+async def test_the_timeline_is_for_ledger_readers_only(org: Org) -> None:
+
+    declared = await org.data(
+        "mutation($i: DeclareIncidentInput!) { declareIncident(input: $i) { "
+        "... on IncidentPayload { incident { id } } } }",
+        {"i": {"title": "Down"}},
+    )
+    incident = declared["declareIncident"]["incident"]["id"]
+    query = "query($id: ID!) { incident(id: $id) { timeline { edges { node { action } } } } }"
+    for role in (Role.AGENT, Role.VIEWER):
+        body = await org.gql(query, {"id": incident}, role=role)
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "timeline"}
+    data = await org.data(query, {"id": incident}, role=Role.MANAGER)
+    assert [e["node"]["action"] for e in data["incident"]["timeline"]["edges"]] == [
+        "declareIncident"
+    ]
