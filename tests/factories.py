@@ -144,6 +144,21 @@ async def support_snapshot(org: Org) -> dict[str, Any]:
     return snapshot
 
 
+async def add_customers(pool: asyncpg.Pool, org_id: int, count: int = 1) -> list[int]:
+    """`count` bare customers of `org_id`, inserted with the system pool; their ids, in order.
+    For rows that must point at a real customer (alerts' composite foreign keys)."""
+    rows = await pool.fetch(
+        "INSERT INTO customers (org_id, name, name_search, locale, bundle, stage, "
+        "subscription_status, subscription_started_at, created_at, updated_at) "
+        "SELECT $1, 'c' || n, 'c' || n, 'ar', 'growth_starter', 'onboarding', 'pilot', $2, $2, $2 "
+        "FROM generate_series(1, $3::int) AS n ORDER BY n RETURNING id",
+        org_id,
+        T0,
+        count,
+    )
+    return sorted(row["id"] for row in rows)
+
+
 # Alerts: arranged through the store's set-based path with the system pool, as a scan would.
 _ALERT_CANDIDATES = (
     "SELECT $2::bigint AS org_id, $3::text AS kind, $4::text AS subject, "

@@ -123,7 +123,14 @@ class LedgerRow(SQLModel, table=True):
     """DOMAIN.md §6: append-only; APP_ROLE may insert and select, never update or delete."""
 
     __tablename__ = "ledger"
-    __table_args__ = (Index("ledger_org_entity", "org_id", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ledger_org_entity", "org_id", "entity", "entity_id"),
+        ForeignKeyConstraint(
+            ["org_id", "operator_id"],
+            ["operators.org_id", "operators.id"],
+            name="ledger_operator_id_fk",
+        ),
+    )
 
     org_id: int = _org_key()
     id: int | None = _id()
@@ -155,6 +162,16 @@ class AlertRow(SQLModel, table=True):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("org_id", "kind", "subject_id", "occurrence", name="alerts_once"),
+        ForeignKeyConstraint(
+            ["org_id", "customer_id"],
+            ["customers.org_id", "customers.id"],
+            name="alerts_customer_id_fk",
+        ),
+        ForeignKeyConstraint(
+            ["org_id", "acknowledged_by"],
+            ["operators.org_id", "operators.id"],
+            name="alerts_acknowledged_by_fk",
+        ),
     )
 
     org_id: int = _org_key()
@@ -200,6 +217,14 @@ class DraftRow(SQLModel, table=True):
         CheckConstraint("status IN ('draft','approved','rejected','sent')", name="drafts_status"),
         Index("drafts_org_subject", "org_id", "subject_type", "subject_id"),
         Index("drafts_org_customer_status", "org_id", "customer_id", "status"),
+        ForeignKeyConstraint(
+            ["org_id", "decided_by"],
+            ["operators.org_id", "operators.id"],
+            name="drafts_decided_by_fk",
+        ),
+        ForeignKeyConstraint(
+            ["org_id", "sent_by"], ["operators.org_id", "operators.id"], name="drafts_sent_by_fk"
+        ),
     )
 
     org_id: int = _org_key()
@@ -287,6 +312,11 @@ class TicketEventRow(SQLModel, table=True):
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "ticket_id"], ["tickets.org_id", "tickets.id"]),
         Index("ticket_events_org_ticket", "org_id", "ticket_id", "id"),
+        ForeignKeyConstraint(
+            ["org_id", "operator_id"],
+            ["operators.org_id", "operators.id"],
+            name="ticket_events_operator_id_fk",
+        ),
     )
 
     org_id: int = _org_key()
@@ -418,6 +448,11 @@ class CsatRatingRow(SQLModel, table=True):
         CheckConstraint("rating BETWEEN 1 AND 5", name="csat_ratings_range"),
         Index("csat_ratings_org_customer_at", "org_id", "customer_id", "rated_at"),
         Index("csat_ratings_org_at", "org_id", "rated_at"),
+        ForeignKeyConstraint(
+            ["org_id", "ticket_id"],
+            ["tickets.org_id", "tickets.id"],
+            name="csat_ratings_ticket_id_fk",
+        ),
     )
 
     org_id: int = _org_key()
@@ -512,6 +547,16 @@ class SuccessPlanItemRow(SQLModel, table=True):
             "due_on",
             postgresql_where=text("done_on IS NULL"),
         ),
+        ForeignKeyConstraint(
+            ["org_id", "done_by"],
+            ["operators.org_id", "operators.id"],
+            name="success_plan_items_done_by_fk",
+        ),
+        ForeignKeyConstraint(
+            ["org_id", "draft_id"],
+            ["drafts.org_id", "drafts.id"],
+            name="success_plan_items_draft_id_fk",
+        ),
     )
 
     org_id: int = _org_key()
@@ -534,6 +579,11 @@ class OnboardingStepRow(SQLModel, table=True):
     __tablename__ = "onboarding_steps"
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        ForeignKeyConstraint(
+            ["org_id", "done_by"],
+            ["operators.org_id", "operators.id"],
+            name="onboarding_steps_done_by_fk",
+        ),
     )
 
     org_id: int = _org_key()

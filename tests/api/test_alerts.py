@@ -9,7 +9,7 @@ import pytest
 
 from domain.roles import Role
 from schema.types.relay import to_global_id
-from tests.factories import T0, Org, raise_alerts
+from tests.factories import T0, Org, add_customers, raise_alerts
 
 LIST = """
 query ($first: Int, $after: String, $filter: AlertFilter) {
@@ -57,6 +57,7 @@ async def _state(pool: asyncpg.Pool, org: Org, alert_id: int) -> tuple[Any, ...]
 async def test_alerts_are_listed_newest_first_with_every_field(
     org: Org, system_pool: asyncpg.Pool
 ) -> None:
+    [customer] = await add_customers(system_pool, org.id)
     ids = await raise_alerts(
         system_pool,
         org.id,
@@ -64,7 +65,7 @@ async def test_alerts_are_listed_newest_first_with_every_field(
         kind="SLA_FIRST_RESPONSE_BREACH",
         subject="Ticket",
         first_subject_id=40,
-        customer_id=7,
+        customer_id=customer,
         payload={"priority": "P0"},
     )
     first = await org.data(LIST, {"first": 2})
@@ -76,7 +77,7 @@ async def test_alerts_are_listed_newest_first_with_every_field(
         "subject": "Ticket",
         "subjectId": to_global_id("Ticket", 42),
         "occurrence": "o3",
-        "customerId": to_global_id("Customer", 7),
+        "customerId": to_global_id("Customer", customer),
         "forRole": "owner",
         "severity": None,
         "payload": {"priority": "P0", "n": 3},
@@ -94,10 +95,13 @@ async def test_alerts_are_listed_newest_first_with_every_field(
 async def test_alerts_filter_by_kinds_customer_and_acknowledged(
     org: Org, system_pool: asyncpg.Pool
 ) -> None:
-    risk = await raise_alerts(system_pool, org.id, kind="AT_RISK", customer_id=5)
-    breach = await raise_alerts(system_pool, org.id, kind="SLA_RESOLUTION_BREACH", customer_id=6)
+    at_risk, breached = await add_customers(system_pool, org.id, 2)
+    risk = await raise_alerts(system_pool, org.id, kind="AT_RISK", customer_id=at_risk)
+    breach = await raise_alerts(
+        system_pool, org.id, kind="SLA_RESOLUTION_BREACH", customer_id=breached
+    )
     assert await _ids(org, {"kinds": ["AT_RISK"]}) == [gid(risk[0])]
-    assert await _ids(org, {"customerId": to_global_id("Customer", 6)}) == [gid(breach[0])]
+    assert await _ids(org, {"customerId": to_global_id("Customer", breached)}) == [gid(breach[0])]
     await org.data(ACKNOWLEDGE, {"id": gid(breach[0]), "action": None})
     assert await _ids(org, {"acknowledged": True}) == [gid(breach[0])]
     assert await _ids(org, {"acknowledged": False}) == [gid(risk[0])]

@@ -19,7 +19,7 @@ from jobs import alerts as alert_jobs
 from resolvers.store import engine, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
-from tests.factories import Clock, Org, make_org, raise_alerts
+from tests.factories import Clock, Org, add_customers, make_org, raise_alerts
 from tests.live import PrivateRedis, WsClient, private_redis, until, uvicorn_server
 
 ALERTS = """
@@ -128,8 +128,9 @@ async def test_a_subscriber_gets_each_new_alert_once_and_another_organisation_no
         their_op = await theirs.subscribe(ALERTS)
         await live.listening(tenant)
         await live.listening(stranger)
+        [customer] = await add_customers(live.pool, tenant.id)
         [alert_id] = await raise_alerts(
-            live.pool, tenant.id, customer_id=9, payload={"severity": "high"}
+            live.pool, tenant.id, customer_id=customer, payload={"severity": "high"}
         )
         await live.relay()
         message = await mine.receive()
@@ -143,7 +144,7 @@ async def test_a_subscriber_gets_each_new_alert_once_and_another_organisation_no
                         "kind": "AT_RISK",
                         "subject": "Customer",
                         "subjectId": to_global_id("Customer", 1),
-                        "customerId": to_global_id("Customer", 9),
+                        "customerId": to_global_id("Customer", customer),
                         "severity": "high",
                         "payload": {"severity": "high", "n": 1},
                     }
@@ -189,7 +190,8 @@ async def test_without_after_nothing_older_is_replayed(live: Live, tenant: Org) 
 async def test_kinds_and_the_narrow_subscriptions_filter_what_is_sent(
     live: Live, tenant: Org
 ) -> None:
-    customer = to_global_id("Customer", 7)
+    watched, other = await add_customers(live.pool, tenant.id, 2)
+    customer = to_global_id("Customer", watched)
     incident = to_global_id("Incident", 3)
     async with live.subscriber(tenant) as client:
         kinds = await client.subscribe(ALERTS, {"kinds": ["SLA_RESOLUTION_BREACH"]})
@@ -206,8 +208,8 @@ async def test_kinds_and_the_narrow_subscriptions_filter_what_is_sent(
         [first_breach] = await raise_alerts(
             live.pool, tenant.id, kind="SLA_FIRST_RESPONSE_BREACH", subject="Ticket"
         )
-        [other_risk] = await raise_alerts(live.pool, tenant.id, customer_id=8)
-        [risk_7] = await raise_alerts(live.pool, tenant.id, customer_id=7, first_subject_id=2)
+        [other_risk] = await raise_alerts(live.pool, tenant.id, customer_id=other)
+        [risk_7] = await raise_alerts(live.pool, tenant.id, customer_id=watched, first_subject_id=2)
         [other_incident] = await raise_alerts(
             live.pool, tenant.id, kind="PDPL_DEADLINE_NEAR", subject="Incident", first_subject_id=4
         )

@@ -24,7 +24,7 @@ from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
 from resolvers.store import alerts, engine, outbox, pubsub
 from schema.context import Context, Resources
-from tests.factories import T0, Clock, raise_alerts
+from tests.factories import T0, Clock, add_customers, raise_alerts
 from tests.live import PrivateRedis, free_port, private_redis
 
 
@@ -106,13 +106,14 @@ async def _unpublished(pool: asyncpg.Pool, org_id: int) -> int:
 async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
     system_pool: asyncpg.Pool, redis: Redis, redis_server: PrivateRedis, org_id: int, clock: Clock
 ) -> None:
+    [customer] = await add_customers(system_pool, org_id)
     ids = await raise_alerts(
         system_pool,
         org_id,
         count=3,
         kind="SLA_FIRST_RESPONSE_BREACH",
         subject="Ticket",
-        customer_id=4,
+        customer_id=customer,
         payload={"priority": "P0"},
     )
     async with Listener(redis_server.url, org_id) as listener:
@@ -128,7 +129,7 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
             "subject": "Ticket",
             "subjectId": 1,
             "occurrence": "o1",
-            "customerId": 4,
+            "customerId": customer,
             "forRole": "owner",
             "payload": {"priority": "P0", "n": 1},
             "createdAt": events[0]["createdAt"],
@@ -206,15 +207,16 @@ async def context(
     await pool.close()
 
 
-async def _raise(session: Any, org_id: int, subject_id: int) -> int | None:
+async def _raise(session: Any, org_id: int, customer_id: int) -> int | None:
+    """An at-risk alert on `customer_id`, a real customer of `org_id`."""
     return await alerts.raise_alert(
         session,
         org_id=org_id,
         kind="AT_RISK",
         subject="Customer",
-        subject_id=subject_id,
+        subject_id=customer_id,
         occurrence="high",
-        customer_id=subject_id,
+        customer_id=customer_id,
         for_role="owner",
         payload={"severity": "high"},
         now=T0,
@@ -228,8 +230,9 @@ async def _queued(redis: Redis) -> list[str]:
 async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commit(
     context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
+    one, two, three = await add_customers(system_pool, org_id, 3)
     async with context.transaction() as session:
-        alert_id = await _raise(session, org_id, 1)
+        alert_id = await _raise(session, org_id, one)
         assert alert_id is not None
         assert await _queued(redis) == []  # not before the commit
     assert await _queued(redis) == [outbox.RELAY_JOB]
@@ -240,20 +243,21 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
     assert alerts.from_event(row["payload"]).id == alert_id
     # A second commit while that job waits queues one follow-up, then nothing more.
     async with context.transaction() as session:
-        await _raise(session, org_id, 2)
+        await _raise(session, org_id, two)
     async with context.transaction() as session:
-        await _raise(session, org_id, 3)
+        await _raise(session, org_id, three)
     assert await _queued(redis) == [outbox.RELAY_JOB, outbox.RELAY_JOB + ":again"]
 
 
 async def test_a_repeated_occurrence_writes_nothing_and_enqueues_nothing(
     context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
+    [customer] = await add_customers(system_pool, org_id)
     async with context.transaction() as session:
-        first = await _raise(session, org_id, 1)
+        first = await _raise(session, org_id, customer)
     await redis.flushdb()
     async with context.transaction() as session:
-        assert await _raise(session, org_id, 1) is None
+        assert await _raise(session, org_id, customer) is None
     assert first is not None
     assert await _queued(redis) == []
     async with system_pool.acquire() as conn:
@@ -264,10 +268,11 @@ async def test_a_rolled_back_transaction_stores_nothing_and_enqueues_nothing(
     context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
     ran: list[str] = []
+    [customer] = await add_customers(system_pool, org_id)
 
     async def refused() -> None:
         async with context.transaction() as session:
-            await _raise(session, org_id, 1)
+            await _raise(session, org_id, customer)
             context.on_commit(lambda: ran.append("after"))
             raise DomainError("id", ErrorCode.CONFLICT, "refused")
 
