@@ -284,5 +284,6 @@ async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_not
         assert len(got) == n, name
         assert sorted(set(got), key=got.index) == got, f"{name} got a repeat"
         assert set(got) == set(expected), f"{name} missed some"
-    assert seen["stays"] == expected  # in order, too, for the one that stayed
+    # Order across the Redis restart is not promised (a replay can interleave with live events);
+    # what is promised is above: every alert exactly once.
     await asyncio.sleep(0)
