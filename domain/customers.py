@@ -13,6 +13,7 @@ from domain.success_plans import Bundle
 
 NAME_LIMIT = 120
 EMAIL_LIMIT = 254
+SEARCH_LIMIT = 120  # a search term is compared with names, so no longer than one
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 __all__ = ["Bundle", "Customer", "Locale", "Stage", "SubscriptionStatus"]
@@ -80,6 +81,13 @@ def validate(customer: Customer) -> Customer:
     if customer.renews_at is not None and customer.renews_at <= customer.subscription_started_at:
         raise DomainError("renewsAt", ErrorCode.INVALID, "renewsAt must be after startedAt")
     return replace(customer, name=name)
+
+
+def validate_search(term: str | None, *, field: str = "search") -> str | None:
+    """A name search term: at most SEARCH_LIMIT characters."""
+    if term is not None and len(term) > SEARCH_LIMIT:
+        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {SEARCH_LIMIT} characters")
+    return term
 
 
 def check_version(current: int, expected: int) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.errors import DomainError, ErrorCode
 from domain.scores import AtRisk, Health, HealthBand, Severity
 
 TITLE_LIMIT = 120
+COUNT_MAX = 1_000_000  # a week's drafts, replies, meetings or blocked risks
+PIPELINE_SAR_LIMIT = 10**12  # exclusive: the stored pipeline has 12 integer digits
 HISTORY_MAX_DAYS = 366
 INACTIVE_AFTER = timedelta(days=7)  # §4.6: no activity for 7 days raises an alert
 
@@ -77,19 +81,30 @@ class HealthPoint:
 
 
 def validate_check_in(check_in: CheckIn) -> CheckIn:
-    """§4.3: the week's counts and pipeline are never negative."""
+    """§4.3: the week's counts are 0..COUNT_MAX; the pipeline is 0 up to (not including)
+    PIPELINE_SAR_LIMIT once rounded to the halala, as it is stored."""
     counts = {
         "draftsApproved": check_in.drafts_approved,
         "replies": check_in.replies,
         "meetings": check_in.meetings,
         "risksBlocked": check_in.risks_blocked,
-        "pipelineSar": check_in.pipeline_sar,
     }
-    for field, value in counts.items():
-        # `not value >= 0` also refuses NaN.
-        if not value >= 0:
-            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must not be negative")
+    for field, count in counts.items():
+        if not 0 <= count <= COUNT_MAX:
+            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must be 0..{COUNT_MAX:,}")
+    sar = check_in.pipeline_sar
+    # `not sar >= 0` also refuses NaN; the rounding is the stored value's (half away from zero).
+    if not sar >= 0 or not math.isfinite(sar) or _halalas(sar) >= PIPELINE_SAR_LIMIT:
+        raise DomainError(
+            "pipelineSar",
+            ErrorCode.OUT_OF_RANGE,
+            f"pipelineSar must be at least 0 and below {PIPELINE_SAR_LIMIT:,}",
+        )
     return check_in
+
+
+def _halalas(sar: float) -> Decimal:
+    return Decimal(str(sar)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def validate_title(title: str) -> str:

@@ -275,6 +275,8 @@ def confirm_closed(lifecycle: Lifecycle, confirmed_by: str, confirmed_at: dateti
         raise DomainError(
             "confirmedBy", ErrorCode.REQUIRED, "Say who confirmed the ticket is solved."
         )
+    if len(who) > NAME_MAX:
+        raise DomainError("confirmedBy", ErrorCode.TOO_LONG, f"at most {NAME_MAX} characters")
     _not_before(confirmed_at, lifecycle.resolved_at, "confirmedAt", "the ticket was resolved")
     return replace(
         lifecycle, status=TicketStatus.CLOSED, closed_at=confirmed_at, closed_confirmed_by=who
@@ -389,6 +391,8 @@ class HistoryEvent(StrEnum):
 
 SUBJECT_MAX = 120
 BODY_MAX = 10_000
+NAME_MAX = 120  # who confirmed a ticket closed
+NOTE_MAX = BODY_MAX  # an escalation's note
 
 
 def validate_text(subject: str, body: str) -> None:
@@ -397,6 +401,13 @@ def validate_text(subject: str, body: str) -> None:
         raise DomainError("subject", ErrorCode.TOO_LONG, f"at most {SUBJECT_MAX} characters")
     if len(body) > BODY_MAX:
         raise DomainError("body", ErrorCode.TOO_LONG, f"at most {BODY_MAX} characters")
+
+
+def validate_note(note: str | None) -> str | None:
+    """An escalation's optional note: at most 10,000 characters, like a body."""
+    if note is not None and len(note) > NOTE_MAX:
+        raise DomainError("note", ErrorCode.TOO_LONG, f"at most {NOTE_MAX} characters")
+    return note
 
 
 def one_tier_up(priority: Priority) -> Priority:

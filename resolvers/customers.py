@@ -33,6 +33,7 @@ async def list_customers(
     principal = ctx.authorize(Action.READ, field="customers")
     page = page_args(first, after)
     wanted = filter or types.CustomerFilter()
+    search = customers.validate_search(wanted.search, field="filter.search")
     async with ctx.db() as conn:
         rows = await store.page(
             conn,
@@ -40,7 +41,7 @@ async def list_customers(
             filter=store.Filter(
                 stage=wanted.stage,
                 bundle=wanted.bundle,
-                search=wanted.search,
+                search=search,
                 include_archived=wanted.include_archived,
             ),
             after_id=page.after,

@@ -30,6 +30,7 @@ CtxInfo = Info[Context, None]
 
 ENTITY = "Incident"
 BODY_MAX = 10_000
+OWNER_MAX = 120  # an action owner is a name
 MAX_CUSTOMERS_PER_CALL = 1_000
 
 
@@ -177,6 +178,11 @@ async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) 
         texts.update({f"{name}[{index}]": item for index, item in enumerate(items)})
     for field, value in texts.items():
         _bounded(value, field=field)
+    for index, owner in enumerate(input.action_owners):
+        if len(owner) > OWNER_MAX:
+            raise DomainError(
+                f"actionOwners[{index}]", ErrorCode.TOO_LONG, f"at most {OWNER_MAX} characters"
+            )
     post_mortem = incidents.PostMortem(
         summary=input.summary,
         timeline=input.timeline,

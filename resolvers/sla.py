@@ -12,6 +12,7 @@ from domain import sla
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
 from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.store import customers as customer_store
 from resolvers.store import freezes, ledger
 from resolvers.store import sla as store
 from resolvers.store import tickets as ticket_store
@@ -36,6 +37,12 @@ async def sla_health(
         raise DomainError("periodEnd", ErrorCode.INVALID, "periodEnd must be after periodStart")
     customer_id = None if customer is None else pk_of(customer, "Customer", field="customer")
     async with ctx.db() as conn:
+        if customer_id is not None and not await customer_store.by_ids(
+            conn, org_id=principal.org_id, ids=[customer_id]
+        ):
+            raise DomainError(
+                "customer", ErrorCode.NOT_FOUND, "no such customer in your organisation"
+            )
         lifecycles = await ticket_store.lifecycles(
             conn,
             org_id=principal.org_id,

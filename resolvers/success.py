@@ -111,6 +111,10 @@ async def weekly_check_in(
     principal = ctx.authorize(Action.READ, field="weeklyCheckIn")
     pk = pk_of(customer_id, "Customer", field="customerId")
     async with ctx.db() as conn:
+        if not await customer_store.by_ids(conn, org_id=principal.org_id, ids=[pk]):
+            raise DomainError(
+                "customerId", ErrorCode.NOT_FOUND, "no such customer in your organisation"
+            )
         found = await store.check_in_for_week(
             conn, org_id=principal.org_id, customer_id=pk, week_of=week_of
         )

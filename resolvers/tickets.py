@@ -186,6 +186,7 @@ async def escalate_ticket(info: CtxInfo, input: types.EscalateTicketInput) -> An
 
 def _escalate(requested: tickets.Priority | None, note: str | None = None) -> Change:
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        tickets.validate_note(note)
         wanted = requested or tickets.one_tier_up(ticket.priority)
         raised = replace(ticket, lifecycle=tickets.escalate(ticket.lifecycle, wanted))
         detail = {"from": ticket.priority.value, "to": raised.priority.value, "note": note}

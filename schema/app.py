@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -48,23 +48,19 @@ class WafiGraphQL(GraphQL[Context, None]):
         self._dev = dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _too_large(scope):
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "request body too large",
-                            "extensions": {"code": "OUT_OF_RANGE", "field": "body"},
-                        }
-                    ]
-                },
-                status_code=413,
-            )
-            await response(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            if _too_large(scope):
+                await _body_too_large(scope, receive, send)
+                return
+            # Content-Length may be absent (chunked transfer) or understated: count what arrives.
+            receive = _limited(receive)
         async with AsyncExitStack() as stack:
             scope[_STACK] = stack
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            except _BodyTooLargeError:
+                # The body is read whole before any response starts.
+                await _body_too_large(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         resources = self._resources()
@@ -123,6 +119,41 @@ def _bearer(header: str | None) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+class _BodyTooLargeError(Exception):
+    """More than MAX_BODY_BYTES of request body arrived."""
+
+
+def _limited(receive: Receive) -> Receive:
+    """`receive` that refuses a body once more than MAX_BODY_BYTES of it have arrived."""
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise _BodyTooLargeError
+        return message
+
+    return counted
+
+
+async def _body_too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": "request body too large",
+                    "extensions": {"code": "OUT_OF_RANGE", "field": "body"},
+                }
+            ]
+        },
+        status_code=413,
+    )
+    await response(scope, receive, send)
 
 
 def _too_large(scope: Scope) -> bool:

@@ -7,16 +7,20 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import idempotency
 from domain.errors import DomainError, ErrorCode
 from resolvers.store.tables import IdempotencyKeyRow
 
 
 async def claim(session: AsyncSession, *, org_id: int, key: str, operation: str) -> int | None:
     """Lock the key for this transaction; the entity a previous call made with it, if any."""
-    # Two concurrent calls with one key queue here instead of both creating.
+    idempotency.validate_key(key)
+    # Two concurrent calls with one key queue here instead of both creating. The lock is on
+    # the key alone, as the primary key (org_id, key) is: a call with the same key for another
+    # operation waits too, then finds the first one's row and is refused as a duplicate.
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, :org))"),
-        {"k": f"{operation}:{key}", "org": org_id},
+        {"k": key, "org": org_id},
     )
     row = await session.get(IdempotencyKeyRow, (org_id, key))
     if row is None:
