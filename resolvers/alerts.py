@@ -10,7 +10,7 @@ from strawberry.types import Info
 from domain import alerts
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
-from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts as store
 from resolvers.store import ledger
 from schema.context import Context
@@ -34,7 +34,7 @@ async def list_alerts(
     customer_id = (
         None
         if wanted.customer_id is None
-        else pk_of(wanted.customer_id, "Customer", field="filter.customerId")
+        else await known_customer(ctx, wanted.customer_id, field="filter.customerId")
     )
     async with ctx.db() as conn:
         rows = await store.page(

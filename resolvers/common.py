@@ -6,8 +6,11 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
+from resolvers import loaders
+from schema.context import Context
 from schema.types import errors
+from schema.types.relay import pk_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,3 +40,15 @@ def refusals_as_errors(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T
             raise errors.as_graphql_error(error) from None
 
     return wrapper
+
+
+async def known_customer(ctx: Context, value: str, *, field: str) -> int:
+    """The pk of a customer id that names one of the caller's customers; NOT_FOUND otherwise.
+
+    Filters and scoped queries use it so another organisation's id is refused, not answered
+    with an empty page that would read as "your customer has nothing".
+    """
+    pk = pk_of(value, "Customer", field=field)
+    if await loaders.customers(ctx).load(pk) is None:
+        raise DomainError(field, ErrorCode.NOT_FOUND, "no such customer in your organisation")
+    return pk

@@ -19,7 +19,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.incidents import Incident
 from domain.roles import Action, Principal
 from resolvers import loaders
-from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import drafts, idempotency, ledger
 from resolvers.store import incidents as store
 from schema.context import Context
@@ -47,7 +47,7 @@ async def list_incidents(
     wanted = filter or types.IncidentFilter()
     customer_id = None
     if wanted.customer_id is not None:
-        customer_id = pk_of(wanted.customer_id, "Customer", field="filter.customerId")
+        customer_id = await known_customer(ctx, wanted.customer_id, field="filter.customerId")
     async with ctx.db() as conn:
         rows = await store.page(
             conn,

@@ -11,14 +11,12 @@ from strawberry.types import Info
 from domain import sla
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
-from resolvers.common import refusals_as_data, refusals_as_errors
-from resolvers.store import customers as customer_store
+from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import freezes, ledger
 from resolvers.store import sla as store
 from resolvers.store import tickets as ticket_store
 from schema.context import Context
 from schema.types import sla as types
-from schema.types.relay import pk_of
 
 CtxInfo = Info[Context, None]
 
@@ -35,14 +33,10 @@ async def sla_health(
     principal = ctx.authorize(Action.READ, field="slaHealth")
     if period_end <= period_start:
         raise DomainError("periodEnd", ErrorCode.INVALID, "periodEnd must be after periodStart")
-    customer_id = None if customer is None else pk_of(customer, "Customer", field="customer")
+    customer_id = (
+        None if customer is None else await known_customer(ctx, customer, field="customer")
+    )
     async with ctx.db() as conn:
-        if customer_id is not None and not await customer_store.by_ids(
-            conn, org_id=principal.org_id, ids=[customer_id]
-        ):
-            raise DomainError(
-                "customer", ErrorCode.NOT_FOUND, "no such customer in your organisation"
-            )
         lifecycles = await ticket_store.lifecycles(
             conn,
             org_id=principal.org_id,

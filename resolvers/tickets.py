@@ -16,7 +16,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
 from resolvers import loaders
-from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
 from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
@@ -44,7 +44,11 @@ async def list_tickets(
     principal = ctx.authorize(Action.READ, field="tickets")
     page = page_args(first, after)
     wanted = filter or types.TicketFilter()
-    customer_id = None if wanted.customer is None else pk_of(wanted.customer, "Customer")
+    customer_id = (
+        None
+        if wanted.customer is None
+        else await known_customer(ctx, wanted.customer, field="filter.customer")
+    )
     async with ctx.db() as conn:
         rows = await store.page(
             conn,

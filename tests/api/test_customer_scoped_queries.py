@@ -7,6 +7,8 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.factories import T0, Org, new_customer, open_ticket
 
 SLA = """
@@ -77,3 +79,31 @@ async def test_the_weekly_check_in_of_an_own_customer_without_one_is_not_found_b
 ) -> None:
     mine = await new_customer(org)
     not_found(await org.gql(WEEKLY, {"c": mine, "w": "2026-10-26"}), "weekOf")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        (
+            "query($c: ID!) { tickets(filter: {customer: $c}) { edges { node { id } } } }",
+            "filter.customer",
+        ),
+        (
+            "query($c: ID!) { alerts(filter: {customerId: $c}) { edges { node { id } } } }",
+            "filter.customerId",
+        ),
+        (
+            "query($c: ID!) { incidents(filter: {customerId: $c}) { edges { node { id } } } }",
+            "filter.customerId",
+        ),
+    ],
+)
+async def test_list_filters_refuse_a_customer_that_is_not_yours(
+    org: Org, other_org: Org, query: str, field: str
+) -> None:
+    theirs = await new_customer(other_org)
+    await open_ticket(other_org, theirs, "outage")
+    not_found(await org.gql(query, {"c": theirs}), field)
+    not_found(await org.gql(query, {"c": MISSING}), field)
+    mine = await new_customer(org)
+    assert "errors" not in await org.gql(query, {"c": mine})
