@@ -2,15 +2,21 @@
 rise, and the hourly customer scan (stalled onboarding, inactivity, past due, renewals).
 
 Both are set-based and idempotent: snapshots are unique per customer and day, alerts per
-subject, kind and occurrence, and a renewal offer is drafted once per plan item.
+subject, kind and occurrence, a renewal offer is drafted once per plan item, and the founder's
+at-risk email once per rise to high (once per AT_RISK alert: the health snapshot drafts it right
+after alerting, the customer scan drafts any a failed run left behind).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain import onboarding, signals, success_plans
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain import onboarding, outreach, signals, success_plans
 from domain.drafts import DraftKind
 from domain.scores import Severity
 from resolvers.store import alerts, drafts, engine
@@ -21,6 +27,9 @@ from resolvers.store import success_plans as plan_store
 
 BATCH = 2_000
 OFFER_LEAD_DAYS = 7  # §4.3: the founder's offer goes with the 7-day renewal item
+# §4.1 high: a rise alerted this long ago or less still gets its email drafted (a run that
+# failed between alerting and drafting is caught up by the next ones, hourly), not older ones.
+AT_RISK_EMAIL_WINDOW = timedelta(days=1)
 
 
 async def snapshot_health(ctx: dict[str, Any], now: datetime | None = None) -> dict[str, int]:
@@ -35,12 +44,14 @@ async def snapshot_health(ctx: dict[str, Any], now: datetime | None = None) -> d
             scored = [score_store.Scored(s, s.health(), s.at_risk()) for s in batch]
             raised += await score_store.store_scan(writer, scored=scored, now=at)
             customers += len(batch)
-    return {"customers": customers, "at_risk_alerts": raised}
+    emails = await _draft_at_risk_emails(ctx, at)
+    return {"customers": customers, "at_risk_alerts": raised, "at_risk_emails": emails}
 
 
 async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> dict[str, int]:
     """§4.4 stalled onboarding (3 days), §4.6 inactivity (7 days) and past-due subscriptions,
-    each alerted once per occurrence; §4.3 renewal items and the 7-day renewal offer."""
+    each alerted once per occurrence; §4.3 renewal items and the 7-day renewal offer; §4.1 the
+    founder's email for a rise to high the health snapshot alerted but left undrafted."""
     at = now if now is not None else ctx["clock"]()
     async with ctx["db"].acquire() as conn:
         stalled = await alerts.insert_from_select(
@@ -69,22 +80,61 @@ async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> di
             conn, lead_days=OFFER_LEAD_DAYS, today=at.astimezone(UTC).date()
         )
     offers = await _offer_renewals(ctx, due, at) if due else 0
+    emails = await _draft_at_risk_emails(ctx, at)
     return {
         "onboarding_stalled": stalled,
         "inactive": inactive,
         "past_due": past_due,
         "renewal_items": added,
         "renewal_offers": offers,
+        "at_risk_emails": emails,
     }
 
 
-async def _offer_renewals(ctx: dict[str, Any], due: list[plan_store.DueOffer], at: datetime) -> int:
-    # Drafts are written through the drafts store's session API; the scan opens a write engine
-    # only on the days something is due.
+@asynccontextmanager
+async def _drafting(ctx: dict[str, Any]) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    # Drafts are written through the drafts store's session API; a scan opens a write engine
+    # only when something is due.
     write = engine.create_write_engine(ctx["settings"].database_url, size=1)
-    made = 0
     try:
-        maker = engine.sessions(write)
+        yield engine.sessions(write)
+    finally:
+        await write.dispose()
+
+
+async def _draft_at_risk_emails(ctx: dict[str, Any], at: datetime) -> int:
+    """§4.1 high: the founder's personal email proposing a QBR this week, one draft per rise."""
+    async with ctx["db"].acquire() as conn:
+        due = await score_store.at_risk_emails_due(conn, since=at - AT_RISK_EMAIL_WINDOW)
+    if not due:
+        return 0
+    made = 0
+    async with _drafting(ctx) as maker:
+        for email in due:
+            org = email.org_id
+            async with engine.transaction(maker, org) as session:
+                if not await score_store.claim_at_risk_email(
+                    session, org_id=org, alert_id=email.alert_id
+                ):
+                    continue
+                await drafts.create(
+                    session,
+                    org_id=org,
+                    customer_id=email.customer_id,
+                    kind=DraftKind.AT_RISK_EMAIL.value,
+                    subject_type="alert",
+                    subject_id=email.alert_id,
+                    locale=email.locale,
+                    body=outreach.at_risk_email(email.locale, email.customer_name, email.reasons),
+                    now=at,
+                )
+                made += 1
+    return made
+
+
+async def _offer_renewals(ctx: dict[str, Any], due: list[plan_store.DueOffer], at: datetime) -> int:
+    made = 0
+    async with _drafting(ctx) as maker:
         for offer in due:
             async with engine.transaction(maker, offer.org_id) as session:
                 org = offer.org_id
@@ -122,6 +172,4 @@ async def _offer_renewals(ctx: dict[str, Any], due: list[plan_store.DueOffer], a
                     now=at,
                 )
                 made += 1
-    finally:
-        await write.dispose()
     return made

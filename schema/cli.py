@@ -220,10 +220,10 @@ def _token_create(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from resolvers.store import demo
 
-    async def work(conn: Any) -> tuple[str, str]:
-        return await demo.load(conn, now=datetime.now(UTC))
-
-    slug, token = _admin(work)
+    with _database() as settings:
+        assert settings.database_url
+        migrate.upgrade(settings.database_url)
+        slug, token = asyncio.run(demo.load(settings.database_url, now=datetime.now(UTC)))
     print(f"demo organisation {slug} loaded. Owner token (shown once):")
     print(token)
 

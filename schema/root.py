@@ -20,6 +20,7 @@ from strawberry.extensions.validation_cache import ValidationCache
 
 from domain import text
 from resolvers import alerts as alert_resolvers
+from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
@@ -127,6 +128,10 @@ class Mutation:
     record_check_in_metrics: success_types.RecordCheckInMetricsResult = strawberry.mutation(
         resolver=success_resolvers.record_check_in_metrics,
         description="Record a week's check-in metrics (one check-in per 7 days).",
+    )
+    draft_check_in_note: draft_types.DraftResult = strawberry.mutation(
+        resolver=check_in_note_resolvers.draft_check_in_note,
+        description="Draft the week's check-in note to the customer (approval first).",
     )
     rate_ticket: success_types.RateTicketResult = strawberry.mutation(
         resolver=success_resolvers.rate_ticket, description="Rate a closed ticket 1–5 (CSAT)."

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scores
 from domain.scores import AtRisk, Health, HealthBand, RiskSignal, Severity
@@ -300,3 +302,59 @@ async def history(
             )
         )
     return found
+
+
+# --- §4.1 high: the founder's at-risk email, drafted once per rise to high --------------------
+
+# $1 the oldest rise still drafted for. Driven by the customers whose last severity is high
+# (one row per customer) and their AT_RISK rise alerts to high (the alerts_once prefix), so the
+# cost follows customers, not alert history; a rise alert is the occurrence the draft is for.
+_AT_RISK_EMAILS_DUE = """
+SELECT a.org_id, a.id AS alert_id, a.customer_id, c.name AS customer_name, c.locale,
+       ARRAY(SELECT jsonb_array_elements_text(a.payload->'reasons')) AS reasons
+FROM risk_severities s
+JOIN alerts a ON a.org_id = s.org_id AND a.kind = 'AT_RISK' AND a.subject_id = s.customer_id
+JOIN customers c ON c.org_id = a.org_id AND c.id = a.customer_id
+WHERE s.severity = 'high' AND a.created_at >= $1 AND a.payload->>'severity' = 'high'
+  AND jsonb_typeof(a.payload->'reasons') = 'array' AND c.archived_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.org_id = a.org_id AND d.subject_type = 'alert'
+                  AND d.subject_id = a.id AND d.kind = 'at_risk_email')
+ORDER BY a.org_id, a.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DueAtRiskEmail:
+    """A rise to high still without its founder's email draft."""
+
+    org_id: int
+    alert_id: int
+    customer_id: int
+    customer_name: str
+    locale: str
+    reasons: list[str]
+
+
+async def at_risk_emails_due(conn: asyncpg.Connection, *, since: datetime) -> list[DueAtRiskEmail]:
+    """Across organisations: every rise to high alerted since `since` with no email draft yet."""
+    rows = await conn.fetch(_AT_RISK_EMAILS_DUE, since)
+    return [DueAtRiskEmail(**dict(row)) for row in rows]
+
+
+async def claim_at_risk_email(session: AsyncSession, *, org_id: int, alert_id: int) -> bool:
+    """Lock the rise alert for the transaction; True when no at-risk email is drafted for it, so
+    two scans racing on one rise draft it once."""
+    locked = await session.execute(
+        text("SELECT id FROM alerts WHERE org_id = :org AND id = :id FOR UPDATE"),
+        {"org": org_id, "id": alert_id},
+    )
+    if locked.scalar_one_or_none() is None:
+        return False
+    drafted = await session.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM drafts WHERE org_id = :org AND subject_type = 'alert' "
+            "AND subject_id = :id AND kind = 'at_risk_email')"
+        ),
+        {"org": org_id, "id": alert_id},
+    )
+    return not drafted.scalar_one()

@@ -224,3 +224,30 @@ SELECT c.org_id, 'PAYMENT_PAST_DUE'::text AS kind, 'Customer'::text AS subject,
 FROM customers c
 WHERE c.subscription_status = 'past_due' AND c.archived_at IS NULL
 """
+
+
+async def check_in_for_week_in(
+    session: AsyncSession, *, org_id: int, customer_id: int, week_of: date
+) -> CheckIn | None:
+    """`check_in_for_week` inside the caller's transaction."""
+    result = await session.execute(
+        text(
+            "SELECT id, customer_id, week_of, drafts_approved, replies, meetings, risks_blocked, "
+            "pipeline_sar FROM check_ins WHERE org_id = :org AND customer_id = :customer "
+            "AND week_of >= :low AND week_of < :high ORDER BY week_of LIMIT 1"
+        ),
+        {"org": org_id, "customer": customer_id, "low": week_of, "high": week_of + _WEEK},
+    )
+    row = result.mappings().first()
+    if row is None:
+        return None
+    return CheckIn(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        week_of=row["week_of"],
+        drafts_approved=row["drafts_approved"],
+        replies=row["replies"],
+        meetings=row["meetings"],
+        risks_blocked=row["risks_blocked"],
+        pipeline_sar=float(row["pipeline_sar"]),
+    )

@@ -21,7 +21,14 @@ DraftKind = strawberry.enum(drafts.DraftKind, description="What the draft is for
 CUSTOMERS = "customers"
 
 # Subjects are spelt by their GraphQL type name, so `subjectId` is that type's global id.
-_SUBJECT_TYPES = {"ticket": "Ticket", "incident": "Incident", "customer": "Customer"}
+_SUBJECT_TYPES = {
+    "ticket": "Ticket",
+    "incident": "Incident",
+    "customer": "Customer",
+    "check_in": "CheckIn",
+    "alert": "Alert",
+    "success_plan_item": "SuccessPlanItem",
+}
 
 
 async def _customer(root: Draft, info: strawberry.Info) -> Customer | None:

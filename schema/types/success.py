@@ -83,6 +83,18 @@ class WeeklyCheckIn:
         )
 
 
+@strawberry.input(
+    description="§4.3: draft the week's check-in (agenda and talking points) as a note to the "
+    "customer, in its locale; the week's metrics must be recorded first."
+)
+class DraftCheckInNoteInput:
+    customer_id: strawberry.ID
+    week_of: date = strawberry.field(description="The week, as for `weeklyCheckIn`.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Repeat the call with the same key to get the same draft."
+    )
+
+
 @strawberry.input(description="A closed ticket's 1–5 satisfaction rating; a new one replaces it.")
 class RateTicketInput:
     ticket_id: strawberry.ID

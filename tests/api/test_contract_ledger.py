@@ -194,6 +194,12 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
             "pipelineSar": 1000,
         },
     )
+    await walk(
+        "draftCheckInNote",
+        "DraftCheckInNoteInput",
+        {"customerId": c, "weekOf": "2026-10-26"},
+        "... on DraftPayload { draft { id } }",
+    )
     plan = await walk(
         "startSuccessPlan",
         "StartSuccessPlanInput",

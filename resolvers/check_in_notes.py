@@ -1,0 +1,89 @@
+"""The weekly check-in note (DOMAIN.md §1, §4.3): the week's check-in drafted as a note to the
+customer, approval first: authorize → validate → transaction{lock, domain, save, ledger} → map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.types import Info
+
+from domain import outreach
+from domain.drafts import DraftKind
+from domain.errors import DomainError, ErrorCode
+from domain.roles import Action
+from resolvers.common import refusals_as_data
+from resolvers.store import drafts as draft_store
+from resolvers.store import idempotency, ledger
+from resolvers.store import signals as signal_store
+from resolvers.success import locked_customer
+from schema.context import Context
+from schema.types import drafts as draft_types
+from schema.types import success as types
+from schema.types.relay import pk_of
+
+CtxInfo = Info[Context, None]
+DRAFT_CHECK_IN_NOTE = "draftCheckInNote"
+
+
+@refusals_as_data
+async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput) -> Any:
+    """§4.3: the `weeklyCheckIn` agenda and talking points as a check_in draft (§1) in the
+    customer's locale; refused while no metrics are recorded for that week."""
+    ctx = info.context
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=DRAFT_CHECK_IN_NOTE)
+    customer_id = pk_of(input.customer_id, "Customer", field="customerId")
+    org_id = principal.org_id
+    async with ctx.transaction() as session:
+        key = input.idempotency_key
+        if key is not None:
+            previous = await idempotency.claim(
+                session, org_id=org_id, key=key, operation=DRAFT_CHECK_IN_NOTE
+            )
+            if previous is not None:
+                made = await draft_store.get_for_update(session, org_id=org_id, draft_id=previous)
+                assert made is not None
+                return draft_types.DraftPayload(draft=draft_types.Draft.from_domain(made))
+        customer = await locked_customer(session, org_id, customer_id)
+        check_in = await signal_store.check_in_for_week_in(
+            session, org_id=org_id, customer_id=customer_id, week_of=input.week_of
+        )
+        if check_in is None or check_in.id is None:
+            raise DomainError(
+                "weekOf",
+                ErrorCode.PRECONDITION_FAILED,
+                "no check-in metrics recorded for that week; record them first",
+            )
+        locale = customer.locale.value
+        draft_id = await draft_store.create(
+            session,
+            org_id=org_id,
+            customer_id=customer_id,
+            kind=DraftKind.CHECK_IN.value,
+            subject_type="check_in",
+            subject_id=check_in.id,
+            locale=locale,
+            body=outreach.check_in_note(locale, customer.name, check_in),
+            now=ctx.now,
+        )
+        draft = await draft_store.get_for_update(session, org_id=org_id, draft_id=draft_id)
+        assert draft is not None
+        if key is not None:
+            await idempotency.remember(
+                session,
+                org_id=org_id,
+                key=key,
+                operation=DRAFT_CHECK_IN_NOTE,
+                entity_id=draft_id,
+                now=ctx.now,
+            )
+        await ledger.record(
+            session,
+            principal=principal,
+            action=DRAFT_CHECK_IN_NOTE,
+            entity="Draft",
+            entity_id=draft_id,
+            before=None,
+            after=draft,
+            now=ctx.now,
+        )
+    return draft_types.DraftPayload(draft=draft_types.Draft.from_domain(draft))
