@@ -221,6 +221,8 @@ def create_app(
         except Exception as error:  # a readiness probe reports, it does not crash
             checks["postgres"] = type(error).__name__
         try:
+            if resources.queue is None:  # the app always holds one; only `wafi demo` has none
+                raise ConnectionError("no queue")
             await resources.queue.ping()
             checks["redis"] = "ok"
         except Exception as error:

@@ -218,12 +218,15 @@ def _token_create(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from resolvers.store import demo
+    from schema import demo
 
     with _database() as settings:
         assert settings.database_url
         migrate.upgrade(settings.database_url)
-        slug, token = asyncio.run(demo.load(settings.database_url, now=datetime.now(UTC)))
+        try:
+            slug, token = asyncio.run(demo.load(settings.database_url, now=datetime.now(UTC)))
+        except demo.DemoError as error:
+            _fail(f"the demo scenario was refused by the API: {error}")
     print(f"demo organisation {slug} loaded. Owner token (shown once):")
     print(token)
 

@@ -35,7 +35,7 @@ class Resources:
     settings: engine.Settings
     pool: asyncpg.Pool
     sessions: async_sessionmaker[AsyncSession]
-    queue: ArqRedis
+    queue: ArqRedis | None  # None without Redis (`wafi demo`): the relay is left to the sweep
     clock: Clock = system_clock
     hub: pubsub.Hub | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -126,9 +126,11 @@ class Context:
     def enqueue_relay(self) -> None:
         """Ask a worker to publish the outbox now, after the current transaction commits
         (arq job by name, deduplicated by job id). Mutations that call `store.alerts.raise_alert`
-        get this without asking."""
-        if not any(isinstance(work, _RelayWork) for work in self.after_commit):
-            self.on_commit(_RelayWork(self.resources.queue))
+        get this without asking. Without a queue nothing is enqueued: the worker's sweep
+        publishes the outbox rows."""
+        queue = self.resources.queue
+        if queue is not None and not any(isinstance(w, _RelayWork) for w in self.after_commit):
+            self.on_commit(_RelayWork(queue))
 
 
 async def _run_all(work: list[Callable[[], Any]]) -> None:

@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 
 from domain.tickets import Priority, first_response_draft
-from resolvers.store import demo
+from schema import demo
 from tests.factories import Clock, gql
 
 ROOT = Path(__file__).resolve().parents[1]

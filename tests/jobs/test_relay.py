@@ -357,3 +357,16 @@ def test_the_worker_runs_every_scan_as_a_unique_cron_job_and_the_relay_sweep() -
         assert crons[f"cron:{name}"].unique is True
     assert all(job.unique for job in crons.values())
     assert jobs_worker.WorkerSettings.after_job_end is alert_jobs.relay_after_job
+
+
+async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sweep(
+    context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
+) -> None:
+    # `wafi demo` runs the mutations with PostgreSQL alone.
+    [customer] = await add_customers(system_pool, org_id)
+    context.resources = replace(context.resources, queue=None)
+    async with context.transaction() as session:
+        assert await _raise(session, org_id, customer) is not None
+    assert context.after_commit == []
+    assert await _queued(redis) == []
+    assert await _unpublished(system_pool, org_id) == 1
