@@ -3,20 +3,20 @@ rise, and the hourly customer scan (stalled onboarding, inactivity, past due, re
 
 Both are set-based and idempotent: snapshots are unique per customer and day, alerts per
 subject, kind and occurrence, a renewal offer is drafted once per plan item, and the founder's
-at-risk email once per rise to high (once per AT_RISK alert: the health snapshot drafts it right
-after alerting, the customer scan drafts any a failed run left behind).
+at-risk email once per rise to high (once per AT_RISK alert, written in the same transaction as
+the alert, so no rise is ever alerted without its email).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import aclosing, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain import onboarding, outreach, signals, success_plans
+from domain import onboarding, outreach, scores, signals, success_plans
 from domain.drafts import DraftKind
 from domain.scores import Severity
 from resolvers.store import alerts, drafts, engine
@@ -27,31 +27,50 @@ from resolvers.store import success_plans as plan_store
 
 BATCH = 2_000
 OFFER_LEAD_DAYS = 7  # §4.3: the founder's offer goes with the 7-day renewal item
-# §4.1 high: a rise alerted this long ago or less still gets its email drafted (a run that
-# failed between alerting and drafting is caught up by the next ones, hourly), not older ones.
-AT_RISK_EMAIL_WINDOW = timedelta(days=1)
 
 
 async def snapshot_health(ctx: dict[str, Any], now: datetime | None = None) -> dict[str, int]:
     """§4.2: today's health point for every live customer; §5: an AT_RISK alert for each
-    customer whose at-risk severity rose since its last score."""
+    customer whose at-risk severity rose since its last score; §4.1: the founder's email draft
+    for each rise to high."""
     at = now if now is not None else ctx["clock"]()
-    customers, raised = 0, 0
+    customers, raised, emails = 0, 0, 0
     # Reads stream on one connection's snapshot; each batch is written on another, in its own
     # transaction, so a crash loses at most the batch in flight (and a rerun redoes it).
-    async with ctx["db"].acquire() as reader, ctx["db"].acquire() as writer:
-        async for batch in score_store.stream(reader, now=at, size=BATCH):
-            scored = [score_store.Scored(s, s.health(), s.at_risk()) for s in batch]
-            raised += await score_store.store_scan(writer, scored=scored, now=at)
+    # aclosing: a failed batch closes the reader's cursor and transaction before the connection
+    # goes back to the pool, not whenever the generator is collected.
+    async with (
+        ctx["db"].acquire() as reader,
+        ctx["db"].acquire() as writer,
+        aclosing(score_store.stream(reader, now=at, size=BATCH)) as batches,
+    ):
+        async for batch in batches:
+            stored = await score_store.store_scan(
+                writer, scored=[_scored(s) for s in batch], now=at
+            )
+            raised, emails = raised + stored.alerts, emails + stored.emails
             customers += len(batch)
-    emails = await _draft_at_risk_emails(ctx, at)
     return {"customers": customers, "at_risk_alerts": raised, "at_risk_emails": emails}
+
+
+def _scored(inputs: score_store.Signals) -> score_store.Scored:
+    """Both scores, and for a rise to high the founder's email proposing a QBR this week
+    (§4.1), in the customer's locale, for the scan to draft with the alert."""
+    health, at_risk = inputs.health(), inputs.at_risk()
+    rose_to_high = at_risk.severity is Severity.HIGH and scores.severity_rose(
+        inputs.last_severity, at_risk.severity
+    )
+    email = (
+        outreach.at_risk_email(inputs.locale, inputs.name, at_risk.reasons)
+        if rose_to_high
+        else None
+    )
+    return score_store.Scored(inputs, health, at_risk, email)
 
 
 async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> dict[str, int]:
     """§4.4 stalled onboarding (3 days), §4.6 inactivity (7 days) and past-due subscriptions,
-    each alerted once per occurrence; §4.3 renewal items and the 7-day renewal offer; §4.1 the
-    founder's email for a rise to high the health snapshot alerted but left undrafted."""
+    each alerted once per occurrence; §4.3 renewal items and the 7-day renewal offer."""
     at = now if now is not None else ctx["clock"]()
     async with ctx["db"].acquire() as conn:
         stalled = await alerts.insert_from_select(
@@ -80,14 +99,12 @@ async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> di
             conn, lead_days=OFFER_LEAD_DAYS, today=at.astimezone(UTC).date()
         )
     offers = await _offer_renewals(ctx, due, at) if due else 0
-    emails = await _draft_at_risk_emails(ctx, at)
     return {
         "onboarding_stalled": stalled,
         "inactive": inactive,
         "past_due": past_due,
         "renewal_items": added,
         "renewal_offers": offers,
-        "at_risk_emails": emails,
     }
 
 
@@ -100,36 +117,6 @@ async def _drafting(ctx: dict[str, Any]) -> AsyncIterator[async_sessionmaker[Asy
         yield engine.sessions(write)
     finally:
         await write.dispose()
-
-
-async def _draft_at_risk_emails(ctx: dict[str, Any], at: datetime) -> int:
-    """§4.1 high: the founder's personal email proposing a QBR this week, one draft per rise."""
-    async with ctx["db"].acquire() as conn:
-        due = await score_store.at_risk_emails_due(conn, since=at - AT_RISK_EMAIL_WINDOW)
-    if not due:
-        return 0
-    made = 0
-    async with _drafting(ctx) as maker:
-        for email in due:
-            org = email.org_id
-            async with engine.transaction(maker, org) as session:
-                if not await score_store.claim_at_risk_email(
-                    session, org_id=org, alert_id=email.alert_id
-                ):
-                    continue
-                await drafts.create(
-                    session,
-                    org_id=org,
-                    customer_id=email.customer_id,
-                    kind=DraftKind.AT_RISK_EMAIL.value,
-                    subject_type="alert",
-                    subject_id=email.alert_id,
-                    locale=email.locale,
-                    body=outreach.at_risk_email(email.locale, email.customer_name, email.reasons),
-                    now=at,
-                )
-                made += 1
-    return made
 
 
 async def _offer_renewals(ctx: dict[str, Any], due: list[plan_store.DueOffer], at: datetime) -> int:

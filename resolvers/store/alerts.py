@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -112,11 +113,30 @@ async def insert_from_select(
 ) -> int:
     """Set-based: every candidate row of `select_sql` (yielding CANDIDATE_COLUMNS, using $2..)
     becomes an alert plus its outbox event, once. `$1` is bound to `now`. Returns how many."""
+    return len(await insert_returning(conn, select_sql=select_sql, args=args, now=now))
+
+
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """An alert `insert_returning` wrote (a candidate already alerted is not one)."""
+
+    org_id: int
+    id: int
+    subject_id: int
+
+
+async def insert_returning(
+    conn: asyncpg.Connection, *, select_sql: str, args: tuple[Any, ...], now: datetime
+) -> list[Inserted]:
+    """`insert_from_select`, returning which alerts were new, for writes that follow them."""
     sql = _OUTBOX_FROM_INSERTED.format(
-        insert=_INSERT_RETURNING.format(select=select_sql, now="$1"), now="$1", returning="org_id"
+        insert=_INSERT_RETURNING.format(select=select_sql, now="$1"),
+        now="$1",
+        returning="org_id, (payload->>'id')::bigint AS id, "
+        "(payload->>'subjectId')::bigint AS subject_id",
     )
     rows = await conn.fetch(sql, now, *args)
-    return len(rows)
+    return [Inserted(org_id=r["org_id"], id=r["id"], subject_id=r["subject_id"]) for r in rows]
 
 
 def channel(org_id: int) -> str:

@@ -4,6 +4,7 @@ outbound texts through `create`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,42 @@ async def create(
     await session.flush()
     assert row.id is not None
     return row.id
+
+
+@dataclass(frozen=True, slots=True)
+class NewDraft:
+    """An at-risk email a scan writes for one rise alert (see `insert_at_risk_emails`)."""
+
+    org_id: int
+    customer_id: int
+    subject_id: int
+    locale: str
+    body: str
+
+
+async def insert_at_risk_emails(
+    conn: asyncpg.Connection, *, drafts: Sequence[NewDraft], now: datetime
+) -> int:
+    """Set-based: one at-risk email per rise alert (the subject), however many scans race.
+
+    The unique index `drafts_at_risk_email_once` makes a repeat a no-op. Returns how many new.
+    """
+    rows = await conn.fetch(
+        "INSERT INTO drafts (org_id, customer_id, kind, subject_type, subject_id, locale, body, "
+        "status, created_at, version) "
+        "SELECT d.org_id, d.customer_id, 'at_risk_email', 'alert', d.subject_id, d.locale, "
+        "d.body, 'draft', $1, 1 "
+        "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[]) "
+        "AS d(org_id, customer_id, subject_id, locale, body) "
+        "ON CONFLICT (org_id, subject_id) WHERE kind = 'at_risk_email' DO NOTHING RETURNING id",
+        now,
+        [d.org_id for d in drafts],
+        [d.customer_id for d in drafts],
+        [d.subject_id for d in drafts],
+        [d.locale for d in drafts],
+        [d.body for d in drafts],
+    )
+    return len(rows)
 
 
 def _from_record(row: Any) -> Draft:

@@ -7,29 +7,27 @@ fixed and the scan's cost grows with customers, one batch at a time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import scores
 from domain.scores import AtRisk, Health, HealthBand, RiskSignal, Severity
 from domain.signals import CustomerScores, HealthPoint
-from resolvers.store import alerts
+from resolvers.store import alerts, drafts
 
 PERIOD = timedelta(days=30)  # §4.2: the trailing 30 days
 P0_BREACH_WINDOW = timedelta(days=14)  # domain.scores.P0_SLA_BREACHED_14_DAYS
 
 _REQUEST_CUSTOMERS = (
-    "SELECT org_id, id, subscription_started_at, last_activity_at FROM customers "
+    "SELECT org_id, id, name, locale, subscription_started_at, last_activity_at FROM customers "
     "WHERE org_id = $6 AND id = ANY($7::bigint[])"
 )
 _LIVE_CUSTOMERS = (
-    "SELECT org_id, id, subscription_started_at, last_activity_at FROM customers "
+    "SELECT org_id, id, name, locale, subscription_started_at, last_activity_at FROM customers "
     "WHERE archived_at IS NULL AND stage <> 'churned'"
 )
 _JOIN_C = "JOIN c ON c.org_id = x.org_id AND c.id = x.customer_id"
@@ -59,7 +57,8 @@ t AS (SELECT DISTINCT x.org_id, x.customer_id FROM tickets x {_JOIN_C}
         (coalesce(x.first_response_at, $1) > x.first_response_due_at
          AND x.first_response_due_at > $5)
         OR (coalesce(x.resolved_at, $1) > x.resolution_due_at AND x.resolution_due_at > $5)))
-SELECT c.org_id, c.id, c.subscription_started_at, c.last_activity_at, r.csat_avg,
+SELECT c.org_id, c.id, c.name, c.locale, c.subscription_started_at, c.last_activity_at,
+       r.csat_avg,
        coalesce(k.meetings, 0) AS meetings, coalesce(k.pipeline, 0) AS pipeline,
        coalesce(d.pending, 0) AS pending, coalesce(d.approved, 0) AS approved,
        coalesce(d.rejected, 0) AS rejected, p.last_proof_pack,
@@ -82,6 +81,8 @@ class Signals:
 
     org_id: int
     customer_id: int
+    name: str
+    locale: str
     now: datetime
     subscription_started_at: datetime
     last_activity_at: datetime | None
@@ -146,6 +147,8 @@ def _signals(row: asyncpg.Record, now: datetime) -> Signals:
     return Signals(
         org_id=row["org_id"],
         customer_id=row["id"],
+        name=row["name"],
+        locale=row["locale"],
         now=now,
         subscription_started_at=row["subscription_started_at"],
         last_activity_at=row["last_activity_at"],
@@ -174,7 +177,7 @@ async def for_customers(
 
 async def stream(
     conn: asyncpg.Connection, *, now: datetime, size: int
-) -> AsyncIterator[list[Signals]]:
+) -> AsyncGenerator[list[Signals], None]:
     """For the daily scan: every live customer of every organisation, `size` at a time.
 
     One query over whole tables (hash aggregates, one pass each) read through a cursor in a
@@ -187,11 +190,21 @@ async def stream(
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """One customer's scores as the scan stores them."""
+    """One customer's scores as the scan stores them, with the founder's at-risk email (§4.1
+    high) when the severity rose to high: drafted only if the rise is alerted now."""
 
     signals: Signals
     health: Health
     at_risk: AtRisk
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What one batch of the scan wrote that was new."""
+
+    alerts: int
+    emails: int
 
 
 _SNAPSHOT = """
@@ -228,9 +241,12 @@ JOIN organisations o ON o.id = a.org_id
 """
 
 
-async def store_scan(conn: asyncpg.Connection, *, scored: Sequence[Scored], now: datetime) -> int:
-    """Write a batch's snapshots and last severities, and alert each rise (§4.2, §5), in one
-    transaction; rerunning it the same day rewrites the same rows and alerts nothing new."""
+async def store_scan(
+    conn: asyncpg.Connection, *, scored: Sequence[Scored], now: datetime
+) -> Stored:
+    """Write a batch's snapshots and last severities, alert each rise (§4.2, §5) and draft the
+    founder's email for each rise to high (§4.1), in one transaction: a rise is never alerted
+    without its email. Rerunning it the same day rewrites the same rows and adds nothing."""
     risen = [s for s in scored if scores.severity_rose(s.signals.last_severity, s.at_risk.severity)]
     async with conn.transaction():
         await conn.execute(
@@ -243,9 +259,9 @@ async def store_scan(conn: asyncpg.Connection, *, scored: Sequence[Scored], now:
             [s.at_risk.score for s in scored],
             [s.at_risk.severity.value for s in scored],
         )
-        written = 0
+        alerted: list[alerts.Inserted] = []
         if risen:
-            written = await alerts.insert_from_select(
+            alerted = await alerts.insert_returning(
                 conn,
                 select_sql=_RISE_ALERTS,
                 args=(
@@ -256,6 +272,28 @@ async def store_scan(conn: asyncpg.Connection, *, scored: Sequence[Scored], now:
                 ),
                 now=now,
             )
+        emails = 0
+        if alerted:
+            # Only the alerts this run inserted: a rise another run already alerted (and
+            # drafted for) returns nothing here, so the email is never written twice.
+            written = {
+                (s.signals.org_id, s.signals.customer_id): (s.signals.locale, s.email)
+                for s in risen
+                if s.email is not None
+            }
+            new = [
+                drafts.NewDraft(
+                    org_id=a.org_id,
+                    customer_id=a.subject_id,
+                    subject_id=a.id,
+                    locale=written[a.org_id, a.subject_id][0],
+                    body=written[a.org_id, a.subject_id][1],
+                )
+                for a in alerted
+                if (a.org_id, a.subject_id) in written
+            ]
+            if new:
+                emails = await drafts.insert_at_risk_emails(conn, drafts=new, now=now)
         await conn.execute(
             _SEVERITIES,
             now,
@@ -264,7 +302,7 @@ async def store_scan(conn: asyncpg.Connection, *, scored: Sequence[Scored], now:
             [s.at_risk.severity.value for s in scored],
             [s.at_risk.score for s in scored],
         )
-    return written
+    return Stored(alerts=len(alerted), emails=emails)
 
 
 def _rise_payload(scored: Scored) -> dict[str, Any]:
@@ -302,59 +340,3 @@ async def history(
             )
         )
     return found
-
-
-# --- §4.1 high: the founder's at-risk email, drafted once per rise to high --------------------
-
-# $1 the oldest rise still drafted for. Driven by the customers whose last severity is high
-# (one row per customer) and their AT_RISK rise alerts to high (the alerts_once prefix), so the
-# cost follows customers, not alert history; a rise alert is the occurrence the draft is for.
-_AT_RISK_EMAILS_DUE = """
-SELECT a.org_id, a.id AS alert_id, a.customer_id, c.name AS customer_name, c.locale,
-       ARRAY(SELECT jsonb_array_elements_text(a.payload->'reasons')) AS reasons
-FROM risk_severities s
-JOIN alerts a ON a.org_id = s.org_id AND a.kind = 'AT_RISK' AND a.subject_id = s.customer_id
-JOIN customers c ON c.org_id = a.org_id AND c.id = a.customer_id
-WHERE s.severity = 'high' AND a.created_at >= $1 AND a.payload->>'severity' = 'high'
-  AND jsonb_typeof(a.payload->'reasons') = 'array' AND c.archived_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.org_id = a.org_id AND d.subject_type = 'alert'
-                  AND d.subject_id = a.id AND d.kind = 'at_risk_email')
-ORDER BY a.org_id, a.id
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class DueAtRiskEmail:
-    """A rise to high still without its founder's email draft."""
-
-    org_id: int
-    alert_id: int
-    customer_id: int
-    customer_name: str
-    locale: str
-    reasons: list[str]
-
-
-async def at_risk_emails_due(conn: asyncpg.Connection, *, since: datetime) -> list[DueAtRiskEmail]:
-    """Across organisations: every rise to high alerted since `since` with no email draft yet."""
-    rows = await conn.fetch(_AT_RISK_EMAILS_DUE, since)
-    return [DueAtRiskEmail(**dict(row)) for row in rows]
-
-
-async def claim_at_risk_email(session: AsyncSession, *, org_id: int, alert_id: int) -> bool:
-    """Lock the rise alert for the transaction; True when no at-risk email is drafted for it, so
-    two scans racing on one rise draft it once."""
-    locked = await session.execute(
-        text("SELECT id FROM alerts WHERE org_id = :org AND id = :id FOR UPDATE"),
-        {"org": org_id, "id": alert_id},
-    )
-    if locked.scalar_one_or_none() is None:
-        return False
-    drafted = await session.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM drafts WHERE org_id = :org AND subject_type = 'alert' "
-            "AND subject_id = :id AND kind = 'at_risk_email')"
-        ),
-        {"org": org_id, "id": alert_id},
-    )
-    return not drafted.scalar_one()

@@ -217,6 +217,14 @@ class DraftRow(SQLModel, table=True):
         CheckConstraint("status IN ('draft','approved','rejected','sent')", name="drafts_status"),
         Index("drafts_org_subject", "org_id", "subject_type", "subject_id"),
         Index("drafts_org_customer_status", "org_id", "customer_id", "status"),
+        # One founder's email per at-risk rise, however many scans race to draft it (§4.1).
+        Index(
+            "drafts_at_risk_email_once",
+            "org_id",
+            "subject_id",
+            unique=True,
+            postgresql_where=text("kind = 'at_risk_email'"),
+        ),
         ForeignKeyConstraint(
             ["org_id", "decided_by"],
             ["operators.org_id", "operators.id"],

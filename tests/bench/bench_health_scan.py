@@ -10,7 +10,8 @@ customers over 100 organisations with the signals both scores read: four weekly 
 two CSAT ratings for one customer in three, three drafts each (pending, approved, rejected), a
 Proof Pack for seven in ten, a breached P0 ticket for one in twenty and an open SEV1 incident
 affecting one in a hundred. Then it times three runs of the job:
-- first: every snapshot and last severity is new, and every rise above `low` is alerted;
+- first: every snapshot and last severity is new, every rise above `low` is alerted and
+  every rise to `high` gets the founder's email draft;
 - again the same day: every snapshot is rewritten in place, nothing is alerted;
 - the next day: a new point per customer.
 """
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import secrets
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,9 +49,16 @@ _SEED = [
     "risks_blocked, pipeline_sar, recorded_at) SELECT c.org_id, c.id, "
     "($1::timestamptz - (w * 7 || ' days')::interval)::date, 5, 2, c.id % 3, 1, "
     "1000 * (c.id % 50), $1::timestamptz FROM customers c CROSS JOIN generate_series(0, 3) w",
+    # Ratings belong to real (closed, P3) tickets: csat_ratings.ticket_id is a foreign key.
+    "INSERT INTO tickets (org_id, customer_id, subject, body, channel, classified_priority, "
+    "priority, reason_ar, status, opened_at, first_response_due_at, resolution_due_at, "
+    "version, created_at, updated_at) SELECT c.org_id, c.id, 'rated', 'b', 'email', 'P3', 'P3', "
+    "'r', 'closed', t.opened, t.opened + interval '1440 minutes', t.opened + interval '168 hours', "
+    "1, t.opened, t.opened FROM customers c CROSS JOIN generate_series(0, 1) r "
+    "CROSS JOIN (SELECT $1::timestamptz - interval '10 days' AS opened) t WHERE c.id % 3 = 0",
     "INSERT INTO csat_ratings (org_id, ticket_id, customer_id, rating, rated_at) "
-    "SELECT c.org_id, c.id * 2 + r, c.id, 1 + (c.id + r) % 5, $1::timestamptz - interval '3 days' "
-    "FROM customers c CROSS JOIN generate_series(0, 1) r WHERE c.id % 3 = 0",
+    "SELECT t.org_id, t.id, t.customer_id, 1 + (t.customer_id + t.id) % 5, "
+    "$1::timestamptz - interval '3 days' FROM tickets t WHERE t.subject = 'rated'",
     "INSERT INTO drafts (org_id, customer_id, kind, subject_type, subject_id, locale, body, "
     "status, created_at, decided_at, version) SELECT c.org_id, c.id, 'check_in', 'customer', "
     "c.id, 'ar', 'body', s, $1::timestamptz - interval '5 days', "
@@ -99,7 +108,8 @@ async def main(customers: int, batch: int) -> None:
         await seed(url, customers)
         print(f"seeded {customers:,} customers in {time.perf_counter() - start:.1f} s")
         success_jobs.BATCH = batch
-        ctx: dict[str, Any] = {"db": pool, "clock": lambda: NOW}
+        settings = replace(engine.Settings.from_env(), database_url=url)
+        ctx: dict[str, Any] = {"db": pool, "clock": lambda: NOW, "settings": settings}
         for label, now in (
             ("first run", NOW),
             ("same day again", NOW + timedelta(minutes=5)),
@@ -109,7 +119,8 @@ async def main(customers: int, batch: int) -> None:
             rate = result["customers"] / seconds
             print(
                 f"{label:>15}: {seconds:6.2f} s  {rate:8,.0f} customers/s  "
-                f"{result['at_risk_alerts']:,} AT_RISK alerts"
+                f"{result['at_risk_alerts']:,} AT_RISK alerts  "
+                f"{result['at_risk_emails']:,} at-risk emails drafted"
             )
         async with pool.acquire() as conn:
             points = await conn.fetchval("SELECT count(*) FROM health_snapshots")

@@ -4,6 +4,7 @@ locale, approval first (§1): never again at the same severity, again after a fa
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from domain import outreach
 from domain.roles import Role
 from jobs import success as success_jobs
-from resolvers.store import engine
+from resolvers.store import drafts, engine
 from schema.types.relay import to_global_id
 from tests.api.success_support import add_drafts, customer, pk
 from tests.factories import T0, Org
@@ -143,31 +144,73 @@ async def test_a_fall_then_a_rise_drafts_a_new_email(org: Org, ctx: dict[str, An
     assert len({e["subject_id"] for e in await emails(org)}) == 2
 
 
-async def test_the_customer_scan_drafts_a_rise_the_health_snapshot_left_undrafted(
+async def rise_alerts(org: Org) -> list[int]:
+    async with org.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id FROM alerts WHERE org_id = $1 AND kind = 'AT_RISK' ORDER BY id", org.id
+        )
+    return [row["id"] for row in rows]
+
+
+async def test_overlapping_scans_alert_and_draft_a_rise_once(org: Org, ctx: dict[str, Any]) -> None:
+    await high_customer(org)
+    pool = await engine.create_system_pool(ctx["settings"].database_url, size=8)
+    try:  # each run holds two connections: a reader and a writer
+        await asyncio.gather(*(success_jobs.snapshot_health({**ctx, "db": pool}) for _ in range(4)))
+    finally:
+        await pool.close()
+    [alert] = await rise_alerts(org)
+    assert [e["subject_id"] for e in await emails(org)] == [alert]
+
+
+async def test_a_rise_is_never_alerted_without_its_email(org: Org, ctx: dict[str, Any]) -> None:
+    """The alert and the email commit together: when the email cannot be written the rise is
+    not alerted either, and the next run does both."""
+    await high_customer(org)
+    refuse = f"wafi_test_refuse_email_{org.id}"
+    async with ctx["db"].acquire() as conn:
+        await conn.execute(
+            f"CREATE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.org_id = {org.id} AND NEW.kind = 'at_risk_email' THEN "
+            "RAISE EXCEPTION 'email refused'; END IF; RETURN NEW; END $$"
+        )
+        await conn.execute(
+            f"CREATE TRIGGER {refuse} BEFORE INSERT ON drafts FOR EACH ROW EXECUTE FUNCTION "
+            f"{refuse}()"
+        )
+    try:
+        with pytest.raises(asyncpg.RaiseError, match="email refused"):
+            await success_jobs.snapshot_health(ctx)
+    finally:
+        async with ctx["db"].acquire() as conn:
+            await conn.execute(f"DROP TRIGGER {refuse} ON drafts")
+            await conn.execute(f"DROP FUNCTION {refuse}()")
+    assert (await rise_alerts(org), await emails(org)) == ([], [])
+    await success_jobs.snapshot_health(ctx)
+    [alert] = await rise_alerts(org)
+    assert [e["subject_id"] for e in await emails(org)] == [alert]
+
+
+async def test_the_database_refuses_a_second_email_for_the_same_rise(
     org: Org, ctx: dict[str, Any]
 ) -> None:
     await high_customer(org)
     await success_jobs.snapshot_health(ctx)
-    [lost] = await emails(org)
-    async with org.pool.acquire() as conn:  # as if the run had failed after alerting
-        await conn.execute("DELETE FROM drafts WHERE org_id = $1 AND id = $2", org.id, lost["id"])
-    org.clock.advance(minutes=30)
-    assert (await success_jobs.scan_customers(ctx))["at_risk_emails"] >= 1
-    assert [e["subject_id"] for e in await emails(org)] == [lost["subject_id"]]
-    await success_jobs.scan_customers(ctx)
-    assert len(await emails(org)) == 1
-
-
-async def test_a_rise_older_than_a_day_is_not_drafted_late(org: Org, ctx: dict[str, Any]) -> None:
-    await high_customer(org)
-    await success_jobs.snapshot_health(ctx)
+    [email] = await emails(org)
     async with org.pool.acquire() as conn:
-        await conn.execute(
-            "DELETE FROM drafts WHERE org_id = $1 AND kind = 'at_risk_email'", org.id
+        customer_id = await conn.fetchval(
+            "SELECT customer_id FROM drafts WHERE org_id = $1 AND id = $2", org.id, email["id"]
         )
-    org.clock.advance(days=1, seconds=1)
-    await success_jobs.scan_customers(ctx)
-    assert await emails(org) == []
+    again = drafts.NewDraft(
+        org_id=org.id,
+        customer_id=customer_id,
+        subject_id=email["subject_id"],
+        locale="ar",
+        body="x",
+    )
+    async with ctx["db"].acquire() as conn:
+        assert await drafts.insert_at_risk_emails(conn, drafts=[again], now=org.clock.now) == 0
+    assert await emails(org) == [email]
 
 
 async def test_the_renewal_alert_is_high_but_is_not_a_rise(org: Org, ctx: dict[str, Any]) -> None:
