@@ -7,10 +7,19 @@ from datetime import datetime
 
 import asyncpg
 
-# A customer is live at an instant unless its last stage change before then was to churned.
-_LIVE_AT = """(SELECT s.to_stage FROM stage_changes s WHERE s.org_id = c.org_id
-      AND s.customer_id = c.id AND s.changed_at < {at} ORDER BY s.changed_at DESC, s.id DESC
-      LIMIT 1) IS DISTINCT FROM 'churned'"""
+# A customer's stage at an instant: the last change before it; before its first change, the
+# stage that change left; never changed, its stage now. Live unless that stage is churned (a
+# customer created as churned is never live).
+_LIVE_AT = """coalesce(
+      (SELECT s.to_stage FROM stage_changes s WHERE s.org_id = c.org_id AND s.customer_id = c.id
+        AND s.changed_at < {at} ORDER BY s.changed_at DESC, s.id DESC LIMIT 1),
+      (SELECT s.from_stage FROM stage_changes s WHERE s.org_id = c.org_id AND s.customer_id = c.id
+        AND s.changed_at >= {at} ORDER BY s.changed_at, s.id LIMIT 1),
+      c.stage) IS DISTINCT FROM 'churned'"""
+
+# Live at the period's start ($2): the churn rate's denominator, and the only churn it counts.
+_AT_START = f"""c.org_id = $1 AND c.subscription_started_at < $2
+      AND (c.archived_at IS NULL OR c.archived_at >= $2) AND {_LIVE_AT.format(at="$2")}"""
 
 # $1 org · $2 period start (inclusive) · $3 period end (exclusive)
 _INPUTS = f"""
@@ -27,11 +36,10 @@ SELECT
       AND r.rated_at >= $2 AND r.rated_at < $3)::int[] AS ratings,
   (SELECT coalesce(array_agg(n.score), '{{}}') FROM nps_responses n WHERE n.org_id = $1
       AND n.responded_at >= $2 AND n.responded_at < $3)::int[] AS nps,
-  (SELECT count(*) FROM customers c WHERE c.org_id = $1 AND c.subscription_started_at < $2
-      AND (c.archived_at IS NULL OR c.archived_at >= $2)
-      AND {_LIVE_AT.format(at="$2")})::int AS customers_at_start,
-  (SELECT count(DISTINCT s.customer_id) FROM stage_changes s WHERE s.org_id = $1
-      AND s.to_stage = 'churned' AND s.changed_at >= $2 AND s.changed_at < $3)::int AS churned,
+  (SELECT count(*) FROM customers c WHERE {_AT_START})::int AS customers_at_start,
+  (SELECT count(*) FROM customers c WHERE {_AT_START} AND EXISTS (SELECT 1 FROM stage_changes s
+      WHERE s.org_id = c.org_id AND s.customer_id = c.id AND s.to_stage = 'churned'
+      AND s.changed_at >= $2 AND s.changed_at < $3))::int AS churned,
   (SELECT count(*) FROM customers c WHERE c.org_id = $1 AND c.subscription_started_at < $3
       AND (c.archived_at IS NULL OR c.archived_at >= $2)
       AND {_LIVE_AT.format(at="$2")})::int AS active_customers
@@ -56,7 +64,8 @@ async def inputs(
     conn: asyncpg.Connection, *, org_id: int, start: datetime, end: datetime
 ) -> Inputs:
     """Tickets opened, ratings given and NPS answered in [start, end); customers live at the
-    start, churned during it (stage changes), and live at some point in it."""
+    start, those of them churned during it (stage changes), and customers live at some point
+    in it."""
     row = await conn.fetchrow(_INPUTS, org_id, start, end)
     assert row is not None
     return Inputs(**dict(row))

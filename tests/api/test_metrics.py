@@ -54,6 +54,23 @@ async def test_support_metrics_over_a_period(org: Org) -> None:
     }
 
 
+async def test_the_churn_rate_counts_only_customers_live_at_the_start(org: Org) -> None:
+    """Of the 2 customers live at the start, 1 churns: 0.5. A customer who starts and churns
+    inside the period, and one created already churned, count in neither side of the rate."""
+    start, end = T0 - timedelta(days=30), T0 + timedelta(days=1)
+    live = [await customer(org) for _ in range(2)]
+    late = await customer(org, started=T0 - timedelta(days=10))
+    await customer(org, stage="CHURNED")
+    for c in (live[0], late):
+        await org.data(STAGE, {"i": {"id": c, "version": 1, "stage": "CHURNED"}})
+    await add_ticket(org, live[1], opened_at=T0 - timedelta(days=2))
+    data = await org.data(METRICS, {"from": start.isoformat(), "to": end.isoformat()})
+    assert data["supportMetrics"]["churnRate"] == 0.5
+    # Live at some point in the period: both live customers and the late one, not the one
+    # created churned.
+    assert data["supportMetrics"]["supportLoad"] == 0.33
+
+
 async def test_support_metrics_with_nothing_to_average(org: Org) -> None:
     data = await org.data(
         METRICS, {"from": (T0 - timedelta(days=7)).isoformat(), "to": T0.isoformat()}

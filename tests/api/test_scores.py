@@ -144,6 +144,7 @@ async def test_health_without_ratings_or_decisions_says_so_and_clamps_at_0(org: 
         (0, 10, 0, 25, "LOW", LOW),
         (0, 0, 14, 30, "MEDIUM", MEDIUM),
         (0, 0, 13, 0, "LOW", LOW),
+        (7, 5, 0, 30, "MEDIUM", MEDIUM),
         (7, 10, 0, 45, "MEDIUM", MEDIUM),
         (14, 10, 0, 65, "HIGH", HIGH),
         (14, 0, 14, 70, "HIGH", HIGH),
