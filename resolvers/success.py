@@ -18,7 +18,7 @@ from domain.roles import Action, Principal
 from domain.tickets import TicketStatus
 from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import customers as customer_store
-from resolvers.store import ledger, tickets
+from resolvers.store import idempotency, ledger, tickets
 from resolvers.store import metrics as metric_store
 from resolvers.store import signals as store
 from schema.context import Context
@@ -27,6 +27,8 @@ from schema.types.customers import Customer, CustomerPayload
 from schema.types.relay import pk_of, to_global_id
 
 CtxInfo = Info[Context, None]
+RECORD_NPS = "recordNps"
+DELIVER_PROOF_PACK = "deliverProofPack"
 
 
 async def locked_customer(
@@ -161,49 +163,77 @@ async def rate_ticket(info: CtxInfo, input: types.RateTicketInput) -> Any:
 @refusals_as_data
 async def record_nps(info: CtxInfo, input: types.RecordNpsInput) -> Any:
     ctx = info.context
-    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="recordNps")
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=RECORD_NPS)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
+    org_id = principal.org_id
     response = signals.NpsResponse(
         customer_id=customer_id,
         score=metrics.validate_nps(input.score),
         responded_at=_when("respondedAt", input.responded_at, ctx.now),
     )
     async with ctx.transaction() as session:
-        await locked_customer(session, principal.org_id, customer_id)
-        saved = await store.add_nps(session, org_id=principal.org_id, response=response)
+        key = input.idempotency_key
+        if key is not None:
+            previous = await idempotency.claim(
+                session, org_id=org_id, key=key, operation=RECORD_NPS
+            )
+            if previous is not None:
+                first = await store.nps_by_id(session, org_id=org_id, nps_id=previous)
+                assert first is not None
+                return types.NpsPayload.from_domain(first)
+        await locked_customer(session, org_id, customer_id)
+        saved = await store.add_nps(session, org_id=org_id, response=response)
         assert saved.id is not None
-        await record(session, ctx, principal, "recordNps", "NpsResponse", saved.id, None, saved)
-    return types.NpsPayload(
-        id=to_global_id("NpsResponse", saved.id),
-        customer_id=input.customer_id,
-        score=saved.score,
-        responded_at=saved.responded_at,
-    )
+        if key is not None:
+            await idempotency.remember(
+                session,
+                org_id=org_id,
+                key=key,
+                operation=RECORD_NPS,
+                entity_id=saved.id,
+                now=ctx.now,
+            )
+        await record(session, ctx, principal, RECORD_NPS, "NpsResponse", saved.id, None, saved)
+    return types.NpsPayload.from_domain(saved)
 
 
 @refusals_as_data
 async def deliver_proof_pack(info: CtxInfo, input: types.DeliverProofPackInput) -> Any:
     ctx = info.context
-    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="deliverProofPack")
+    principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=DELIVER_PROOF_PACK)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
+    org_id = principal.org_id
     pack = signals.ProofPack(
         customer_id=customer_id,
         title=signals.validate_title(input.title),
         delivered_at=_when("deliveredAt", input.delivered_at, ctx.now),
     )
     async with ctx.transaction() as session:
-        await locked_customer(session, principal.org_id, customer_id)
-        saved = await store.add_proof_pack(session, org_id=principal.org_id, pack=pack)
+        key = input.idempotency_key
+        if key is not None:
+            previous = await idempotency.claim(
+                session, org_id=org_id, key=key, operation=DELIVER_PROOF_PACK
+            )
+            if previous is not None:
+                first = await store.proof_pack_by_id(session, org_id=org_id, pack_id=previous)
+                assert first is not None
+                return types.ProofPackPayload.from_domain(first)
+        await locked_customer(session, org_id, customer_id)
+        saved = await store.add_proof_pack(session, org_id=org_id, pack=pack)
         assert saved.id is not None
+        if key is not None:
+            await idempotency.remember(
+                session,
+                org_id=org_id,
+                key=key,
+                operation=DELIVER_PROOF_PACK,
+                entity_id=saved.id,
+                now=ctx.now,
+            )
         await record(
-            session, ctx, principal, "deliverProofPack", "ProofPack", saved.id, None, saved
+            session, ctx, principal, DELIVER_PROOF_PACK, "ProofPack", saved.id, None, saved
         )
-    return types.ProofPackPayload(
-        id=to_global_id("ProofPack", saved.id),
-        customer_id=input.customer_id,
-        title=saved.title,
-        delivered_at=saved.delivered_at,
-    )
+    return types.ProofPackPayload.from_domain(saved)
 
 
 @refusals_as_data

@@ -164,6 +164,28 @@ async def add_proof_pack(session: AsyncSession, *, org_id: int, pack: ProofPack)
     )
 
 
+async def nps_by_id(session: AsyncSession, *, org_id: int, nps_id: int) -> NpsResponse | None:
+    """An NPS answer as stored (an idempotent repeat returns the first one)."""
+    row = await session.get(NpsResponseRow, (org_id, nps_id))
+    if row is None:
+        return None
+    assert row.id is not None
+    return NpsResponse(
+        id=row.id, customer_id=row.customer_id, score=row.score, responded_at=row.responded_at
+    )
+
+
+async def proof_pack_by_id(session: AsyncSession, *, org_id: int, pack_id: int) -> ProofPack | None:
+    """A Proof Pack as stored (an idempotent repeat returns the first one)."""
+    row = await session.get(ProofPackRow, (org_id, pack_id))
+    if row is None:
+        return None
+    assert row.id is not None
+    return ProofPack(
+        id=row.id, customer_id=row.customer_id, title=row.title, delivered_at=row.delivered_at
+    )
+
+
 async def first_proof_pack_delivered(
     session: AsyncSession, *, org_id: int, customer_id: int
 ) -> bool:

@@ -114,6 +114,9 @@ class RecordNpsInput:
     customer_id: strawberry.ID
     score: int
     responded_at: datetime | None = strawberry.field(default=None, description="Default: now.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat with the same key returns the first result."
+    )
 
 
 @strawberry.type(description="The NPS answer as stored.")
@@ -123,12 +126,25 @@ class NpsPayload:
     score: int
     responded_at: datetime
 
+    @classmethod
+    def from_domain(cls, value: signals.NpsResponse) -> NpsPayload:
+        assert value.id is not None
+        return cls(
+            id=to_global_id("NpsResponse", value.id),
+            customer_id=to_global_id("Customer", value.customer_id),
+            score=value.score,
+            responded_at=value.responded_at,
+        )
+
 
 @strawberry.input(description="A Proof Pack delivered to a customer.")
 class DeliverProofPackInput:
     customer_id: strawberry.ID
     title: str
     delivered_at: datetime | None = strawberry.field(default=None, description="Default: now.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A repeat with the same key returns the first result."
+    )
 
 
 @strawberry.type(description="The Proof Pack as stored.")
@@ -137,6 +153,16 @@ class ProofPackPayload:
     customer_id: strawberry.ID
     title: str
     delivered_at: datetime
+
+    @classmethod
+    def from_domain(cls, value: signals.ProofPack) -> ProofPackPayload:
+        assert value.id is not None
+        return cls(
+            id=to_global_id("ProofPack", value.id),
+            customer_id=to_global_id("Customer", value.customer_id),
+            title=value.title,
+            delivered_at=value.delivered_at,
+        )
 
 
 @strawberry.input(description="The customer did something: moves `lastActivityAt` forward.")

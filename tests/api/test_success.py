@@ -219,6 +219,80 @@ async def test_refuses_nps_outside_0_to_10(org: Org, score: int) -> None:
     assert await snapshot(org) == before
 
 
+NPS_ONCE = """
+mutation($i: RecordNpsInput!) { recordNps(input: $i) { __typename
+  ... on NpsPayload { id customerId score respondedAt }
+  ... on UserError { field code message } } }"""
+PROOF_ONCE = """
+mutation($i: DeliverProofPackInput!) { deliverProofPack(input: $i) { __typename
+  ... on ProofPackPayload { id customerId title deliveredAt }
+  ... on UserError { field code message } } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "first", "second", "table"),
+    [
+        (NPS_ONCE, "recordNps", {"score": 9}, {"score": 2}, "nps_responses"),
+        (
+            PROOF_ONCE,
+            "deliverProofPack",
+            {"title": "Proof Pack v1"},
+            {"title": "Proof Pack v2"},
+            "proof_packs",
+        ),
+    ],
+)
+async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_and_stores_nothing(
+    org: Org,
+    query: str,
+    name: str,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    table: str,
+) -> None:
+    c = await customer(org)
+    made = (await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **first}}))[name]
+    assert made["__typename"] in {"NpsPayload", "ProofPackPayload"}
+    assert made["customerId"] == c
+    assert await count(org, table) == 1
+    before = await snapshot(org)
+    org.clock.advance(minutes=5)
+    # The same key: the first answer, even when the rest of the input differs; nothing stored,
+    # no second ledger row.
+    for again in (first, second):
+        repeat = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **again}})
+        assert repeat[name] == made
+    assert await snapshot(org) == before
+    # Another key is another answer.
+    other = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-2", **second}})
+    assert other[name]["id"] != made["id"]
+    assert await count(org, table) == 2
+
+
+async def test_an_idempotency_key_of_another_call_or_over_200_characters_is_refused(
+    org: Org,
+) -> None:
+    c = await customer(org)
+    await org.data(NPS_ONCE, {"i": {"customerId": c, "score": 9, "idempotencyKey": "shared"}})
+    before = await snapshot(org)
+    reused = await org.data(
+        PROOF_ONCE, {"i": {"customerId": c, "title": "v1", "idempotencyKey": "shared"}}
+    )
+    assert {k: reused["deliverProofPack"][k] for k in ("__typename", "field", "code")} == {
+        "__typename": "ValidationError",
+        "field": "idempotencyKey",
+        "code": "DUPLICATE",
+    }
+    too_long = await org.data(
+        NPS_ONCE, {"i": {"customerId": c, "score": 9, "idempotencyKey": "k" * 201}}
+    )
+    assert (too_long["recordNps"]["field"], too_long["recordNps"]["code"]) == (
+        "idempotencyKey",
+        "TOO_LONG",
+    )
+    assert await snapshot(org) == before
+
+
 async def test_delivers_a_proof_pack(org: Org) -> None:
     c = await customer(org)
     at = (T0 - timedelta(days=2)).isoformat()
