@@ -46,8 +46,8 @@ async def list_incidents(
     page = page_args(first, after)
     wanted = filter or types.IncidentFilter()
     customer_id = None
-    if wanted.customer_id is not None:
-        customer_id = await known_customer(ctx, wanted.customer_id, field="filter.customerId")
+    if wanted.customer is not None:
+        customer_id = await known_customer(ctx, wanted.customer, field="filter.customer")
     async with ctx.db() as conn:
         rows = await store.page(
             conn,

@@ -242,7 +242,7 @@ async def of_customer(
 class IncidentFilter:
     status: incidents.IncidentStatus | None = None
     severity: incidents.Severity | None = None
-    customer_id: strawberry.ID | None = strawberry.field(
+    customer: strawberry.ID | None = strawberry.field(
         default=None, description="Only incidents that affect this customer."
     )
 

@@ -93,8 +93,8 @@ async def test_the_weekly_check_in_of_an_own_customer_without_one_is_not_found_b
             "filter.customerId",
         ),
         (
-            "query($c: ID!) { incidents(filter: {customerId: $c}) { edges { node { id } } } }",
-            "filter.customerId",
+            "query($c: ID!) { incidents(filter: {customer: $c}) { edges { node { id } } } }",
+            "filter.customer",
         ),
     ],
 )

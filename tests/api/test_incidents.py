@@ -717,8 +717,8 @@ async def test_incidents_list_filters_and_pages_newest_first(org: Org) -> None:
     assert await titles() == ["three", "two", "one"]
     assert await titles(filter={"severity": "SEV2"}) == ["two"]
     assert await titles(filter={"status": "MITIGATED"}) == ["one"]
-    assert await titles(filter={"customerId": ids[0]}) == ["two", "one"]
-    assert await titles(filter={"customerId": ids[1], "status": "OPEN"}) == ["two"]
+    assert await titles(filter={"customer": ids[0]}) == ["two", "one"]
+    assert await titles(filter={"customer": ids[1], "status": "OPEN"}) == ["two"]
     first = (await org.data(LIST, {"first": 2}))["incidents"]
     assert first["pageInfo"]["hasNextPage"] is True
     rest = await titles(first=2, after=first["pageInfo"]["endCursor"])
