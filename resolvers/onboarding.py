@@ -43,6 +43,7 @@ async def _change(
     async with ctx.transaction() as session:
         await locked_customer(session, org_id, customer_id)
         done_at = await store.done_steps(session, org_id=org_id, customer_id=customer_id)
+        before = onboarding.progress(done_at.keys())
         after = rule(set(done_at), input.step)
         if input.step in after.completed:
             await store.mark_done(
@@ -63,10 +64,19 @@ async def _change(
             action=action,
             entity="Customer",
             entity_id=customer_id,
-            before=None,
-            after={"step": input.step.value, "done": list(after.completed)},
+            before=_state(input.step, before),
+            after=_state(input.step, after),
             now=ctx.now,
         )
     return types.OnboardingPayload(
         customer_id=input.customer_id, onboarding=types.Onboarding.build(done_at)
     )
+
+
+def _state(step: onboarding.Step, value: onboarding.Onboarding) -> dict[str, Any]:
+    """The checklist as a ledger before/after (§6): the step changed, the steps done, progress."""
+    return {
+        "step": step.value,
+        "done": [done.value for done in value.completed],
+        "progress": value.progress,
+    }

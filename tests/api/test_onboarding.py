@@ -92,6 +92,45 @@ async def test_reopening_a_done_step_takes_it_back(org: Org) -> None:
     )
 
 
+LEDGER = "{ ledger(first: 10) { edges { node { action entity entityId before after } } } }"
+
+
+async def newest_entry(org: Org) -> dict[str, Any]:
+    data = await org.data(LEDGER)
+    found: dict[str, Any] = data["ledger"]["edges"][0]["node"]
+    return found
+
+
+async def test_the_ledger_keeps_the_checklist_before_and_after_each_change(org: Org) -> None:
+    c = await customer(org)
+    await complete(org, c, "SELECT_GOAL")
+    assert await newest_entry(org) == {
+        "action": "completeOnboardingStep",
+        "entity": "Customer",
+        "entityId": c,
+        "before": {"step": "select_goal", "done": [], "progress": 0.0},
+        "after": {"step": "select_goal", "done": ["select_goal"], "progress": 12.5},
+    }
+    await complete(org, c, "COMPANY_INTAKE")
+    entry = await newest_entry(org)
+    assert (entry["before"], entry["after"]) == (
+        {"step": "company_intake", "done": ["select_goal"], "progress": 12.5},
+        {"step": "company_intake", "done": ["select_goal", "company_intake"], "progress": 25.0},
+    )
+    await complete(org, c, "SELECT_GOAL", REOPEN)
+    assert await newest_entry(org) == {
+        "action": "reopenOnboardingStep",
+        "entity": "Customer",
+        "entityId": c,
+        "before": {
+            "step": "select_goal",
+            "done": ["select_goal", "company_intake"],
+            "progress": 25.0,
+        },
+        "after": {"step": "select_goal", "done": ["company_intake"], "progress": 12.5},
+    }
+
+
 @pytest.mark.parametrize(("query", "done_first"), [(COMPLETE, True), (REOPEN, False)])
 async def test_refuses_completing_a_done_step_or_reopening_an_open_one(
     org: Org, query: str, done_first: bool
