@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
 from resolvers.common import refusals_as_errors
 from resolvers.store import ledger as store
@@ -27,6 +28,14 @@ async def list_entries(
     if entity is not None:
         entity_type, entity_id = from_global_id(entity, field="entity")
     async with ctx.db() as conn:
+        if entity_type is not None and entity_id is not None:
+            known = await store.entity_exists(
+                conn, org_id=principal.org_id, entity=entity_type, entity_id=entity_id
+            )
+            if not known:
+                raise DomainError(
+                    "entity", ErrorCode.NOT_FOUND, "nothing with this id in your organisation"
+                )
         rows = await store.page(
             conn,
             org_id=principal.org_id,

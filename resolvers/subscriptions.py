@@ -22,17 +22,19 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from typing import Annotated
 
+import asyncpg
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from domain import alerts
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal
 from resolvers.store import alerts as store
-from resolvers.store import engine, orgs, pubsub
+from resolvers.store import engine, ledger, orgs, pubsub
 from schema.context import Context
 from schema.types import alerts as types
 from schema.types import errors
@@ -89,6 +91,7 @@ async def customer_at_risk(
         kinds=alerts.AT_RISK_KINDS,
         after=after,
         accept=lambda a: only is None or a.customer_id == only,
+        only=None if only is None else _Only("Customer", only, "customerId"),
     ):
         yield types.Alert.from_domain(alert)
 
@@ -108,6 +111,7 @@ async def incident_updated(
         kinds=alerts.INCIDENT_KINDS,
         after=after,
         accept=lambda a: only is None or a.subject_id == only,
+        only=None if only is None else _Only("Incident", only, "incidentId"),
     ):
         yield types.Alert.from_domain(alert)
 
@@ -153,10 +157,11 @@ async def _follow(
     kinds: frozenset[alerts.AlertKind] | None,
     after: str | None,
     accept: Callable[[alerts.Alert], bool] = lambda alert: True,
+    only: _Only | None = None,
 ) -> AsyncIterator[alerts.Alert]:
     try:
         start = None if after is None else pk_of(after, "Alert", field="after")
-        principal, known = await _begin(ctx, field, start)
+        principal, known = await _begin(ctx, field, start, only)
     except DomainError as error:
         raise errors.as_graphql_error(error) from None
     hub = ctx.resources.hub
@@ -204,8 +209,20 @@ async def _follow(
         ) from None
 
 
-async def _begin(ctx: Context, field: str, start: int | None) -> tuple[Principal, list[int]]:
-    """Authorise, and read the ids the subscriber already has, on one borrowed connection.
+@dataclass(frozen=True, slots=True)
+class _Only:
+    """A narrow subscription's subject: it must be one of the subscriber's organisation."""
+
+    entity: str
+    pk: int
+    field: str
+
+
+async def _begin(
+    ctx: Context, field: str, start: int | None, only: _Only | None
+) -> tuple[Principal, list[int]]:
+    """Authorise, check the subject, and read the ids the subscriber already has, on one
+    borrowed connection.
 
     A WebSocket was authenticated at connection_init; a subscription starts on the token's
     rights now, not when the socket opened (a revoked token opens nothing new).
@@ -216,14 +233,22 @@ async def _begin(ctx: Context, field: str, start: int | None) -> tuple[Principal
             token = ctx.token
             ctx.principal = None if token is None else await orgs.authenticate(conn, token=token)
             principal = ctx.authorize(Action.READ, field=field)
-            known = await store.latest_ids(
-                conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS
-            )
-        return principal, known
+            return principal, await _known(conn, principal, start, only)
     principal = ctx.authorize(Action.READ, field=field)
     async with engine.scoped(ctx.resources.pool, principal.org_id) as conn:
-        known = await store.latest_ids(conn, org_id=principal.org_id, up_to=start, limit=KNOWN_IDS)
-    return principal, known
+        return principal, await _known(conn, principal, start, only)
+
+
+async def _known(
+    conn: asyncpg.Connection, principal: Principal, start: int | None, only: _Only | None
+) -> list[int]:
+    org_id = principal.org_id
+    if only is not None and not await ledger.entity_exists(
+        conn, org_id=org_id, entity=only.entity, entity_id=only.pk
+    ):
+        # Another organisation's id is refused, not followed in silence.
+        raise DomainError(only.field, ErrorCode.NOT_FOUND, f"no such {only.entity.lower()}")
+    return await store.latest_ids(conn, org_id=org_id, up_to=start, limit=KNOWN_IDS)
 
 
 async def _replay(

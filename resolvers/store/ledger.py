@@ -88,3 +88,34 @@ async def page(
         first + 1,
     )
     return [Entry(**dict(row)) for row in rows]
+
+
+# The tables behind the ledger's entity names: `ledger(entity:)` answers NOT_FOUND for an id
+# that names nothing of the caller's organisation, never an empty page.
+_ENTITY_TABLES = {
+    "Alert": "alerts",
+    "CheckIn": "check_ins",
+    "Customer": "customers",
+    "Draft": "drafts",
+    "Incident": "incidents",
+    "NpsResponse": "nps_responses",
+    "ProofPack": "proof_packs",
+    "SuccessPlan": "success_plans",
+    "SuccessPlanItem": "success_plan_items",
+    "Ticket": "tickets",
+}
+
+
+async def entity_exists(
+    conn: asyncpg.Connection, *, org_id: int, entity: str, entity_id: int
+) -> bool:
+    """Whether `entity` `entity_id` is one of the organisation's (the organisation itself too)."""
+    if entity == "Organisation":
+        return entity_id == org_id
+    table = _ENTITY_TABLES.get(entity)
+    if table is None:
+        return False
+    found: bool = await conn.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE org_id = $1 AND id = $2)", org_id, entity_id
+    )
+    return found

@@ -19,6 +19,8 @@ from jobs import alerts as alert_jobs
 from resolvers.store import engine, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
+from tests.api.success_support import pk
+from tests.api.test_incidents import declared
 from tests.factories import Clock, Org, add_customers, make_org, raise_alerts
 from tests.live import PrivateRedis, WsClient, private_redis, until, uvicorn_server
 
@@ -192,7 +194,8 @@ async def test_kinds_and_the_narrow_subscriptions_filter_what_is_sent(
 ) -> None:
     watched, other = await add_customers(live.pool, tenant.id, 2)
     customer = to_global_id("Customer", watched)
-    incident = to_global_id("Incident", 3)
+    incident = (await declared(tenant))["id"]
+    watched_incident = pk(incident)
     async with live.subscriber(tenant) as client:
         kinds = await client.subscribe(ALERTS, {"kinds": ["SLA_RESOLUTION_BREACH"]})
         sla = await client.subscribe("subscription { slaBreached { id kind } }")
@@ -211,14 +214,18 @@ async def test_kinds_and_the_narrow_subscriptions_filter_what_is_sent(
         [other_risk] = await raise_alerts(live.pool, tenant.id, customer_id=other)
         [risk_7] = await raise_alerts(live.pool, tenant.id, customer_id=watched, first_subject_id=2)
         [other_incident] = await raise_alerts(
-            live.pool, tenant.id, kind="PDPL_DEADLINE_NEAR", subject="Incident", first_subject_id=4
+            live.pool,
+            tenant.id,
+            kind="PDPL_DEADLINE_NEAR",
+            subject="Incident",
+            first_subject_id=watched_incident + 1,
         )
         [incident_3] = await raise_alerts(
             live.pool,
             tenant.id,
             kind="INCIDENT_UPDATE_OVERDUE",
             subject="Incident",
-            first_subject_id=3,
+            first_subject_id=watched_incident,
         )
         [resolution] = await raise_alerts(
             live.pool, tenant.id, kind="SLA_RESOLUTION_BREACH", subject="Ticket"
@@ -295,6 +302,34 @@ async def test_a_malformed_after_is_refused(live: Live, tenant: Org) -> None:
             "code": "NOT_FOUND",
             "field": "after",
         }
+
+
+async def test_a_narrow_subscription_to_another_organisations_subject_is_not_found(
+    live: Live, tenant: Org, stranger: Org
+) -> None:
+    [theirs] = await add_customers(live.pool, stranger.id, 1)
+    their_incident = (await declared(stranger))["id"]
+    async with live.subscriber(tenant) as client:
+        for query, variables, field in (
+            (
+                "subscription ($c: ID) { customerAtRisk(customerId: $c) { id } }",
+                {"c": to_global_id("Customer", theirs)},
+                "customerId",
+            ),
+            (
+                "subscription ($i: ID) { incidentUpdated(incidentId: $i) { id } }",
+                {"i": their_incident},
+                "incidentId",
+            ),
+        ):
+            op = await client.subscribe(query, variables)
+            message = await client.receive()
+            assert message["id"] == op
+            assert message["payload"]["errors"][0]["extensions"] == {
+                "code": "NOT_FOUND",
+                "field": field,
+            }
+            assert await client.receive() == {"id": op, "type": "complete"}
 
 
 async def test_waiting_subscribers_hold_no_database_connection(live: Live, tenant: Org) -> None:
