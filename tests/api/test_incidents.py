@@ -91,7 +91,18 @@ query($first: Int, $after: String, $filter: IncidentFilter) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-TABLES = ("incidents", "incident_customers", "incident_steps", "ledger", "drafts")
+# Everything an incident mutation can write: attaching a ticket moves the ticket's row, and a
+# scan's alerts go out through the outbox.
+TABLES = (
+    "incidents",
+    "incident_customers",
+    "incident_steps",
+    "ledger",
+    "drafts",
+    "tickets",
+    "alerts",
+    "outbox",
+)
 
 
 def iso(moment: datetime) -> str:
