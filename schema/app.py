@@ -28,6 +28,7 @@ from domain.roles import Principal
 from resolvers.store import engine, orgs, pubsub
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
+from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
 
 log = logging.getLogger("wafi")
 
@@ -36,13 +37,17 @@ _STACK = "wafi.exit_stack"
 
 
 class WafiGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection."""
+    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection, and a
+    WebSocket that carries subscriptions only (schema/websocket.py)."""
+
+    graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
 
     def __init__(self, resources: Callable[[], Resources], *, dev: bool) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if dev else None,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self._resources = resources
         self._dev = dev
@@ -69,7 +74,9 @@ class WafiGraphQL(GraphQL[Context, None]):
         token = _bearer(request.headers.get("authorization"))
         if isinstance(request, WebSocket):
             # The socket may live for hours: authenticate in `on_ws_connect`, when the
-            # connection_init payload is known, and never keep a pooled connection.
+            # connection_init payload is known, and never keep a pooled connection. This one
+            # Context serves the socket's subscriptions only: queries and mutations are refused
+            # on the socket (schema/websocket.py), so each gets its own Context over HTTP.
             ctx.websocket = True
             ctx.token = token
             return ctx

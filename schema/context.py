@@ -43,7 +43,8 @@ class Resources:
 
 @dataclass
 class Context:
-    """One GraphQL request, or one WebSocket connection (shared by its operations)."""
+    """One GraphQL request, or one WebSocket connection (shared by its subscriptions only:
+    queries and mutations are refused on the socket, see schema/websocket.py)."""
 
     resources: Resources
     principal: Principal | None
