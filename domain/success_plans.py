@@ -243,6 +243,48 @@ def check_cadence_change(consent_recorded: bool) -> None:
         )
 
 
+CONSENT_GIVEN_BY_LIMIT = 254
+CONSENT_NOTE_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceConsent:
+    """§4.3: the customer's consent to a cadence change, as recorded: who at the customer gave
+    it (a contact's name or email) and how and when (a short note)."""
+
+    given_by: str
+    note: str
+
+
+def cadence_consent(
+    consent_recorded: bool, given_by: str | None, note: str | None
+) -> CadenceConsent:
+    """§4.3: the consent a cadence change needs: recorded, naming who gave it and how/when.
+
+    Refuses an unrecorded consent, a missing or blank giver or note, and over-long ones."""
+    check_cadence_change(consent_recorded)
+    return CadenceConsent(
+        given_by=_consent_text(
+            "consentGivenBy",
+            given_by,
+            CONSENT_GIVEN_BY_LIMIT,
+            "name the customer contact who consented (name or email)",
+        ),
+        note=_consent_text(
+            "consentNote", note, CONSENT_NOTE_LIMIT, "say how and when the customer consented"
+        ),
+    )
+
+
+def _consent_text(field: str, value: str | None, limit: int, missing: str) -> str:
+    trimmed = "" if value is None else value.strip()
+    if not trimmed:
+        raise DomainError(field, ErrorCode.REQUIRED, missing)
+    if len(trimmed) > limit:
+        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {limit} characters")
+    return trimmed
+
+
 def weekly_check_in(
     drafts_approved: int, replies: int, meetings: int, risks_blocked: int, pipeline_sar: float
 ) -> CheckInAgenda:

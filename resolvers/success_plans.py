@@ -74,9 +74,11 @@ async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) 
     item_id = pk_of(input.id, "SuccessPlanItem")
     org_id = principal.org_id
     async with ctx.transaction() as session:
-        plan_id = await store.plan_of_item(session, org_id=org_id, item_id=item_id)
-        if plan_id is None:
+        owner = await store.plan_of_item(session, org_id=org_id, item_id=item_id)
+        if owner is None:
             raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan item in your organisation")
+        plan_id, customer_id = owner
+        await locked_customer(session, org_id, customer_id, field="id")
         plan = await _plan_locked(session, org_id, plan_id)
         entry = next(e for e in plan.entries if e.id == item_id)
         delivered = await signal_store.first_proof_pack_delivered(
@@ -98,12 +100,20 @@ async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) 
 
 @refusals_as_data
 async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput) -> Any:
-    """§4.3: a cadence changes only with the customer's recorded consent."""
+    """§4.3: a cadence changes only with the customer's recorded consent: who gave it and how
+    and when go into the change's ledger entry."""
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="changePlanCadence")
     plan_id = pk_of(input.id, "SuccessPlan")
+    consent = success_plans.cadence_consent(
+        input.consent_recorded, input.consent_given_by, input.consent_note
+    )
     org_id = principal.org_id
     async with ctx.transaction() as session:
+        customer_id = await store.customer_of_plan(session, org_id=org_id, plan_id=plan_id)
+        if customer_id is None:
+            raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan in your organisation")
+        await locked_customer(session, org_id, customer_id, field="id")
         plan = await _plan_locked(session, org_id, plan_id)
         if plan.version != input.version:
             raise DomainError(
@@ -118,8 +128,17 @@ async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput
             principal,
             "changePlanCadence",
             plan_id,
-            {"cadence": plan.cadence.value},
-            {"cadence": cadence.value, "consentRecorded": True},
+            {"cadence": plan.cadence.value, "version": plan.version},
+            {
+                "cadence": cadence.value,
+                "version": changed.version,
+                "consent": {
+                    "recorded": True,
+                    "givenBy": consent.given_by,
+                    "note": consent.note,
+                    "recordedAt": ctx.now.isoformat(),
+                },
+            },
         )
     return types.SuccessPlanPayload(plan=types.SuccessPlan.from_domain(changed))
 

@@ -128,10 +128,26 @@ async def get_for_update(session: AsyncSession, *, org_id: int, plan_id: int) ->
     return _plan(row, await _entries(session, org_id, plan_id))
 
 
-async def plan_of_item(session: AsyncSession, *, org_id: int, item_id: int) -> int | None:
+async def plan_of_item(
+    session: AsyncSession, *, org_id: int, item_id: int
+) -> tuple[int, int] | None:
+    """The item's plan and customer ids (unlocked: the caller locks the customer, then the
+    plan, in that order, as every plan write does)."""
     result = await session.execute(
-        text("SELECT plan_id FROM success_plan_items WHERE org_id = :org AND id = :id"),
+        text(
+            "SELECT plan_id, customer_id FROM success_plan_items WHERE org_id = :org AND id = :id"
+        ),
         {"org": org_id, "id": item_id},
+    )
+    row = result.one_or_none()
+    return None if row is None else (row.plan_id, row.customer_id)
+
+
+async def customer_of_plan(session: AsyncSession, *, org_id: int, plan_id: int) -> int | None:
+    """The plan's customer id (unlocked, as `plan_of_item`)."""
+    result = await session.execute(
+        text("SELECT customer_id FROM success_plans WHERE org_id = :org AND id = :id"),
+        {"org": org_id, "id": plan_id},
     )
     found: int | None = result.scalar_one_or_none()
     return found

@@ -103,13 +103,26 @@ class CompletePlanItemInput:
     done_on: date | None = strawberry.field(default=None, description="Default: today.")
 
 
-@strawberry.input(description="Change a plan's cadence: only with the customer's consent.")
+@strawberry.input(
+    description="Change a plan's cadence: only with the customer's consent, recorded with who "
+    "gave it and how and when (both kept in the change's ledger entry)."
+)
 class ChangePlanCadenceInput:
     id: strawberry.ID
     version: int
     cadence: success_plans.CadenceType
     consent_recorded: bool = strawberry.field(
         description="True only when the customer's consent to the change is on record."
+    )
+    consent_given_by: str | None = strawberry.field(
+        default=None,
+        description="Required: the customer contact who consented, by name or email "
+        f"(at most {success_plans.CONSENT_GIVEN_BY_LIMIT} characters).",
+    )
+    consent_note: str | None = strawberry.field(
+        default=None,
+        description="Required: how and when the customer consented, e.g. 'by email on 2 Nov' "
+        f"(at most {success_plans.CONSENT_NOTE_LIMIT} characters).",
     )
 
 

@@ -173,7 +173,11 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     )
     step = {"customerId": c, "step": "SELECT_GOAL"}
     await walk("completeOnboardingStep", "OnboardingStepInput", step)
+    entry = (await ledger(org))[0]
+    assert (entry["before"]["done"], entry["after"]["done"]) == ([], ["select_goal"])
     await walk("reopenOnboardingStep", "OnboardingStepInput", step)
+    entry = (await ledger(org))[0]
+    assert (entry["before"]["done"], entry["after"]["done"]) == (["select_goal"], [])
     await walk(
         "moveConnector",
         "MoveConnectorInput",
@@ -216,7 +220,18 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
             "version": await plan_version(org, c),
             "cadence": "MONTHLY_PROOF_REVIEW",
             "consentRecorded": True,
+            "consentGivenBy": "Nora",
+            "consentNote": "by phone on 30 Oct",
         },
+    )
+    entry = (await ledger(org))[0]
+    assert (entry["before"]["cadence"], entry["after"]["cadence"]) == (
+        "weekly_check_in",
+        "monthly_proof_review",
+    )
+    assert (entry["after"]["consent"]["givenBy"], entry["after"]["consent"]["note"]) == (
+        "Nora",
+        "by phone on 30 Oct",
     )
 
     # Tickets and drafts.

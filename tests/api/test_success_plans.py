@@ -147,17 +147,50 @@ async def test_viewer_and_other_organisation_cannot_start_a_plan(org: Org, other
     assert await snapshot(org) == before
 
 
-async def test_no_upsell_before_the_first_proof_pack(org: Org) -> None:
-    c = await customer(org)
+# §4.3: every upgrade or upsell item of every bundle's plan (partnership_growth has none).
+UPSELLS = {
+    "GROWTH_STARTER": [
+        (14, "weekly check-in + upsell offer"),
+        (30, "monthly proof review + renewal/upgrade decision"),
+    ],
+    "EXECUTIVE_GROWTH_OS": [(30, "QBR + annual upgrade conversation")],
+    "PARTNERSHIP_GROWTH": [],
+}
+
+
+@pytest.mark.parametrize("bundle", list(UPSELLS))
+async def test_the_upsell_items_of_each_bundle(org: Org, bundle: str) -> None:
+    c = await customer(org, bundle=bundle)
     plan = (await start(org, c))["plan"]
-    upsell = item(plan, "CHECK_IN")
+    flagged = [(i["dayOffset"], i["title"]) for i in plan["items"] if i["isUpgradeOrUpsell"]]
+    assert flagged == UPSELLS[bundle]
+
+
+@pytest.mark.parametrize(
+    ("bundle", "day", "title"),
+    [(bundle, day, title) for bundle, items in UPSELLS.items() for day, title in items],
+)
+async def test_no_upsell_before_the_first_proof_pack(
+    org: Org, bundle: str, day: int, title: str
+) -> None:
+    c = await customer(org, bundle=bundle)
+    plan = (await start(org, c))["plan"]
+    upsell = next(i for i in plan["items"] if (i["dayOffset"], i["title"]) == (day, title))
     before = await snapshot(org)
     refused = (await org.data(COMPLETE, {"i": {"id": upsell["id"]}}))["completePlanItem"]
-    assert (refused["__typename"], refused["code"]) == ("RuleError", "PRECONDITION_FAILED")
+    assert (refused["__typename"], refused["field"], refused["code"]) == (
+        "RuleError",
+        "item",
+        "PRECONDITION_FAILED",
+    )
+    assert title in refused["message"]
     assert await snapshot(org) == before
-    await org.data(PROOF, {"i": {"customerId": c, "title": "Proof Pack v1"}})
+    proof = await org.data(PROOF, {"i": {"customerId": c, "title": "Proof Pack v1"}})
+    assert proof["deliverProofPack"]["__typename"] == "ProofPackPayload"
     done = (await org.data(COMPLETE, {"i": {"id": upsell["id"]}}))["completePlanItem"]
-    assert item(done["plan"], "CHECK_IN")["doneOn"] == "2026-11-01"
+    assert next(i for i in done["plan"]["items"] if i["id"] == upsell["id"])["doneOn"] == (
+        "2026-11-01"
+    )
 
 
 async def test_a_plain_item_completes_on_the_given_day_once(org: Org) -> None:
@@ -174,27 +207,90 @@ async def test_a_plain_item_completes_on_the_given_day_once(org: Org) -> None:
 async def test_another_organisations_item_is_not_found(org: Org, other_org: Org) -> None:
     c = await customer(org)
     kickoff = item((await start(org, c))["plan"], "KICKOFF")
+    before, theirs = await snapshot(org), await snapshot(other_org)
     refused = await other_org.data(COMPLETE, {"i": {"id": kickoff["id"]}})
-    assert refused["completePlanItem"]["__typename"] == "NotFoundError"
+    assert (refused["completePlanItem"]["__typename"], refused["completePlanItem"]["field"]) == (
+        "NotFoundError",
+        "id",
+    )
+    assert (await snapshot(org), await snapshot(other_org)) == (before, theirs)
 
 
-async def test_cadence_changes_only_with_recorded_consent(org: Org) -> None:
+CONSENT = {
+    "consentRecorded": True,
+    "consentGivenBy": " nora@alofoq.example ",
+    "consentNote": " agreed by email on 31 Oct ",
+}
+LEDGER = "{ ledger(first: 1) { edges { node { action entity entityId before after } } } }"
+
+
+async def test_cadence_changes_with_recorded_consent_kept_in_the_ledger(org: Org) -> None:
+    c = await customer(org)
+    plan = (await start(org, c))["plan"]
+    change = {"id": plan["id"], "version": 1, "cadence": "MONTHLY_PROOF_REVIEW"}
+    ledger_before = await count(org, "ledger")
+    done = await org.data(CADENCE, {"i": {**change, **CONSENT}})
+    changed = done["changePlanCadence"]["plan"]
+    assert (changed["cadence"], changed["version"]) == ("MONTHLY_PROOF_REVIEW", 2)
+    assert await count(org, "ledger") == ledger_before + 1
+    entry = (await org.data(LEDGER))["ledger"]["edges"][0]["node"]
+    assert entry == {
+        "action": "changePlanCadence",
+        "entity": "SuccessPlan",
+        "entityId": plan["id"],
+        "before": {"cadence": "weekly_check_in", "version": 1},
+        "after": {
+            "cadence": "monthly_proof_review",
+            "version": 2,
+            "consent": {
+                "recorded": True,
+                "givenBy": "nora@alofoq.example",
+                "note": "agreed by email on 31 Oct",
+                "recordedAt": T0.isoformat(),
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("consent", "typename", "field", "code"),
+    [
+        ({"consentRecorded": False}, "RuleError", "consentRecorded", "PRECONDITION_FAILED"),
+        (
+            {**CONSENT, "consentRecorded": False},
+            "RuleError",
+            "consentRecorded",
+            "PRECONDITION_FAILED",
+        ),
+        ({"consentRecorded": True}, "ValidationError", "consentGivenBy", "REQUIRED"),
+        (
+            {**CONSENT, "consentGivenBy": None},
+            "ValidationError",
+            "consentGivenBy",
+            "REQUIRED",
+        ),
+        ({**CONSENT, "consentGivenBy": "  "}, "ValidationError", "consentGivenBy", "REQUIRED"),
+        ({**CONSENT, "consentNote": None}, "ValidationError", "consentNote", "REQUIRED"),
+        ({**CONSENT, "consentNote": " \n "}, "ValidationError", "consentNote", "REQUIRED"),
+        (
+            {**CONSENT, "consentGivenBy": "x" * 255},
+            "ValidationError",
+            "consentGivenBy",
+            "TOO_LONG",
+        ),
+        ({**CONSENT, "consentNote": "x" * 501}, "ValidationError", "consentNote", "TOO_LONG"),
+    ],
+)
+async def test_cadence_refuses_a_change_without_consent_or_its_details(
+    org: Org, consent: dict[str, Any], typename: str, field: str, code: str
+) -> None:
     c = await customer(org)
     plan = (await start(org, c))["plan"]
     change = {"id": plan["id"], "version": 1, "cadence": "MONTHLY_PROOF_REVIEW"}
     before = await snapshot(org)
-    refused = await org.data(CADENCE, {"i": {**change, "consentRecorded": False}})
-    assert (
-        refused["changePlanCadence"]["__typename"],
-        refused["changePlanCadence"]["field"],
-        refused["changePlanCadence"]["code"],
-    ) == ("RuleError", "consentRecorded", "PRECONDITION_FAILED")
+    refused = (await org.data(CADENCE, {"i": {**change, **consent}}))["changePlanCadence"]
+    assert (refused["__typename"], refused["field"], refused["code"]) == (typename, field, code)
     assert await snapshot(org) == before
-    ledger_before = await count(org, "ledger")
-    done = await org.data(CADENCE, {"i": {**change, "consentRecorded": True}})
-    changed = done["changePlanCadence"]["plan"]
-    assert (changed["cadence"], changed["version"]) == ("MONTHLY_PROOF_REVIEW", 2)
-    assert await count(org, "ledger") == ledger_before + 1
 
 
 @pytest.mark.parametrize(
@@ -209,7 +305,22 @@ async def test_cadence_refuses_a_stale_version_or_no_change(
     before = await snapshot(org)
     data = await org.data(
         CADENCE,
-        {"i": {"id": plan["id"], "version": version, "cadence": cadence, "consentRecorded": True}},
+        {"i": {"id": plan["id"], "version": version, "cadence": cadence, **CONSENT}},
     )
     assert data["changePlanCadence"]["__typename"] == typename
     assert await snapshot(org) == before
+
+
+async def test_another_organisations_plan_cadence_is_not_found(org: Org, other_org: Org) -> None:
+    c = await customer(org)
+    plan = (await start(org, c))["plan"]
+    before, theirs = await snapshot(org), await snapshot(other_org)
+    refused = await other_org.data(
+        CADENCE,
+        {"i": {"id": plan["id"], "version": 1, "cadence": "MONTHLY_PROOF_REVIEW", **CONSENT}},
+    )
+    assert (refused["changePlanCadence"]["__typename"], refused["changePlanCadence"]["field"]) == (
+        "NotFoundError",
+        "id",
+    )
+    assert (await snapshot(org), await snapshot(other_org)) == (before, theirs)
