@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Final
 
 from domain import text
+from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
 
 TITLE_MAX: Final = 120
@@ -326,8 +327,20 @@ class Incident:
 
     @property
     def freezes_live_actions(self) -> bool:
-        """§3: a SEV1 freezes live actions for its affected customers until it is resolved."""
+        """§3: a SEV1 freezes live actions for its affected customers until it is resolved
+        (all but incident updates: see `held_by_incident_freeze`)."""
         return self.severity is Severity.SEV1 and self.active
+
+
+def held_by_incident_freeze(kind: DraftKind | None) -> bool:
+    """§3: whether a SEV1's freeze holds back a live action for its affected customers.
+
+    It holds every draft but the incidents' own updates to the customers they hurt: those are the
+    one thing the freeze must not stop (the cadence counts them as posted, and a leak's 72 h PDPL
+    notice is one). Kept simple: an update of *any* incident is exempt from *every* incident
+    freeze, so a customer hit by two SEV1s still hears about both. `None` is any other action.
+    """
+    return kind is not DraftKind.INCIDENT_UPDATE
 
 
 def declare(

@@ -65,7 +65,10 @@ async def _decide(info: CtxInfo, id: strawberry.ID, version: int, action: str) -
         role = principal.role.value
         if action == "approveDraft":
             reason = await freezes.active_reason(
-                session, org_id=principal.org_id, customer_id=current.customer_id
+                session,
+                org_id=principal.org_id,
+                customer_id=current.customer_id,
+                draft_kind=current.kind,
             )
             status = drafts.approve(current.status, role, frozen=reason is not None)
         elif action == "rejectDraft":

@@ -5,14 +5,22 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.drafts import DraftKind
+from domain.incidents import held_by_incident_freeze
+
 
 async def active_reason(
-    session: AsyncSession, *, org_id: int, customer_id: int | None
+    session: AsyncSession,
+    *,
+    org_id: int,
+    customer_id: int | None,
+    draft_kind: DraftKind | None = None,
 ) -> str | None:
-    """Why approvals are frozen for this customer, or None when they are not.
+    """Why approving a draft of `draft_kind` for this customer is frozen, or None when it is not.
 
     The organisation-wide freeze comes from a `critical` SLA health verdict (§2.7) until an owner
-    lifts it; a SEV1 incident freezes its affected customers until it is resolved (§3).
+    lifts it, and holds every draft. A SEV1 incident freezes its affected customers until it is
+    resolved (§3), except for incident updates (`held_by_incident_freeze`).
     """
     frozen = await session.execute(
         text("SELECT frozen_reason FROM organisations WHERE id = :org AND frozen_at IS NOT NULL"),
@@ -21,7 +29,7 @@ async def active_reason(
     reason = frozen.scalar_one_or_none()
     if reason is not None:
         return str(reason)
-    if customer_id is None:
+    if customer_id is None or not held_by_incident_freeze(draft_kind):
         return None
     incident = await session.execute(
         text(

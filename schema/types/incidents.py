@@ -166,7 +166,8 @@ class Incident(Node):
         description="Resolution + 24 h (SEV1) or 48 h (SEV2)."
     )
     live_actions_frozen: bool = strawberry.field(
-        description="A SEV1 not yet resolved freezes approvals for its affected customers."
+        description="A SEV1 not yet resolved freezes approvals for its affected customers, "
+        "all but incident updates."
     )
     affected_customer_count: int
 

@@ -684,6 +684,7 @@ async def test_a_post_mortem_is_refused_before_resolution_or_incomplete(
 
 
 async def test_a_sev1_freezes_its_customers_until_resolved(org: Org, settings: Any) -> None:
+    from domain.drafts import DraftKind
     from resolvers.store import engine, freezes
 
     affected, bystander = await customers(org, 2)
@@ -691,13 +692,17 @@ async def test_a_sev1_freezes_its_customers_until_resolved(org: Org, settings: A
     write = engine.create_write_engine(settings.database_url, size=1)
     sessions = engine.sessions(write)
 
-    async def reason(customer: str) -> str | None:
+    async def reason(customer: str, kind: DraftKind | None = None) -> str | None:
         customer_pk = pk(customer)
         async with engine.transaction(sessions, org.id) as session:
-            return await freezes.active_reason(session, org_id=org.id, customer_id=customer_pk)
+            return await freezes.active_reason(
+                session, org_id=org.id, customer_id=customer_pk, draft_kind=kind
+            )
 
     try:
         assert (await reason(affected) or "").startswith("SEV1 incident")
+        assert (await reason(affected, DraftKind.FIRST_RESPONSE) or "").startswith("SEV1")
+        assert await reason(affected, DraftKind.INCIDENT_UPDATE) is None
         assert await reason(bystander) is None
         await walk(org, incident["id"], "MITIGATED")
         assert await reason(affected) is not None
@@ -866,20 +871,87 @@ mutation($input: ApproveDraftInput!) {
 }"""
 
 
-async def test_a_sev1_update_cannot_be_approved_until_the_incident_is_resolved(org: Org) -> None:
+async def first_response_draft(org: Org, customer: str) -> str:
+    data = await org.data(
+        "mutation($input: OpenTicketInput!) { openTicket(input: $input) "
+        "{ ... on OpenTicketPayload { draft { id } } } }",
+        {"input": {"customer": customer, "subject": "سؤال", "body": "كيف أغير كلمة المرور؟"}},
+    )
+    draft_id: str = data["openTicket"]["draft"]["id"]
+    return draft_id
+
+
+async def update_drafts(org: Org, incident_id: str, version: int) -> list[str]:
+    result = await run(
+        org, UPDATE, "postIncidentUpdate", id=incident_id, version=version, body="نعمل على الحل."
+    )
+    assert result["__typename"] == "PostIncidentUpdatePayload", result
+    ids: list[str] = result["draftIds"]
+    return ids
+
+
+async def test_a_sev1_freeze_lets_its_updates_through_and_holds_every_other_draft(
+    org: Org,
+) -> None:
     (customer,) = await customers(org, 1)
     incident = await declared(org, affectedCustomerIds=[customer], hasDataLeak=True)
-    update = await run(
-        org, UPDATE, "postIncidentUpdate", id=incident["id"], version=1, body="نعمل على الحل."
-    )
-    (draft,) = update["draftIds"]
+    other = await first_response_draft(org, customer)
+    (update,) = await update_drafts(org, incident["id"], 1)
     before = await snapshot(org)
-    frozen = await run(org, APPROVE, "approveDraft", id=draft, version=1)
+    frozen = await run(org, APPROVE, "approveDraft", id=other, version=1)
     assert (frozen["__typename"], frozen["code"]) == ("ForbiddenError", "FROZEN")
     assert await snapshot(org) == before
+    # The PDPL notice and every cadence update go out while the freeze holds everything else.
+    approved = await run(org, APPROVE, "approveDraft", id=update, version=1)
+    assert approved == {"__typename": "DraftPayload", "draft": {"id": update}}
+    found = (await org.data(GET, {"id": incident["id"]}))["incident"]
+    assert (found["liveActionsFrozen"], found["status"]) == (True, "OPEN")
+    still = await run(org, APPROVE, "approveDraft", id=other, version=1)
+    assert (still["__typename"], still["code"]) == ("ForbiddenError", "FROZEN")
     await walk(org, incident["id"], "MITIGATED", "RESOLVED", version=2)
-    approved = await run(org, APPROVE, "approveDraft", id=draft, version=1)
-    assert approved["__typename"] == "DraftPayload"
+    thawed = await run(org, APPROVE, "approveDraft", id=other, version=1)
+    assert thawed["__typename"] == "DraftPayload"
+
+
+async def test_any_incidents_updates_pass_every_incident_freeze(org: Org) -> None:
+    # A customer hurt by two SEV1s (and a SEV3) hears about each of them: an incident update is
+    # exempt from all incident freezes, not only from its own incident's.
+    (customer,) = await customers(org, 1)
+    leak = await declared(org, affectedCustomerIds=[customer], hasDataLeak=True)
+    send = await declared(org, affectedCustomerIds=[customer], hasUnauthorizedSend=True)
+    minor = await declared(org, affectedCustomerIds=[customer])
+    drafts = [
+        *(await update_drafts(org, leak["id"], 1)),
+        *(await update_drafts(org, send["id"], 1)),
+        *(await update_drafts(org, minor["id"], 1)),
+    ]
+    for draft in drafts:
+        approved = await run(org, APPROVE, "approveDraft", id=draft, version=1)
+        assert approved["__typename"] == "DraftPayload", approved
+    async with org.pool.acquire() as conn:
+        statuses = await conn.fetch(
+            "SELECT kind, status FROM drafts WHERE org_id = $1 AND customer_id = $2",
+            org.id,
+            pk(customer),
+        )
+    assert sorted(tuple(row) for row in statuses) == [("incident_update", "approved")] * 3
+
+
+async def test_the_organisation_wide_freeze_still_holds_incident_updates(org: Org) -> None:
+    (customer,) = await customers(org, 1)
+    incident = await declared(org, affectedCustomerIds=[customer], hasDataLeak=True)
+    (update,) = await update_drafts(org, incident["id"], 1)
+    async with org.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE organisations SET frozen_at = $2, frozen_reason = 'SLA health critical' "
+            "WHERE id = $1",
+            org.id,
+            org.clock(),
+        )
+    before = await snapshot(org)
+    frozen = await run(org, APPROVE, "approveDraft", id=update, version=1)
+    assert (frozen["__typename"], frozen["code"]) == ("ForbiddenError", "FROZEN")
+    assert await snapshot(org) == before
 
 
 async def test_the_timeline_is_for_ledger_readers_only(org: Org) -> None:

@@ -375,3 +375,11 @@ def test_refuses_post_mortem_deadline_without_time_zone() -> None:
     with pytest.raises(DomainError) as caught:
         naive.validate()
     assert (caught.value.field, caught.value.code) == ("deadline", ErrorCode.INVALID)
+
+
+def test_an_incident_freeze_holds_every_draft_but_incident_updates() -> None:
+    from domain.drafts import DraftKind
+
+    held = {kind: incidents.held_by_incident_freeze(kind) for kind in DraftKind}
+    assert held == {kind: kind is not DraftKind.INCIDENT_UPDATE for kind in DraftKind}
+    assert incidents.held_by_incident_freeze(None) is True
