@@ -64,8 +64,8 @@ class Customer:
 
     @property
     def name_search(self) -> str:
-        """The name as search compares it: no diacritics, hamza forms folded (§2.2 rules)."""
-        return text.normalise(self.name)
+        """The name as search compares it: §2.2 folding plus hamza carriers, ء and ة folded."""
+        return text.search_key(self.name)
 
 
 def validate(customer: Customer) -> Customer:

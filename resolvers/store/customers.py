@@ -54,7 +54,7 @@ async def page(
     conn: asyncpg.Connection, *, org_id: int, filter: Filter, after_id: int | None, first: int
 ) -> list[Customer]:
     """Oldest first by id; `first + 1` rows so the caller can tell whether there is more."""
-    search = None if not filter.search else "%" + _like_escape(text.normalise(filter.search)) + "%"
+    search = None if not filter.search else "%" + _like_escape(text.search_key(filter.search)) + "%"
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM customers WHERE org_id = $1 "
         "AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR bundle = $3) "

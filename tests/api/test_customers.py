@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 
 from domain.roles import Role
@@ -273,6 +274,61 @@ async def test_name_search_ignores_hamza_diacritics_and_case(
         await create(org, name=name)
     data = await org.data(LIST, {"filter": {"search": typed}})
     assert [e["node"]["name"] for e in data["customers"]["edges"]] == expected
+
+
+HAMZA_NAMES = ("مؤسسة النور", "هيئة الاتصالات", "المسؤول")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # مؤسسة النور: ؤ typed as و, ة typed as ه, both, diacritics, and the original spelling
+        ("موسسة", "مؤسسة النور"),
+        ("مؤسسه", "مؤسسة النور"),
+        ("موسسه النور", "مؤسسة النور"),
+        ("مُؤَسَّسَة", "مؤسسة النور"),
+        ("مؤسسة النور", "مؤسسة النور"),
+        # هيئة الاتصالات: ئ typed as ي, ة as ه, an alef with hamza, and the original spelling
+        ("هيية", "هيئة الاتصالات"),
+        ("هييه الإتصالات", "هيئة الاتصالات"),
+        ("هيئة الاتصالات", "هيئة الاتصالات"),
+        # المسؤول: ؤ typed as و, with and without the article, and the original spelling
+        ("مسوول", "المسؤول"),
+        ("المسوول", "المسؤول"),
+        ("المسؤول", "المسؤول"),
+    ],
+)
+async def test_name_search_finds_names_typed_without_hamza(
+    org: Org, typed: str, expected: str
+) -> None:
+    for name in HAMZA_NAMES:
+        await create(org, name=name)
+    data = await org.data(LIST, {"filter": {"search": typed}})
+    assert [e["node"]["name"] for e in data["customers"]["edges"]] == [expected]
+
+
+async def test_a_standalone_hamza_is_ignored_by_name_search(org: Org) -> None:
+    await create(org, name="شركة سماء الخليج")
+    await create(org, name="Other")
+    for typed in ("سما الخليج", "سماء الخليج"):
+        data = await org.data(LIST, {"filter": {"search": typed}})
+        assert [e["node"]["name"] for e in data["customers"]["edges"]] == ["شركة سماء الخليج"]
+
+
+async def test_a_renamed_customer_is_found_by_its_new_name_without_hamza(
+    org: Org, system_pool: asyncpg.Pool
+) -> None:
+    customer = (await create(org, name="Old Name"))["customer"]
+    data = await org.data(UPDATE, {"input": {"id": customer["id"], "version": 1, "name": "هيئة"}})
+    assert data["updateCustomer"]["__typename"] == "CustomerPayload"
+    found = await org.data(LIST, {"filter": {"search": "هيية"}})
+    assert [e["node"]["name"] for e in found["customers"]["edges"]] == ["هيئة"]
+    gone = await org.data(LIST, {"filter": {"search": "old"}})
+    assert gone["customers"]["edges"] == []
+    stored = await system_pool.fetchval(
+        "SELECT name_search FROM customers WHERE org_id = $1", org.id
+    )
+    assert stored == "هييه"
 
 
 async def test_filters_by_stage_and_bundle(org: Org) -> None:
