@@ -14,6 +14,7 @@ from tests.api.success_support import (
     count,
     customer,
     gid,
+    pk,
     snapshot,
 )
 from tests.factories import T0, Org
@@ -190,9 +191,15 @@ async def test_refuses_rating_an_unclosed_ticket_or_out_of_1_to_5(
 async def test_another_organisations_ticket_is_not_found(org: Org, other_org: Org) -> None:
     c = await customer(org)
     ticket = await add_ticket(org, c)
+    await org.data(RATE, {"i": {"ticketId": gid("Ticket", ticket), "rating": 2}})
+    before, theirs = await snapshot(org), await snapshot(other_org)
     refused = await other_org.data(RATE, {"i": {"ticketId": gid("Ticket", ticket), "rating": 4}})
-    assert refused["rateTicket"]["__typename"] == "NotFoundError"
-    assert await count(org, "csat_ratings") == 0
+    assert (refused["rateTicket"]["__typename"], refused["rateTicket"]["field"]) == (
+        "NotFoundError",
+        "ticketId",
+    )
+    assert (await snapshot(org), await snapshot(other_org)) == (before, theirs)
+    assert before["csat_ratings"][0]["rating"] == 2
 
 
 @pytest.mark.parametrize("score", [0, 10])
@@ -263,6 +270,7 @@ async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_and_stor
         repeat = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **again}})
         assert repeat[name] == made
     assert await snapshot(org) == before
+    assert await count(org, "idempotency_keys") == 1
     # Another key is another answer.
     other = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-2", **second}})
     assert other[name]["id"] != made["id"]
@@ -274,7 +282,7 @@ async def test_an_idempotency_key_of_another_call_or_over_200_characters_is_refu
 ) -> None:
     c = await customer(org)
     await org.data(NPS_ONCE, {"i": {"customerId": c, "score": 9, "idempotencyKey": "shared"}})
-    before = await snapshot(org)
+    before, keys = await snapshot(org), await count(org, "idempotency_keys")
     reused = await org.data(
         PROOF_ONCE, {"i": {"customerId": c, "title": "v1", "idempotencyKey": "shared"}}
     )
@@ -290,7 +298,7 @@ async def test_an_idempotency_key_of_another_call_or_over_200_characters_is_refu
         "idempotencyKey",
         "TOO_LONG",
     )
-    assert await snapshot(org) == before
+    assert (await snapshot(org), await count(org, "idempotency_keys")) == (before, keys)
 
 
 async def test_delivers_a_proof_pack(org: Org) -> None:
@@ -356,3 +364,40 @@ async def test_refuses_activity_from_the_future_or_by_a_viewer(org: Org) -> None
     viewer = await org.data(ACTIVITY, {"i": {"customerId": c}}, role=Role.VIEWER)
     assert viewer["recordCustomerActivity"]["__typename"] == "ForbiddenError"
     assert await snapshot(org) == before
+
+
+# --- health history range (§4.2) -----------------------------------------------------------
+
+HISTORY = "query($id: ID!, $d: Int!) { customer(id: $id) { healthHistory(days: $d) { day } } }"
+
+
+@pytest.mark.parametrize("days", [0, -1, 367, 2**31 - 1])
+async def test_health_history_outside_1_to_366_days_is_refused(org: Org, days: int) -> None:
+    c = await customer(org)
+    before = await snapshot(org)
+    body = await org.gql(HISTORY, {"id": c, "d": days})
+    assert [e["extensions"] for e in body["errors"]] == [{"code": "OUT_OF_RANGE", "field": "days"}]
+    assert body["errors"][0]["path"] == ["customer", "healthHistory"]
+    assert await snapshot(org) == before
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(1, ["2026-11-01"]), (366, ["2025-11-01", "2026-10-31", "2026-11-01"])],
+)
+async def test_health_history_at_the_bounds_is_answered(
+    org: Org, days: int, expected: list[str]
+) -> None:
+    c = await customer(org)
+    async with org.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO health_snapshots (org_id, customer_id, day, value, band, risk_score, "
+            "severity, computed_at) SELECT $1, $2, d::date, 80, 'healthy', 0, 'low', $3 "
+            "FROM unnest($4::date[]) AS d",
+            org.id,
+            pk(c),
+            T0,
+            [(T0 - timedelta(days=n)).date() for n in (0, 1, 365, 366)],
+        )
+    data = await org.data(HISTORY, {"id": c, "d": days}, role=Role.VIEWER)
+    assert [point["day"] for point in data["customer"]["healthHistory"]] == expected
