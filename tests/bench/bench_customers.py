@@ -123,7 +123,7 @@ async def seed(url: str) -> tuple[int, str]:
                 "VALUES ($1,$2,$3,'ar','growth_starter','adoption','active',$4,$5,$6,$4,$4,$4)",
                 org.id,
                 name,
-                text.normalise(name),
+                text.search_key(name),
                 now - timedelta(days=index),
                 now + timedelta(days=300),
                 f"c{index}@example.com",
