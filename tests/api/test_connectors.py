@@ -95,40 +95,71 @@ async def test_only_the_blocking_one_connected_is_ready(org: Org) -> None:
     assert result["summary"]["readyForFirstService"] is True
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        ["CONFIGURING", "FAILED", "CONFIGURING"],
-        ["CONFIGURING", "SKIPPED", "CONFIGURING"],
-        ["CONFIGURING", "CONNECTED_DRAFT_ONLY", "CONFIGURING"],
-        ["CONFIGURING", "CONNECTED_APPROVED_EXECUTE", "FAILED"],
-    ],
-)
-async def test_allowed_moves(org: Org, path: list[str]) -> None:
+STATES = [
+    "NOT_STARTED",
+    "CONFIGURING",
+    "CONNECTED_DRAFT_ONLY",
+    "CONNECTED_APPROVED_EXECUTE",
+    "FAILED",
+    "SKIPPED",
+]
+# How to reach each state from not_started.
+REACH = {
+    "NOT_STARTED": [],
+    "CONFIGURING": ["CONFIGURING"],
+    "CONNECTED_DRAFT_ONLY": ["CONFIGURING", "CONNECTED_DRAFT_ONLY"],
+    "CONNECTED_APPROVED_EXECUTE": ["CONFIGURING", "CONNECTED_APPROVED_EXECUTE"],
+    "FAILED": ["CONFIGURING", "FAILED"],
+    "SKIPPED": ["CONFIGURING", "SKIPPED"],
+}
+# §4.5, every allowed move: not_started → configuring → connected_draft_only |
+# connected_approved_execute | failed | skipped; failed → configuring; skipped → configuring;
+# a connected state may go back to configuring or to failed.
+ALLOWED = [
+    ("NOT_STARTED", "CONFIGURING"),
+    ("CONFIGURING", "CONNECTED_DRAFT_ONLY"),
+    ("CONFIGURING", "CONNECTED_APPROVED_EXECUTE"),
+    ("CONFIGURING", "FAILED"),
+    ("CONFIGURING", "SKIPPED"),
+    ("FAILED", "CONFIGURING"),
+    ("SKIPPED", "CONFIGURING"),
+    ("CONNECTED_DRAFT_ONLY", "CONFIGURING"),
+    ("CONNECTED_DRAFT_ONLY", "FAILED"),
+    ("CONNECTED_APPROVED_EXECUTE", "CONFIGURING"),
+    ("CONNECTED_APPROVED_EXECUTE", "FAILED"),
+]
+REFUSED = [(a, b) for a in STATES for b in STATES if (a, b) not in ALLOWED]
+LEDGER = "{ ledger(first: 1) { edges { node { action entity entityId before after } } } }"
+
+
+@pytest.mark.parametrize(("current", "target"), ALLOWED)
+async def test_every_allowed_move(org: Org, current: str, target: str) -> None:
     c = await customer(org)
-    result = await move(org, c, "GMAIL", *path)
-    assert result["connector"]["state"] == path[-1]
+    await move(org, c, "GMAIL", *REACH[current])
+    result = await move(org, c, "GMAIL", target)
+    assert result["connector"] == {
+        "key": "GMAIL",
+        "state": target,
+        "connected": target.startswith("CONNECTED_"),
+    }
+    entry = (await org.data(LEDGER))["ledger"]["edges"][0]["node"]
+    assert entry == {
+        "action": "moveConnector",
+        "entity": "Customer",
+        "entityId": c,
+        "before": {"connector": "gmail", "state": current.lower()},
+        "after": {"connector": "gmail", "state": target.lower()},
+    }
 
 
-@pytest.mark.parametrize(
-    ("path", "target"),
-    [
-        ([], "CONNECTED_DRAFT_ONLY"),
-        ([], "FAILED"),
-        (["CONFIGURING", "FAILED"], "CONNECTED_DRAFT_ONLY"),
-        (["CONFIGURING", "SKIPPED"], "FAILED"),
-        (["CONFIGURING", "CONNECTED_DRAFT_ONLY"], "CONNECTED_APPROVED_EXECUTE"),
-        (["CONFIGURING"], "NOT_STARTED"),
-    ],
-)
+@pytest.mark.parametrize(("current", "target"), REFUSED)
 async def test_refuses_any_other_move_naming_both_states(
-    org: Org, path: list[str], target: str
+    org: Org, current: str, target: str
 ) -> None:
     c = await customer(org)
-    await move(org, c, "GMAIL", *path)
+    await move(org, c, "GMAIL", *REACH[current])
     before = await snapshot(org)
     refused = await move(org, c, "GMAIL", target)
-    current = path[-1] if path else "NOT_STARTED"
     assert refused == {
         "__typename": "ConnectorTransitionError",
         "fromState": current,
