@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -130,6 +130,18 @@ _EXTRA_STEPS: Final[Mapping[Severity, tuple[str, ...]]] = MappingProxyType(
 def response_plan(severity: Severity) -> tuple[str, ...]:
     """§3: the checklist — the five common steps, then the severity's extras, in order."""
     return _COMMON_STEPS + _EXTRA_STEPS[severity]
+
+
+def replan(current: Sequence[tuple[str, bool]], severity: Severity) -> tuple[str, ...]:
+    """§3: the checklist after a change to `severity`, from the current one's (text, ticked).
+
+    A tick is never lost: it is the record of who did what when, and the first action is the
+    earliest tick, so it must never move later. The plan is the five common steps, then the
+    extras already ticked (in their order, so a ticked step keeps its place), then the new
+    severity's extras not among them; extras not yet ticked go with the old severity.
+    """
+    kept = tuple(text for text, done in current if done and text not in _COMMON_STEPS)
+    return _COMMON_STEPS + kept + tuple(t for t in _EXTRA_STEPS[severity] if t not in kept)
 
 
 def validate_text(title: str, description: str) -> None:

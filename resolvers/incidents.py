@@ -324,13 +324,17 @@ async def _edit(info: CtxInfo, action: str, id: strawberry.ID, version: int, cha
 async def _replan_if_needed(
     session: AsyncSession, principal: Principal, current: Incident, changed: Incident
 ) -> None:
-    # The plan's extras belong to the severity: a new severity brings its own.
+    # The plan's extras belong to the severity: a new severity brings its own, and every tick
+    # stays (the first action is the earliest tick; it never moves later).
     if changed.severity is not current.severity:
+        steps = await store.plan_of(session, org_id=principal.org_id, incident_id=_pk(current))
         await store.replan(
             session,
             org_id=principal.org_id,
             incident_id=_pk(current),
-            plan=incidents.response_plan(changed.severity),
+            plan=incidents.replan(
+                [(step.text_ar, step.done_at is not None) for step in steps], changed.severity
+            ),
         )
 
 

@@ -359,30 +359,45 @@ async def add_customers(
     return len(result.all())
 
 
+async def plan_of(session: AsyncSession, *, org_id: int, incident_id: int) -> list[Step]:
+    """The stored checklist in order (the caller holds the incident's row lock)."""
+    result = await session.execute(
+        text(
+            "SELECT incident_id, position, text_ar, done_at, done_by FROM incident_steps "
+            "WHERE org_id = :org AND incident_id = :incident ORDER BY position"
+        ),
+        {"org": org_id, "incident": incident_id},
+    )
+    return [Step(**dict(row)) for row in result.mappings()]
+
+
 async def replan(
     session: AsyncSession, *, org_id: int, incident_id: int, plan: Sequence[str]
 ) -> None:
-    """Make the stored checklist match `plan`; a step whose text stays keeps its tick."""
-    await session.execute(
-        text(
-            "INSERT INTO incident_steps (org_id, incident_id, position, text_ar) "
-            "SELECT :org, :incident, p.position, p.text_ar "
-            "FROM unnest(CAST(:texts AS text[])) WITH ORDINALITY AS p(text_ar, position) "
-            "ON CONFLICT (org_id, incident_id, position) DO UPDATE SET "
-            "text_ar = EXCLUDED.text_ar, "
-            "done_at = CASE WHEN incident_steps.text_ar = EXCLUDED.text_ar "
-            "THEN incident_steps.done_at END, "
-            "done_by = CASE WHEN incident_steps.text_ar = EXCLUDED.text_ar "
-            "THEN incident_steps.done_by END"
-        ),
-        {"org": org_id, "incident": incident_id, "texts": list(plan)},
-    )
-    await session.execute(
+    """Make the stored checklist `plan`, in order; a step whose text stays keeps its tick (who
+    and when) wherever it lands. The texts of one plan are distinct."""
+    removed = await session.execute(
         text(
             "DELETE FROM incident_steps WHERE org_id = :org AND incident_id = :incident "
-            "AND position > :n"
+            "RETURNING text_ar, done_at, done_by"
         ),
-        {"org": org_id, "incident": incident_id, "n": len(plan)},
+        {"org": org_id, "incident": incident_id},
+    )
+    ticks = {row.text_ar: (row.done_at, row.done_by) for row in removed}
+    await session.execute(
+        text(
+            "INSERT INTO incident_steps (org_id, incident_id, position, text_ar, done_at, done_by) "
+            "SELECT :org, :incident, p.position, p.text_ar, p.done_at, p.done_by FROM unnest("
+            "CAST(:texts AS text[]), CAST(:done_ats AS timestamptz[]), CAST(:done_bys AS bigint[])"
+            ") WITH ORDINALITY AS p(text_ar, done_at, done_by, position)"
+        ),
+        {
+            "org": org_id,
+            "incident": incident_id,
+            "texts": list(plan),
+            "done_ats": [ticks.get(step, (None, None))[0] for step in plan],
+            "done_bys": [ticks.get(step, (None, None))[1] for step in plan],
+        },
     )
 
 

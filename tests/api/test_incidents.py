@@ -309,7 +309,7 @@ async def test_declaring_twice_with_one_key_makes_one_incident(org: Org) -> None
 # Severity ------------------------------------------------------------------------------------
 
 
-async def test_raising_severity_swaps_the_extras_and_keeps_common_ticks(org: Org) -> None:
+async def test_raising_severity_swaps_the_unticked_extras_and_keeps_every_tick(org: Org) -> None:
     incident = await declared(org)
     await run(org, TICK, "tickResponseStep", incidentId=incident["id"], position=1)
     await run(org, TICK, "tickResponseStep", incidentId=incident["id"], position=6)
@@ -319,8 +319,11 @@ async def test_raising_severity_swaps_the_extras_and_keeps_common_ticks(org: Org
     raised = result["incident"]
     assert (raised["severity"], raised["triageSeverity"], raised["version"]) == ("SEV1", "SEV3", 2)
     plan = raised["responsePlan"]
-    assert [s["textAr"] for s in plan] == COMMON_STEPS + EXTRA_STEPS["SEV1"]
-    assert [s["done"] for s in plan] == [True] + [False] * 7
+    # The SEV3 extra already done stays, done, in its place; the one not done goes; SEV1's follow.
+    done_sev3 = EXTRA_STEPS["SEV3"][:1]
+    assert [s["textAr"] for s in plan] == COMMON_STEPS + done_sev3 + EXTRA_STEPS["SEV1"]
+    assert [s["done"] for s in plan] == [True] + [False] * 4 + [True] + [False] * 3
+    assert [s["position"] for s in plan] == list(range(1, 10))
     assert raised["firstActionDueAt"] == iso(T0 + timedelta(minutes=15))
     assert raised["nextUpdateDueAt"] == iso(T0 + timedelta(minutes=30))
     assert raised["liveActionsFrozen"] is True
@@ -328,9 +331,43 @@ async def test_raising_severity_swaps_the_extras_and_keeps_common_ticks(org: Org
     down = await run(
         org, RAISE, "raiseIncidentSeverity", id=incident["id"], version=2, severity="SEV2"
     )
-    assert [s["textAr"] for s in down["incident"]["responsePlan"]] == (
-        COMMON_STEPS + EXTRA_STEPS["SEV2"]
+    assert [(s["textAr"], s["done"]) for s in down["incident"]["responsePlan"]] == (
+        [(text, index == 0) for index, text in enumerate(COMMON_STEPS)]
+        + [(done_sev3[0], True)]
+        + [(text, False) for text in EXTRA_STEPS["SEV2"]]
     )
+
+
+@pytest.mark.parametrize("how", ["raise", "re-triage"])
+async def test_a_new_severity_never_loses_the_first_action(org: Org, how: str) -> None:
+    ids = await customers(org, 5)
+    incident = await declared(org, affectedCustomerIds=ids[:4])
+    org.clock.advance(minutes=10)
+    ticked = await run(org, TICK, "tickResponseStep", incidentId=incident["id"], position=6)
+    step = ticked["step"]
+    assert (step["textAr"], step["doneAt"]) == (
+        EXTRA_STEPS["SEV3"][0],
+        iso(T0 + timedelta(minutes=10)),
+    )
+    org.clock.advance(minutes=10)
+    if how == "raise":
+        result = await run(
+            org, RAISE, "raiseIncidentSeverity", id=incident["id"], version=1, severity="SEV1"
+        )
+    else:
+        result = await run(
+            org, ADD, "addAffectedCustomers", id=incident["id"], version=1, customerIds=[ids[4]]
+        )
+    assert result["__typename"] == "IncidentPayload", result
+    for found in (result["incident"], (await org.data(GET, {"id": incident["id"]}))["incident"]):
+        assert found["severity"] == ("SEV1" if how == "raise" else "SEV2")
+        assert found["firstActionAt"] == iso(T0 + timedelta(minutes=10))
+        assert found["firstActionDueAt"] == iso(
+            T0 + timedelta(minutes=15 if how == "raise" else 30)
+        )
+        assert found["firstActionOverdue"] is False
+        assert step in found["responsePlan"]
+        assert sum(s["done"] for s in found["responsePlan"]) == 1
 
 
 async def test_severity_never_goes_below_triage(org: Org) -> None:

@@ -383,3 +383,16 @@ def test_an_incident_freeze_holds_every_draft_but_incident_updates() -> None:
     held = {kind: incidents.held_by_incident_freeze(kind) for kind in DraftKind}
     assert held == {kind: kind is not DraftKind.INCIDENT_UPDATE for kind in DraftKind}
     assert incidents.held_by_incident_freeze(None) is True
+
+
+def test_a_new_plan_keeps_every_ticked_step_and_drops_the_untouched_extras() -> None:
+    sev3 = incidents.response_plan(SEV3)
+    sev1_extras = incidents.response_plan(SEV1)[5:]
+    untouched = [(text, False) for text in sev3]
+    assert incidents.replan(untouched, SEV1) == incidents.response_plan(SEV1)
+    ticked = [(text, index in (0, 6)) for index, text in enumerate(sev3)]
+    assert incidents.replan(ticked, SEV1) == (*COMMON_STEPS, sev3[6], *sev1_extras)
+    # Back to a severity whose extra is already there (and done): it is not listed twice.
+    sev1 = incidents.replan(ticked, SEV1)
+    again = [(text, text == sev3[6] or text == sev1_extras[1]) for text in sev1]
+    assert incidents.replan(again, SEV3) == (*COMMON_STEPS, sev3[6], sev1_extras[1], sev3[5])
