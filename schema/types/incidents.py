@@ -209,7 +209,8 @@ class Incident(Node):
 
     response_plan = strawberry.field(
         resolver=_response_plan,
-        description="The response plan: the five common steps, then the severity's extras.",
+        description="The response plan: the five common steps, then the severity's extras. "
+        "A tick is never lost: extras ticked under an earlier severity stay, done, before them.",
     )
     affected_customers = strawberry.field(
         resolver=_affected_customers, description="The customers this incident hurts, by id."
