@@ -76,7 +76,8 @@ def approve(status: DraftStatus, role: str, frozen: bool) -> DraftStatus:
         raise DomainError(
             "status",
             ErrorCode.FROZEN,
-            "Live actions are frozen for this organisation or customer; no draft may be approved.",
+            "Live actions are frozen for this organisation or customer; this draft cannot be "
+            "approved until the freeze is lifted.",
         )
     return transition(status, DraftStatus.APPROVED)
 
