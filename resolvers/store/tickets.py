@@ -351,21 +351,18 @@ _CLOCKS = {
 class ScanResult:
     flagged: dict[str, int]
     alerts: int
-    org_ids: frozenset[int]
 
 
 async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResult:
     """Flag every newly breached clock and alert it once, in one transaction (§2.6, §5)."""
     flagged: dict[str, int] = {}
     written = 0
-    orgs: set[int] = set()
     async with conn.transaction():
         for clock, (flag, running, due) in _CLOCKS.items():
             rows = await conn.fetch(_SCAN_UPDATE.format(flag=flag, running=running, due=due), now)
             flagged[clock] = len(rows)
             if not rows:
                 continue
-            orgs.update(row["org_id"] for row in rows)
             written += await alerts.insert_from_select(
                 conn,
                 select_sql=_SCAN_ALERTS.format(due=due),
@@ -377,20 +374,10 @@ async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResul
                 ),
                 now=now,
             )
-    return ScanResult(flagged=flagged, alerts=written, org_ids=frozenset(orgs))
+    return ScanResult(flagged=flagged, alerts=written)
 
 
-async def breach_counts(
-    conn: asyncpg.Connection, *, org_ids: Sequence[int], start: datetime, now: datetime
-) -> dict[int, tuple[int, int]]:
-    """Per organisation, (tickets, breached tickets) opened since `start`, judged at `now`."""
-    rows = await conn.fetch(
-        "SELECT org_id, count(*) AS total, count(*) FILTER (WHERE "
-        + _ANY_BREACHED.replace("$now", "$3::timestamptz")
-        + ") AS breached FROM tickets WHERE org_id = ANY($1::bigint[]) AND opened_at >= $2 "
-        "AND opened_at <= $3 GROUP BY org_id",
-        list(org_ids),
-        start,
-        now,
-    )
-    return {row["org_id"]: (row["total"], row["breached"]) for row in rows}
+def breached_sql(now: str) -> str:
+    """§2.6 as a SQL predicate over `tickets`: either clock breached at the timestamp `now` (a
+    parameter such as `$2::timestamptz`)."""
+    return _ANY_BREACHED.replace("$now", now)

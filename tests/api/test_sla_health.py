@@ -196,3 +196,116 @@ async def test_lift_freeze_refuses_when_nothing_is_frozen(org: Org) -> None:
         "code": "PRECONDITION_FAILED",
     }
     assert await support_snapshot(org) == before
+
+
+RAISE = (
+    "mutation($i: RaiseTicketPriorityInput!) { raiseTicketPriority(input: $i) { __typename "
+    "... on TicketPayload { ticket { priority sla { breached } } } } }"
+)
+
+
+async def scan(system_pool: Any, org: Org) -> None:
+    await sla_jobs.scan_sla_breaches({"db": system_pool, "clock": org.clock})
+
+
+async def health_rows(system_pool: Any, org: Org) -> dict[str, Any]:
+    """What the scan writes for one organisation: its stored verdict, its freeze, its health
+    alerts (with their outbox events)."""
+    async with system_pool.acquire() as conn:
+        verdict = await conn.fetchrow(
+            "SELECT verdict, changed_at, evaluated_at FROM sla_verdicts WHERE org_id = $1", org.id
+        )
+        frozen = await conn.fetchrow(
+            "SELECT frozen_at, frozen_reason FROM organisations WHERE id = $1", org.id
+        )
+        alerts = await conn.fetch(
+            "SELECT id, occurrence, payload FROM alerts WHERE org_id = $1 "
+            "AND kind = 'SLA_HEALTH_CRITICAL' ORDER BY id",
+            org.id,
+        )
+        outbox = await conn.fetchval("SELECT count(*) FROM outbox WHERE org_id = $1", org.id)
+    return {
+        "verdict": None if verdict is None else dict(verdict),
+        "frozen": dict(frozen or {}),
+        "alerts": [dict(a) for a in alerts],
+        "outbox": outbox,
+    }
+
+
+async def test_a_breach_a_mutation_records_is_judged_by_the_next_scan(
+    org: Org, system_pool: Any
+) -> None:
+    # One old P3 ticket, raised to P0 an hour after it opened: its 30-min first response is
+    # breached at once, flagged and alerted by the mutation itself, never by the scan.
+    customer = await new_customer(org)
+    old = await open_ticket(org, customer, "hello")
+    org.clock.now = T0 + timedelta(hours=1)
+    raised = await org.data(
+        RAISE, {"i": {"id": old["ticket"]["id"], "version": 1, "priority": "P0"}}
+    )
+    assert raised["raiseTicketPriority"]["ticket"] == {"priority": "P0", "sla": {"breached": True}}
+    assert (await health_rows(system_pool, org))["verdict"] is None
+
+    await scan(system_pool, org)
+    first = await health_rows(system_pool, org)
+    assert first["verdict"]["verdict"] == "critical"
+    assert first["frozen"]["frozen_at"] == T0 + timedelta(hours=1)
+    assert first["frozen"]["frozen_reason"].startswith("SLA health critical: breach rate 1.000")
+    assert [(a["occurrence"], a["payload"]["breachRate"]) for a in first["alerts"]] == [
+        ("2026-11-01T10:00:00.000000Z", 1.0)
+    ]
+    assert (await report(org))["liveActionsFrozen"] is True
+
+    # Scanning again writes nothing: not the verdict row, not an alert, not an event.
+    org.clock.now = T0 + timedelta(hours=1, minutes=1)
+    await scan(system_pool, org)
+    assert await health_rows(system_pool, org) == first
+
+    # The owner lifts the freeze; nine fresh P3 tickets bring the rate to 1 in 10: `watch`. The
+    # scan stores the recovery, with no alert and no new freeze.
+    assert (await org.data(LIFT))["liftFreeze"]["liveActionsFrozen"] is False
+    org.clock.now = T0 + timedelta(hours=2)
+    fresh = [(await open_ticket(org, customer, "hello"))["ticket"]["id"] for _ in range(9)]
+    await scan(system_pool, org)
+    recovered = await health_rows(system_pool, org)
+    assert recovered["verdict"]["verdict"] == "watch"
+    assert recovered["verdict"]["changed_at"] == T0 + timedelta(hours=2)
+    assert recovered["frozen"] == {"frozen_at": None, "frozen_reason": None}
+    assert len(recovered["alerts"]) == 1
+
+    # Two of them raised to P0 an hour later breach in the mutation again: 3 in 10 is critical,
+    # a new turn, so the scan freezes again and alerts once more.
+    org.clock.now = T0 + timedelta(hours=3)
+    for tid in fresh[:2]:
+        await org.data(RAISE, {"i": {"id": tid, "version": 1, "priority": "P0"}})
+    await scan(system_pool, org)
+    await scan(system_pool, org)
+    again = await health_rows(system_pool, org)
+    assert again["verdict"]["verdict"] == "critical"
+    assert again["frozen"]["frozen_at"] == T0 + timedelta(hours=3)
+    assert [(a["occurrence"], a["payload"]["breachRate"]) for a in again["alerts"]] == [
+        ("2026-11-01T10:00:00.000000Z", 1.0),
+        ("2026-11-01T12:00:00.000000Z", 0.3),
+    ]
+    assert (await report(org))["liveActionsFrozen"] is True
+
+
+async def test_a_verdict_recovers_when_its_tickets_leave_the_window(
+    org: Org, system_pool: Any
+) -> None:
+    customer = await new_customer(org)
+    opened = await open_ticket(org, customer, "outage")
+    org.clock.now = T0 + timedelta(minutes=45)
+    await org.data(
+        "mutation($i: TicketStepInput!) { logReply(input: $i) { __typename } }",
+        {"i": {"id": opened["ticket"]["id"], "version": 1}},
+    )
+    await scan(system_pool, org)
+    assert (await health_rows(system_pool, org))["verdict"]["verdict"] == "critical"
+    # 30 days on, the breached ticket is outside the trailing window: nothing is breached.
+    org.clock.now = T0 + timedelta(days=30, minutes=1)
+    await scan(system_pool, org)
+    healthy = await health_rows(system_pool, org)
+    assert healthy["verdict"]["verdict"] == "healthy"
+    assert healthy["verdict"]["changed_at"] == org.clock.now
+    assert len(healthy["alerts"]) == 1
