@@ -137,8 +137,9 @@ def _matcher(keyword: str) -> Callable[[str], bool]:
         # Arabic and mixed keywords: plain substring, so `التسريب` matches `تسريب`.
         return lambda text: needle in text
     words = r" ".join(re.escape(word) for word in needle.split(" "))
-    # Letters and digits bound a word, `_` does not: `api_secret` still matches `secret`.
-    pattern = re.compile(rf"(?<![^\W_]){words}(?:s|es|ed|ing)?(?![^\W_])")
+    # Only Latin letters and digits bound a Latin word: `secretary` does not match `secret`, but
+    # `api_secret` does, and so does a word glued to Arabic (`بالـGmail`, `الـconnector`).
+    pattern = re.compile(rf"(?<![a-z0-9]){words}(?:s|es|ed|ing)?(?![a-z0-9])")
     return lambda text: pattern.search(text) is not None
 
 

@@ -186,6 +186,29 @@ def test_latin_keywords_match_whole_words_with_english_endings(
 @pytest.mark.parametrize(
     ("text", "priority", "keyword"),
     [
+        ("مشكلة في الـconnector", P2, "connector"),
+        ("بالـGmail", P2, "Gmail"),
+        ("مشكلة بالـGmail", P2, "Gmail"),
+        ("في الconnectors", P2, "connector"),
+        ("عندنا outageاليوم", P0, "outage"),
+        ("الـleaked data", P0, "leak"),
+        ("وsecret", P0, "secret"),
+        ("الـsecretary", P3, None),
+        ("الـleakage", P3, None),
+        ("الـconnector2", P3, None),
+    ],
+)
+def test_latin_keywords_glued_to_arabic_letters_still_match(
+    text: str, priority: Priority, keyword: str | None
+) -> None:
+    # Only Latin letters and digits bound a Latin keyword; Arabic letters around it do not.
+    result = tickets.classify("", text)
+    assert (result.priority, result.matched_keyword) == (priority, keyword)
+
+
+@pytest.mark.parametrize(
+    ("text", "priority", "keyword"),
+    [
         ("امان الحساب", P0, "أمان"),
         ("آمان الحساب", P0, "أمان"),
         ("التسريب حصل", P0, "تسريب"),
@@ -272,6 +295,22 @@ def test_tashkeel_or_tatweel_anywhere_never_changes_priority(
         at = position % (len(marked) + 1)
         marked = marked[:at] + mark + marked[at:]
     assert tickets.classify("", marked).priority == tickets.classify("", text).priority
+
+
+ARABIC_LETTERS = st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهويءةـ", max_size=6)
+
+
+@settings(database=None, deadline=None, max_examples=300)
+@given(
+    case=st.sampled_from([(p, k) for p, k in ALL_KEYWORDS if k.isascii()]),
+    before=ARABIC_LETTERS,
+    after=ARABIC_LETTERS,
+)
+def test_arabic_letters_glued_to_a_latin_keyword_never_hide_it(
+    case: tuple[Priority, str], before: str, after: str
+) -> None:
+    priority, keyword = case
+    assert tickets.classify("", f"{before}{keyword}{after}").priority.rank <= priority.rank
 
 
 @settings(database=None, deadline=None, max_examples=300)
