@@ -162,7 +162,8 @@ def classify(subject: str, body: str) -> Classification:
 
 
 def raise_priority(current: Priority, floor: Priority, requested: Priority) -> Priority:
-    """§2.3: accept `requested` only if it does not lower the ticket or go below its floor."""
+    """§2.3: accept `requested` only if it is strictly higher than the current priority (which
+    is never below the classified floor); lowering, or keeping the same, is refused."""
     if outranks(floor, requested):
         raise DomainError(
             "priority",
@@ -174,6 +175,14 @@ def raise_priority(current: Priority, floor: Priority, requested: Priority) -> P
             "priority",
             ErrorCode.PRIORITY_LOWERED,
             f"{requested} is lower than the current priority {current}; priority may only go up.",
+        )
+    if requested is current:
+        # A raise to where the ticket already is changes nothing: refused, not recorded.
+        highest = ", the highest" if requested is Priority.P0 else ""
+        raise DomainError(
+            "priority",
+            ErrorCode.PRIORITY_LOWERED,
+            f"{requested} is already the current priority{highest}; priority may only go up.",
         )
     return requested
 
@@ -412,7 +421,8 @@ def validate_note(note: str | None) -> str | None:
 
 
 def one_tier_up(priority: Priority) -> Priority:
-    """§2.5 `escalated` without a chosen priority: the next tier up (P0 stays P0)."""
+    """§2.5 `escalated` without a chosen priority: the next tier up (P0 stays P0, which
+    `escalate` then refuses: there is nothing higher)."""
     return Priority(f"P{max(priority.rank - 1, 0)}")
 
 

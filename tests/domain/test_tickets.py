@@ -328,7 +328,7 @@ def test_appending_text_never_lowers_priority(subject: str, body: str, extra: st
 
 @pytest.mark.parametrize(
     ("current", "floor", "requested"),
-    [(P3, P3, P1), (P3, P3, P0), (P2, P2, P2), (P1, P3, P0), (P1, P3, P1)],
+    [(P3, P3, P1), (P3, P3, P0), (P2, P2, P1), (P1, P3, P0), (P2, P3, P1)],
 )
 def test_raises_priority(current: Priority, floor: Priority, requested: Priority) -> None:
     assert tickets.raise_priority(current, floor, requested) is requested
@@ -341,6 +341,9 @@ def test_raises_priority(current: Priority, floor: Priority, requested: Priority
         (P1, P1, P3, "P3 is below the classified priority P1; priority may only go up."),
         (P1, P3, P2, "P2 is lower than the current priority P1; priority may only go up."),
         (P0, P2, P1, "P1 is lower than the current priority P0; priority may only go up."),
+        (P2, P2, P2, "P2 is already the current priority; priority may only go up."),
+        (P1, P3, P1, "P1 is already the current priority; priority may only go up."),
+        (P0, P3, P0, "P0 is already the current priority, the highest; priority may only go up."),
     ],
 )
 def test_refuses_lowering_priority(
@@ -465,6 +468,18 @@ def test_escalate_raises_and_keeps_classification_as_floor() -> None:
     with pytest.raises(DomainError) as caught:
         tickets.escalate(raised, P2)
     assert caught.value.code == ErrorCode.PRIORITY_LOWERED
+
+
+def test_escalating_to_the_same_priority_is_refused() -> None:
+    raised = tickets.escalate(tickets.open_ticket(P3, OPENED), P1)
+    for ticket, requested in (
+        (tickets.open_ticket(P2, OPENED), P2),
+        (raised, P1),
+        (tickets.open_ticket(P0, OPENED), tickets.one_tier_up(P0)),
+    ):
+        with pytest.raises(DomainError) as caught:
+            tickets.escalate(ticket, requested)
+        assert (caught.value.field, caught.value.code) == ("priority", ErrorCode.PRIORITY_LOWERED)
 
 
 def test_refuses_escalating_a_resolved_ticket() -> None:
