@@ -176,16 +176,14 @@ def _opened_detail(ticket: Ticket) -> dict[str, Any]:
 
 @refusals_as_data
 async def raise_ticket_priority(info: CtxInfo, input: types.RaiseTicketPriorityInput) -> Any:
-    return await _step(
-        info, input.id, input.version, "raiseTicketPriority", _escalate(input.priority)
-    )
+    change = _escalate(input.priority)
+    return await _step(info, input.id, input.version, "raiseTicketPriority", change, redraft=True)
 
 
 @refusals_as_data
 async def escalate_ticket(info: CtxInfo, input: types.EscalateTicketInput) -> Any:
-    return await _step(
-        info, input.id, input.version, "escalateTicket", _escalate(input.priority, input.note)
-    )
+    change = _escalate(input.priority, input.note)
+    return await _step(info, input.id, input.version, "escalateTicket", change, redraft=True)
 
 
 def _escalate(requested: tickets.Priority | None, note: str | None = None) -> Change:
@@ -217,7 +215,7 @@ async def edit_ticket(info: CtxInfo, input: types.EditTicketInput) -> Any:
         detail["classifiedPriority"] = classification.priority.value
         return edited, HistoryEvent.EDITED, detail
 
-    return await _step(info, input.id, input.version, "editTicket", change)
+    return await _step(info, input.id, input.version, "editTicket", change, redraft=True)
 
 
 @refusals_as_data
@@ -284,7 +282,8 @@ async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput
         raise DomainError(
             "event", ErrorCode.INVALID_TRANSITION, "a ticket is opened once, by openTicket"
         )
-    if event is tickets.TicketEvent.ESCALATED:
+    redraft = event is tickets.TicketEvent.ESCALATED
+    if redraft:
         change = _escalate(input.priority)
     elif event is tickets.TicketEvent.FIRST_RESPONSE:
         change = answer(now, {"via": "reply"})
@@ -294,25 +293,100 @@ async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput
             resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
             return resolved, HistoryEvent.RESOLVED, {}
 
-    return await _step(info, input.id, input.version, "recordTicketEvent", change)
+    return await _step(info, input.id, input.version, "recordTicketEvent", change, redraft=redraft)
 
 
 async def _step(
-    info: CtxInfo, id: strawberry.ID, version: int, action: str, change: Change
+    info: CtxInfo,
+    id: strawberry.ID,
+    version: int,
+    action: str,
+    change: Change,
+    *,
+    redraft: bool = False,
 ) -> types.TicketPayload:
-    """One lifecycle step in one transaction: lock, check version, change, flag, save, log."""
+    """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
+
+    With `redraft` (the steps that can change the priority), a first-response draft still
+    awaiting approval is rewritten for the new priority (§2.4) in the same transaction."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
     ticket_id = pk_of(id, "Ticket")
     async with ctx.transaction() as session:
+        # The draft is locked before the ticket, in the order markDraftSent locks them.
+        pending = await _pending_first_response(session, principal.org_id, ticket_id, redraft)
         current = await locked(session, principal.org_id, ticket_id)
         if current.version != version:
             raise DomainError(
                 "version", ErrorCode.CONFLICT, f"ticket changed: version is {current.version}"
             )
+        if pending is not None:
+            change = _noting_rewrite(change, pending.id)
         changed = await apply(session, principal, current, change, ctx.now)
-        await _ledger(session, principal, action, current, changed, ctx.now)
+        if pending is not None and changed.priority is not current.priority:
+            rewritten = await _rewrite_first_response(session, principal.org_id, pending, changed)
+            # Still one ledger row for the mutation: the ticket, with the draft it rewrote.
+            await _ledger(
+                session,
+                principal,
+                action,
+                {**_snapshot(current), "firstResponseDraft": ledger.snapshot(pending)},
+                {**_snapshot(changed), "firstResponseDraft": ledger.snapshot(rewritten)},
+                ctx.now,
+                ticket_id=ticket_id,
+            )
+        else:
+            await _ledger(session, principal, action, current, changed, ctx.now)
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))
+
+
+def _noting_rewrite(change: Change, draft_id: int) -> Change:
+    """`change`, whose history line also names the pending draft when the priority moves."""
+
+    def noted(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        changed, event, detail = change(ticket)
+        if event is not None and changed.priority is not ticket.priority:
+            detail = {**detail, "firstResponseDraftRewritten": draft_id}
+        return changed, event, detail
+
+    return noted
+
+
+async def _pending_first_response(
+    session: AsyncSession, org_id: int, ticket_id: int, wanted: bool
+) -> drafts.Draft | None:
+    """The ticket's first-response draft, locked, if it still awaits approval."""
+    if not wanted:
+        return None
+    latest = await draft_store.latest_for_subject(
+        session,
+        org_id=org_id,
+        kind=drafts.DraftKind.FIRST_RESPONSE,
+        subject_type="ticket",
+        subject_id=ticket_id,
+    )
+    if latest is None or latest.status is not drafts.DraftStatus.DRAFT:
+        return None
+    found = await draft_store.get_for_update(session, org_id=org_id, draft_id=latest.id)
+    # Re-read under the lock: a concurrent approval may have decided it meanwhile.
+    return found if found is not None and found.status is drafts.DraftStatus.DRAFT else None
+
+
+async def _rewrite_first_response(
+    session: AsyncSession, org_id: int, draft: drafts.Draft, ticket: Ticket
+) -> drafts.Draft:
+    """§2.4: an unapproved first response promises the current priority's times, in the locale
+    it was written in; the draft's version moves so an approval of the old text conflicts."""
+    body = tickets.first_response_draft(ticket.priority, draft.locale)
+    rewritten = replace(draft, body=body, version=draft.version + 1)
+    await draft_store.save(session, org_id=org_id, draft=rewritten)
+    return rewritten
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    found = ledger.snapshot(ticket)
+    assert found is not None
+    return found
 
 
 async def locked(session: AsyncSession, org_id: int, ticket_id: int) -> Ticket:
@@ -396,17 +470,21 @@ async def _ledger(
     session: AsyncSession,
     principal: Principal,
     action: str,
-    before: Ticket | None,
-    after: Ticket,
+    before: Ticket | dict[str, Any] | None,
+    after: Ticket | dict[str, Any],
     now: datetime,
+    *,
+    ticket_id: int | None = None,
 ) -> None:
-    assert after.id is not None
+    """The mutation's one ledger row about the ticket (`ticket_id` when `after` is a dict)."""
+    entity_id = after.id if isinstance(after, Ticket) else ticket_id
+    assert entity_id is not None
     await ledger.record(
         session,
         principal=principal,
         action=action,
         entity="Ticket",
-        entity_id=after.id,
+        entity_id=entity_id,
         before=before,
         after=after,
         now=now,
