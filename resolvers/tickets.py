@@ -84,8 +84,10 @@ async def get_ticket(info: CtxInfo, id: strawberry.ID) -> types.Ticket:
     return types.Ticket.from_domain(found, now=ctx.now)
 
 
-def support_priorities() -> list[SupportPriority]:
-    """§2.1: the four tiers, P0 first."""
+@refusals_as_errors
+async def support_priorities(info: CtxInfo) -> list[SupportPriority]:
+    """§2.1: the four tiers, P0 first (like every operation, for a caller with a token)."""
+    info.context.authorize(Action.READ, field="supportPriorities")
     return [SupportPriority.from_domain(tier) for tier in tickets.TIERS.values()]
 
 

@@ -183,3 +183,26 @@ async def test_production_mode_refuses_everything_without_a_token(settings: Any,
             assert "graphiql" not in ide.text.lower()
             authed = await gql(http, "{ customers { edges { node { id } } } }", token=org.token)
             assert authed == {"data": {"customers": {"edges": []}}}
+
+
+def _root_fields_without_required_arguments() -> list[tuple[str, str]]:
+    """Every root query field a client may call with no arguments, with a minimal selection."""
+    from graphql import get_named_type, is_leaf_type, is_required_argument
+
+    from schema.root import schema
+
+    query_type = schema._schema.query_type
+    assert query_type is not None
+    found = []
+    for name, field in query_type.fields.items():
+        if name.startswith("__") or any(map(is_required_argument, field.args.values())):
+            continue
+        selection = "" if is_leaf_type(get_named_type(field.type)) else " { __typename }"
+        found.append((name, f"{{ {name}{selection} }}"))
+    return found
+
+
+@pytest.mark.parametrize(("field", "query"), _root_fields_without_required_arguments())
+async def test_every_root_query_needs_a_token(org: Org, field: str, query: str) -> None:
+    body = await gql(org.client, query)
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "field": field}
