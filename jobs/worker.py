@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +16,7 @@ from arq.worker import Worker
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from jobs import alerts
@@ -19,6 +24,8 @@ from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
 from resolvers.store import engine, outbox
+
+logger = logging.getLogger(__name__)
 
 FUNCTIONS: list[Any] = [
     # No result kept: its job id frees as soon as it ends, so the next commit can enqueue it.
@@ -53,14 +60,15 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    pool = ctx.get("db")
+    pool = ctx.pop("db", None)  # popped: a second call (see `stop`) is a no-op
     if pool is not None:
         await pool.close()
 
 
 def redis_settings(settings: engine.Settings) -> RedisSettings:
-    """The queue's Redis; a restart of Redis is ridden out (≈ 30 s of retries with backoff)
-    instead of ending the worker."""
+    """The queue's Redis. A command on a dropped connection is retried with backoff (≈ 30 s);
+    a connection Redis refuses is not (redis-py retries only its own errors there), so an outage
+    still ends arq's loop: `supervise` starts a new worker then."""
     if not settings.redis_url:
         raise SystemExit("WAFI_REDIS_URL is not set: the worker needs Redis.")
     return replace(
@@ -99,3 +107,77 @@ def build(
         handle_signals=False,
         ctx={"settings": settings, **ctx},
     )
+
+
+# Closing a worker may touch a Redis that is down (arq deletes its health key first, with the
+# retries above): bounded, so a shutdown during an outage does not hang.
+CLOSE_S = 5.0
+
+
+def _describe(error: BaseException) -> str:
+    return engine.without_secrets(f"{type(error).__name__}: {error}")
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether the running task itself is being cancelled (a shutdown), as opposed to a
+    CancelledError that escaped from inside arq (a job task cancelled on the way out)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def stop(worker: Worker) -> None:
+    """Worker.close, and when that fails (Redis down, a job that raised) still close the job
+    pools and the worker's Redis connections."""
+    redis = worker.pool  # None when it never connected
+    try:
+        async with asyncio.timeout(CLOSE_S):
+            await worker.close()
+    except (Exception, asyncio.CancelledError) as error:
+        if isinstance(error, asyncio.CancelledError) and _cancelled_from_outside():
+            raise
+        # During an outage this is expected (and the failure itself is logged by `supervise`).
+        outage = isinstance(error, RedisError | OSError | TimeoutError)
+        level = logging.INFO if outage else logging.WARNING
+        logger.log(level, "the worker did not close cleanly: %s", _describe(error))
+    finally:
+        try:
+            await shutdown(worker.ctx)  # a no-op when close() ran it
+        except Exception as error:
+            logger.warning("closing the worker's job pools: %s", _describe(error))
+        if redis is not None:
+            try:
+                await redis.aclose(close_connection_pool=True)
+            except Exception as error:
+                logger.warning("closing the worker's Redis connections: %s", _describe(error))
+
+
+async def supervise(
+    make_worker: Callable[[], Worker],
+    *,
+    first_delay: float = 0.5,
+    max_delay: float = 30.0,
+) -> None:
+    """Run a worker for good: arq's main loop ends on the first Redis error its retries do not
+    ride out, so a fresh worker is started after a capped exponential backoff (the delay starts
+    over once a worker has run for `max_delay` without failing). Returns only by cancellation,
+    which is never taken for a failure."""
+    delay = first_delay
+    while True:
+        worker = make_worker()
+        started = time.monotonic()
+        try:
+            await worker.async_run()
+            reason = "its main loop returned"
+        except asyncio.CancelledError:
+            if _cancelled_from_outside():
+                raise
+            reason = "its main loop was cancelled from inside"
+        except Exception as error:
+            reason = _describe(error)
+        finally:
+            await stop(worker)
+        if time.monotonic() - started >= max_delay:
+            delay = first_delay
+        logger.warning("the worker stopped (%s); starting a new one in %g s", reason, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)

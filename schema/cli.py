@@ -9,7 +9,7 @@ import re
 import secrets
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -20,6 +20,7 @@ from resolvers.store import embedded, engine, migrate
 _SERVER_HINT = (
     "Is PostgreSQL running and WAFI_DATABASE_URL right? Unset it to use the embedded one."
 )
+_REDIS_HINT = "Is Redis running and WAFI_REDIS_URL right? Unset both URLs to use embedded servers."
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,8 +33,73 @@ def main(argv: list[str] | None = None) -> None:
         args.run(args)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except (OSError, ConnectionError) as error:
-        _fail(f"cannot reach a server: {type(error).__name__}: {error}. {_SERVER_HINT}")
+    except engine.SettingsError as error:
+        _fail(str(error))
+    except Exception as error:
+        message = _explain(error)
+        if message is None:
+            raise
+        _fail(engine.without_secrets(message))
+
+
+def _explain(error: Exception) -> str | None:
+    """One line saying what went wrong with a server and what to do, or None for a bug."""
+    import asyncpg
+    import redis
+    import sqlalchemy.exc
+
+    cause = _driver_error(error)
+    said = str(cause).rstrip(". ")
+    if isinstance(cause, asyncpg.InvalidCatalogNameError):
+        return (
+            f"PostgreSQL says: {said}. Create that database (createdb NAME) "
+            "or fix the database name in WAFI_DATABASE_URL."
+        )
+    if isinstance(
+        cause, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError
+    ):
+        return f"PostgreSQL says: {said}. Fix the user or password in WAFI_DATABASE_URL."
+    if isinstance(cause, asyncpg.PostgresError):
+        return (
+            f"PostgreSQL refused: {type(cause).__name__}: {said}. Check WAFI_DATABASE_URL; "
+            "its role must be allowed to create tables and roles (the migrations do)."
+        )
+    if isinstance(cause, redis.RedisError):
+        return f"Redis: {type(cause).__name__}: {said}. {_REDIS_HINT}"
+    if isinstance(cause, OSError | ConnectionError):
+        return f"cannot reach a server: {type(cause).__name__}: {said}. {_SERVER_HINT}"
+    if isinstance(cause, sqlalchemy.exc.DBAPIError | asyncpg.InterfaceError):
+        # Not the statement or its parameters (DBAPIError's text carries both): the driver's.
+        detail = cause.args[0] if cause.args else ""
+        return f"PostgreSQL: {type(cause).__name__}: {detail}. Check WAFI_DATABASE_URL."
+    return None
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's wrappers (DBAPIError.orig, then its
+    cause), so the message is PostgreSQL's and not SQLAlchemy's statement dump."""
+    import asyncpg
+    import redis
+
+    current = error
+    for _ in range(4):
+        if isinstance(current, asyncpg.PostgresError | redis.RedisError | OSError):
+            return current
+        inner = getattr(current, "orig", None) or current.__cause__
+        if not isinstance(inner, BaseException):
+            return current
+        current = inner
+    return current
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,8 +110,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql) and a worker")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-worker", action="store_true", help="run the API alone")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run the API alone (needs both URLs; run `wafi worker` beside it for alerts)",
+    )
     serve.set_defaults(run=_serve)
 
     worker = sub.add_parser("worker", help="run a background worker (scans, alert relay)")
@@ -110,24 +180,53 @@ def _terminate_as_exit() -> None:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from jobs import worker as jobs_worker
     from schema.app import create_app
 
+    configured = engine.Settings.from_env()
+    if args.no_worker and not (configured.database_url and configured.redis_url):
+        _fail(
+            "--no-worker needs WAFI_DATABASE_URL and WAFI_REDIS_URL: alerts are delivered only "
+            "by a worker, and `wafi worker` cannot reach the embedded servers. Set both URLs "
+            "and run `wafi worker` beside it, or drop --no-worker."
+        )
     _terminate_as_exit()
     with _database(with_redis=True) as settings:
         assert settings.database_url
+        assert settings.redis_url
         migrate.upgrade(settings.database_url)
-
-        async def in_process_worker(resources: Any) -> None:
-            worker = jobs_worker.build(settings, redis_pool=resources.queue)
-            try:
-                await worker.async_run()
-            finally:
-                await worker.close()
-
-        app = create_app(settings, worker=None if args.no_worker else in_process_worker)
+        asyncio.run(_ping_redis(settings.redis_url))  # a clear error now, not a failed startup
+        worker = None if args.no_worker else in_process_worker(settings)
+        app = create_app(settings, worker=worker)
         print(f"wafi: GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def in_process_worker(settings: engine.Settings) -> Callable[[Any], Awaitable[None]]:
+    """`wafi serve`'s worker, run in the app's loop: its own Redis connection (with retries),
+    and a fresh worker after any failure, until the app cancels it on shutdown."""
+    from jobs import worker as jobs_worker
+
+    async def run(resources: Any) -> None:
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
+
+    return run
+
+
+async def _ping_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(engine.asyncpg_dsn(url), timeout=10)
+    await conn.close()
+
+
+async def _ping_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -139,11 +238,12 @@ def _worker(args: argparse.Namespace) -> None:
     _terminate_as_exit()
 
     async def run() -> None:
-        worker = jobs_worker.build(settings)
-        try:
-            await worker.async_run()
-        finally:
-            await worker.close()
+        assert settings.database_url
+        assert settings.redis_url
+        # Wrong URLs end the command with a message; an outage later only restarts the worker.
+        await _ping_postgres(settings.database_url)
+        await _ping_redis(settings.redis_url)
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
 
     asyncio.run(run())
 

@@ -208,3 +208,158 @@ async def test_two_migrators_at_once_both_succeed(server_urls: tuple[str, str]) 
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+# Errors say what to do, in one line, never a traceback and never a password.
+
+
+def _wafi(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*WAFI, *args], cwd=ROOT, env=_env(**env), capture_output=True, text=True, timeout=120
+    )
+
+
+def _refused(result: subprocess.CompletedProcess[str], code: int, *says: str) -> str:
+    """The one message the command printed (after any progress lines), checked."""
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    message = result.stderr.strip().splitlines()[-1]
+    for text in says:
+        assert text in message, result.stderr
+    return message
+
+
+def _with_user(url: str, user: str, password: str) -> str:
+    scheme, rest = url.split("://", 1)
+    authority, slash, tail = rest.partition("/")
+    host = authority.rsplit("@", 1)[-1]
+    return f"{scheme}://{user}:{password}@{host}{slash}{tail}"
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["org", "create", "Nope Org"]])
+def test_a_database_that_does_not_exist_says_to_create_it(
+    server_urls: tuple[str, str], command: list[str]
+) -> None:
+    from tests.conftest import _with_database
+
+    name = f"nope_{secrets.token_hex(4)}"
+    result = _wafi(*command, WAFI_DATABASE_URL=_with_database(server_urls[0], name))
+    _refused(
+        result,
+        1,
+        f'database "{name}" does not exist',
+        "Create that database (createdb NAME) or fix the database name in WAFI_DATABASE_URL",
+    )
+
+
+def test_an_unknown_role_says_to_fix_the_user_and_never_shows_the_password(
+    server_urls: tuple[str, str],
+) -> None:
+    password = f"pw-{secrets.token_hex(8)}"
+    url = _with_user(server_urls[0], f"nobody_{secrets.token_hex(4)}", password)
+    message = _refused(
+        _wafi("migrate", WAFI_DATABASE_URL=url),
+        1,
+        "PostgreSQL says:",
+        "Fix the user or password in WAFI_DATABASE_URL",
+    )
+    assert password not in message
+
+
+async def test_a_role_the_server_refuses_work_to_gets_the_servers_reason(
+    server_urls: tuple[str, str],
+) -> None:
+    import asyncpg
+
+    from resolvers.store import engine
+    from tests.conftest import _with_database
+
+    role = f"wafi_cli_weak_{secrets.token_hex(4)}"
+    name = f"wafi_cli_weak_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
+    try:
+        await admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'weak-pw-123'")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = _with_user(_with_database(server_urls[0], name), role, "weak-pw-123")
+        result = await asyncio.to_thread(_wafi, "migrate", WAFI_DATABASE_URL=url)
+        message = _refused(
+            result, 1, "PostgreSQL refused: InsufficientPrivilegeError: permission denied"
+        )
+        assert "its role must be allowed to create tables" in message
+        assert "weak-pw-123" not in message
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_a_pool_size_that_is_not_a_positive_number_names_the_variable(value: str) -> None:
+    result = _wafi("migrate", WAFI_POOL_SIZE=value)
+    _refused(
+        result,
+        1,
+        f"WAFI_POOL_SIZE must be a whole number of at least 1, not {value!r}",
+        "unset it for the default 10",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WAFI_DATABASE_URL", "mysql://root:hunter22@db.example/wafi"),
+        ("WAFI_REDIS_URL", "http://:hunter22@cache.example:6379/0"),
+        ("WAFI_DATABASE_URL", "postgresql://root:hunter22@db.example:five/wafi"),
+    ],
+)
+def test_a_url_of_the_wrong_kind_names_the_variable_not_the_url(variable: str, value: str) -> None:
+    message = _refused(_wafi("worker", **{variable: value}), 1, variable)
+    assert "hunter22" not in message
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_port_out_of_range_is_refused_by_the_parser(port: str) -> None:
+    result = _wafi("serve", "--port", port)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"argument --port: {port!r} is not a port: use a number from 1 to 65535" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["worker"]])
+def test_an_unreachable_redis_is_a_message_and_never_shows_the_password(
+    database_url: str, command: list[str]
+) -> None:
+    port = _free_port()
+    result = _wafi(
+        *command,
+        WAFI_DATABASE_URL=database_url,
+        WAFI_REDIS_URL=f"redis://:hunter22@127.0.0.1:{port}/0",
+    )
+    message = _refused(
+        result,
+        1,
+        f"Redis: ConnectionError: Error 111 connecting to 127.0.0.1:{port}",
+        "Is Redis running and WAFI_REDIS_URL right?",
+    )
+    assert "hunter22" not in result.stderr
+    assert ".." not in message
+
+
+@pytest.mark.parametrize("configured", [{}, {"WAFI_DATABASE_URL": "postgresql://u@h/db"}])
+def test_no_worker_without_both_urls_is_refused_as_alerts_would_never_be_delivered(
+    configured: dict[str, str],
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="wafi-cli-") as tmp:
+        data = Path(tmp) / "data"
+        result = _wafi("serve", "--no-worker", WAFI_DATA_DIR=str(data), **configured)
+        _refused(
+            result,
+            1,
+            "--no-worker needs WAFI_DATABASE_URL and WAFI_REDIS_URL",
+            "`wafi worker` cannot reach the embedded servers",
+            "or drop --no-worker",
+        )
+        assert not data.exists(), "refused before starting any embedded server"

@@ -8,11 +8,13 @@ the `org_id` filters every store function writes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from sqlalchemy import text
@@ -29,6 +31,10 @@ APP_ROLE = "wafi_app"
 _SCOPE_SQL = "SELECT set_config('role', '{role}', false), set_config('app.org_id', '{org}', false)"
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and never quotes a URL."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Configuration read once from the environment (README: Configuration)."""
@@ -41,13 +47,66 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings, or SettingsError naming the first variable that is wrong."""
         return cls(
-            database_url=os.environ.get("WAFI_DATABASE_URL") or None,
-            redis_url=os.environ.get("WAFI_REDIS_URL") or None,
+            database_url=_url("WAFI_DATABASE_URL", _DATABASE_SCHEMES, "postgresql://user@host/db"),
+            redis_url=_url("WAFI_REDIS_URL", _REDIS_SCHEMES, "redis://host:6379/0"),
             data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
             dev=os.environ.get("WAFI_ENV", "dev") != "production",
-            pool_size=int(os.environ.get("WAFI_POOL_SIZE", "10")),
+            pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
         )
+
+
+_DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^@\s]*@", re.IGNORECASE)
+
+
+def _positive_int(name: str, *, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"{name} must be a whole number of at least 1, not {raw[:20]!r}; "
+            f"unset it for the default {default}"
+        )
+    return value
+
+
+def _url(name: str, schemes: tuple[str, ...], example: str) -> str | None:
+    raw = os.environ.get(name) or None
+    if raw is None:
+        return None
+    scheme, sep, _ = raw.partition("://")
+    if not sep or scheme.lower() not in schemes:
+        raise SettingsError(
+            f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} "
+            f"(like {example}); unset it to use the embedded server"
+        )
+    try:
+        _ = urlsplit(raw).port  # parsing it is the check
+    except ValueError:
+        raise SettingsError(f"{name} has a port that is not a number from 1 to 65535") from None
+    return raw
+
+
+def without_secrets(text: str) -> str:
+    """`text` with the password of any URL in it, and of the configured URLs, masked: error
+    messages from drivers may quote a connection string."""
+    masked = _URL_PASSWORD.sub(r"\g<head>***@", text)
+    for name in ("WAFI_DATABASE_URL", "WAFI_REDIS_URL"):
+        try:
+            password = urlsplit(os.environ.get(name, "")).password
+        except ValueError:
+            password = None
+        if password and len(password) >= 3:
+            masked = masked.replace(password, "***")
+    return masked
 
 
 def scope_sql(org_id: int | None) -> str:
