@@ -10,12 +10,22 @@ from resolvers.store import outbox
 
 async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
     """Publish committed events to Redis until none is left; idempotent, and safe on several
-    workers at once (each takes rows the others have not locked). Returns how many."""
+    workers at once (each takes the organisations the others do not hold). Returns how many.
+
+    It returns after a short batch that looked at every organisation with unpublished events
+    and found none held by another relay. After a batch that skipped some, it waits for their
+    relays' batches to end and reads again: two relays each skipping what the other holds cannot
+    both return and leave an event the other did not see yet (one committed between their
+    reads). An event committed after the last read is the next relay's: its writer enqueues one
+    after commit, and the worker's sweep (every 2 s) runs one in any case.
+    """
     published = 0
     while True:
-        count = await outbox.relay(ctx["db"], ctx["redis"], now=now or ctx["clock"]())
-        published += count
-        if count < outbox.BATCH:
+        batch = await outbox.relay_batch(ctx["db"], ctx["redis"], now=now or ctx["clock"]())
+        published += batch.published
+        if batch.held_elsewhere:
+            await outbox.wait_for_relays(ctx["db"], batch.held_elsewhere)
+        elif batch.published < outbox.BATCH and not batch.more:
             return published
 
 

@@ -7,6 +7,23 @@ Two ways in, both writing the alert and its outbox row in the same transaction:
 After either commits, the relay job publishes the events (DESIGN.md Alerts): a mutation's
 `ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the worker
 enqueues it after every other job.
+
+Per organisation, alert ids (and their outbox ids) are allocated in commit order. Ids come from a
+sequence when a row is inserted, not when it commits: without more, a transaction could take id 10,
+commit after another's 11 was published and seen, and a client resuming `after: 11` would never
+get 10. So every writer takes a transaction-scoped advisory lock before its INSERT, held until
+commit or rollback:
+- `raise_alert` (a mutation: one organisation) takes `(NS_ALERTS, 0)` shared, then
+  `(NS_ALERTS_ORG, org_id)` exclusive: two transactions alerting one organisation queue, the
+  second taking its ids after the first committed; different organisations do not wait;
+- `insert_returning` (a scan: many organisations in one statement) takes `(NS_ALERTS, 0)`
+  exclusive: it waits for every open transaction that has raised an alert, and they wait for it.
+The order is always global, then organisation, so these locks alone never deadlock. Both last
+to the end of the transaction: a mutation locks its rows before it raises an alert (a ticket is
+read FOR UPDATE first), so it never waits for a row a scan holding the global lock has changed;
+a transaction that did (raise, then wait for such a row) would be a deadlock PostgreSQL detects
+and ends by aborting one of the two. The relay then publishes each organisation's events in id
+order, one relay at a time per organisation (`outbox.relay`).
 """
 
 from __future__ import annotations
@@ -23,6 +40,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import Alert, AlertKind
 from resolvers.store import outbox, pubsub
+
+# Advisory lock namespaces (the two-int form; `outbox.NS_RELAY` is the third). The two-int keys
+# never meet the one-bigint keys used elsewhere (PostgreSQL keeps the forms apart). Organisation
+# ids are cast to integer for the second key: an id past 2**31 - 1 makes the cast fail loudly,
+# it never shares a lock in silence.
+NS_ALERTS = 0x57A1  # key 0: shared by a mutation raising alerts, exclusive for a scan
+NS_ALERTS_ORG = 0x57A2  # key org_id: one transaction at a time raises an organisation's alerts
+
+_LOCK_ONE_ORG = (
+    # Left to right: the global key first, then the organisation's.
+    f"SELECT pg_advisory_xact_lock_shared({NS_ALERTS}, 0), "
+    f"pg_advisory_xact_lock({NS_ALERTS_ORG}, CAST(:org_id AS integer))"
+)
+_LOCK_ALL_ORGS = f"SELECT pg_advisory_xact_lock({NS_ALERTS}, 0)"
 
 # The columns a scan's SELECT must yield, in this order.
 CANDIDATE_COLUMNS = "org_id, kind, subject, subject_id, occurrence, customer_id, for_role, payload"
@@ -44,7 +75,8 @@ RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_ro
 
 # The event (`from_event` reads it back) is built in SQL so a scan never loops in Python. The
 # channel is pubsub.alerts_channel's, spelt with format() so no `:name` looks like a bind
-# parameter to SQLAlchemy's text().
+# parameter to SQLAlchemy's text(). ORDER BY id: the outbox ids follow the alert ids, so the
+# relay (in outbox id order) publishes a scan's alerts in id order too.
 _OUTBOX_FROM_INSERTED = """
 WITH inserted AS ({insert})
 INSERT INTO outbox (org_id, channel, payload, created_at)
@@ -54,6 +86,7 @@ SELECT org_id, format('wafi:%s:alerts', org_id),
                           'forRole', for_role, 'payload', payload, 'createdAt', created_at),
        {now}
 FROM inserted
+ORDER BY id
 RETURNING {returning}
 """
 
@@ -80,8 +113,12 @@ async def raise_alert(
 ) -> int | None:
     """Store an alert and its outbox event in the caller's transaction.
 
-    Returns the alert id, or None when this occurrence was already alerted.
+    Returns the alert id, or None when this occurrence was already alerted. Waits first for
+    any other open transaction alerting this organisation, and for a running scan (see the
+    module docstring): the id is taken only when every alert of the organisation taken before
+    it has committed or rolled back.
     """
+    await session.execute(text(_LOCK_ONE_ORG), {"org_id": org_id})
     sql = _OUTBOX_FROM_INSERTED.format(
         insert=_INSERT_RETURNING.format(select=_RAISE_SELECT, now=":now"),
         now=":now",
@@ -128,15 +165,31 @@ class Inserted:
 async def insert_returning(
     conn: asyncpg.Connection, *, select_sql: str, args: tuple[Any, ...], now: datetime
 ) -> list[Inserted]:
-    """`insert_from_select`, returning which alerts were new, for writes that follow them."""
+    """`insert_from_select`, returning which alerts were new, for writes that follow them.
+
+    Takes the scans' exclusive lock first (see the module docstring), in the caller's
+    transaction, where it lasts until that commits; outside one (autocommit), in a transaction
+    of its own around the lock and the INSERT."""
     sql = _OUTBOX_FROM_INSERTED.format(
         insert=_INSERT_RETURNING.format(select=select_sql, now="$1"),
         now="$1",
         returning="org_id, (payload->>'id')::bigint AS id, "
         "(payload->>'subjectId')::bigint AS subject_id",
     )
-    rows = await conn.fetch(sql, now, *args)
+    if conn.is_in_transaction():
+        rows = await _locked_fetch(conn, sql, now, *args)
+    else:
+        async with conn.transaction():
+            rows = await _locked_fetch(conn, sql, now, *args)
     return [Inserted(org_id=r["org_id"], id=r["id"], subject_id=r["subject_id"]) for r in rows]
+
+
+async def _locked_fetch(conn: asyncpg.Connection, sql: str, *args: Any) -> list[asyncpg.Record]:
+    # Its own statement, before the INSERT: the INSERT's snapshot is then taken after the wait,
+    # so its SELECT sees what the transactions it waited for committed.
+    await conn.execute(_LOCK_ALL_ORGS)
+    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+    return rows
 
 
 def channel(org_id: int) -> str:

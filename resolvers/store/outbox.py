@@ -2,6 +2,14 @@
 
 Delivery is at least once: a relay killed between publishing and marking leaves its rows
 unpublished, and the next relay publishes them again. Subscribers drop repeats by alert id.
+
+Order: each organisation's events are published in id order, never one past an earlier one.
+Writers allocate an organisation's ids in commit order (see `store.alerts`), and one relay at a
+time publishes an organisation's events: a relay claims the organisations it serves with
+`pg_try_advisory_xact_lock(NS_RELAY, org_id)` in its transaction and skips those another relay
+holds right now, so two relays never interleave one organisation's events. So a client that has
+seen id N of its organisation has been, or will be, sent every id below N first, and resuming
+`after: N` misses nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +32,9 @@ from resolvers.store.tables import OutboxRow
 log = logging.getLogger("wafi.outbox")
 
 BATCH = 500
+# Advisory lock namespace (two-int form, next to store.alerts' NS_ALERTS and NS_ALERTS_ORG): key
+# org_id, held by the relay publishing that organisation's events.
+NS_RELAY = 0x57A3
 RELAY_JOB = "relay_outbox"
 # Two ids: one may be running past its last read when a new event commits; the other then
 # queues behind it. The worker's sweep catches whatever slips through both.
@@ -48,22 +61,65 @@ async def add(
     mark_pending(session)
 
 
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """One batch: how many events it published, the organisations with unpublished events it
+    left to the relay holding them (another worker's, publishing them right now), and whether
+    more organisations had events than one batch looks at."""
+
+    published: int
+    held_elsewhere: tuple[int, ...] = ()
+    more: bool = False
+
+
+# Claim the organisations with unpublished events that no other relay holds (held until this
+# transaction ends, even those the batch's LIMIT leaves for the next batch). At most $1 of them,
+# lowest ids first, so one transaction never takes more than BATCH advisory locks (the shared
+# lock table is finite); `Relayed.more` sends the relay round again for the rest. The try sits in
+# the outer select list, above DISTINCT and LIMIT (such a subquery is never pulled up): one try
+# per organisation returned. Organisation ids fit the integer key (see store.alerts).
+_CLAIM = f"""
+SELECT org_id, pg_try_advisory_xact_lock({NS_RELAY}, org_id::integer) AS mine
+FROM (SELECT DISTINCT org_id FROM outbox WHERE published_at IS NULL ORDER BY org_id LIMIT $1)
+     AS pending
+"""
+
+# A separate statement after _CLAIM, so its snapshot is taken once the organisations are ours:
+# it sees the marks of the relay that held one before. SKIP LOCKED stays (several workers), but
+# only relays lock outbox rows, and none other holds these organisations.
+_BATCH = """
+SELECT org_id, id, channel, payload FROM outbox
+WHERE published_at IS NULL AND org_id = ANY($2::bigint[])
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+
+
 async def relay(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> int:
     """Publish one batch of unpublished events and mark them; several workers share the work.
+    Returns how many it published (see `relay_batch`)."""
+    return (await relay_batch(pool, redis, now=now)).published
 
-    Rows stay locked (SKIP LOCKED for the others) until they are marked, so a worker killed
-    mid-batch leaves them unpublished for the next sweep.
+
+async def relay_batch(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> Relayed:
+    """Publish one batch of the events of the organisations no other relay holds, oldest
+    first, and mark them.
+
+    Rows and organisations stay locked until the marks commit, so a worker killed mid-batch
+    leaves them unpublished (and unclaimed) for the next relay.
     """
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "SELECT org_id, id, channel, payload FROM outbox WHERE published_at IS NULL "
-            "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-            BATCH,
-        )
+        claims = await conn.fetch(_CLAIM, BATCH)
+        mine = [row["org_id"] for row in claims if row["mine"]]
+        held = tuple(sorted(row["org_id"] for row in claims if not row["mine"]))
+        more = len(claims) == BATCH
+        if not mine:
+            return Relayed(0, held, more)
+        rows = await conn.fetch(_BATCH, BATCH, mine)
         if not rows:
-            return 0
-        # One round trip for the batch; in id order, so a subscriber sees each organisation's
-        # events in the order they were written (as far as one relay knows them).
+            return Relayed(0, held, more)
+        # One round trip for the batch; in id order, and no other relay publishes these
+        # organisations until this transaction ends: each organisation's events arrive in the
+        # order their ids were taken, which is the order they committed.
         async with redis.pipeline(transaction=False) as pipe:
             for row in rows:
                 pipe.publish(row["channel"], json.dumps(row["payload"], ensure_ascii=False))
@@ -75,7 +131,20 @@ async def relay(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> int:
             [row["org_id"] for row in rows],
             [row["id"] for row in rows],
         )
-    return len(rows)
+    return Relayed(len(rows), held, more)
+
+
+async def wait_for_relays(pool: asyncpg.Pool, org_ids: Sequence[int]) -> None:
+    """Return once the relays holding these organisations (when called) have ended their batch.
+
+    Shared locks: waiters do not wait for each other, only for relays; taken in id order and
+    released at once (commit)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            f"SELECT pg_advisory_xact_lock_shared({NS_RELAY}, org_id::integer) "
+            "FROM unnest($1::bigint[]) AS org_id ORDER BY org_id",
+            list(org_ids),
+        )
 
 
 async def enqueue_relay(queue: Any) -> bool:
