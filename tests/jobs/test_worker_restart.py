@@ -261,5 +261,9 @@ async def test_wafi_worker_keeps_relaying_across_a_redis_outage_and_stops_on_sig
         _, err = await asyncio.wait_for(process.communicate(), 30)
     stderr = err.decode()
     assert process.returncode == 143, stderr
-    assert "the worker stopped (ConnectionError" in stderr
+    # Whether arq noticed the outage (and the worker was started again) depends on where its
+    # poll loop was when Redis went away; what is promised is the relaying after it, above.
+    for line in stderr.splitlines():
+        if "the worker stopped" in line:
+            assert RESTART_WARNING.search(line), line
     assert "Traceback" not in stderr
