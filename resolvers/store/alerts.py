@@ -19,10 +19,12 @@ commit or rollback:
 - `insert_returning` (a scan: many organisations in one statement) takes `(NS_ALERTS, 0)`
   exclusive: it waits for every open transaction that has raised an alert, and they wait for it.
 The order is always global, then organisation, so these locks alone never deadlock. Both last
-to the end of the transaction: a mutation locks its rows before it raises an alert (a ticket is
-read FOR UPDATE first), so it never waits for a row a scan holding the global lock has changed;
-a transaction that did (raise, then wait for such a row) would be a deadlock PostgreSQL detects
-and ends by aborting one of the two. The relay then publishes each organisation's events in id
+to the end of the transaction, so the rule with row locks is: every row lock first, the alert
+lock last. A mutation locks its rows before it raises an alert (a ticket is read FOR UPDATE
+first); a scan takes every row lock it needs (the breach scan runs both of its UPDATEs) before
+its first `insert_returning`. A scan that took the alert lock and then waited for a ticket a
+mutation holds, while that mutation waits for the alert lock, would deadlock (PostgreSQL would
+abort one of the two). The relay then publishes each organisation's events in id
 order, one relay at a time per organisation (`outbox.relay`).
 """
 

@@ -355,14 +355,19 @@ class ScanResult:
 
 async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResult:
     """Flag every newly breached clock and alert it once, in one transaction (§2.6, §5)."""
-    flagged: dict[str, int] = {}
     written = 0
     async with conn.transaction():
-        for clock, (flag, running, due) in _CLOCKS.items():
-            rows = await conn.fetch(_SCAN_UPDATE.format(flag=flag, running=running, due=due), now)
-            flagged[clock] = len(rows)
+        # Every row lock first (both UPDATEs), the alert lock last: a ticket mutation holds its
+        # ticket and then asks for the alert lock, so a scan that took the alert lock between
+        # its two UPDATEs could wait for that ticket while the mutation waits for the lock.
+        breached = {
+            clock: await conn.fetch(_SCAN_UPDATE.format(flag=flag, running=running, due=due), now)
+            for clock, (flag, running, due) in _CLOCKS.items()
+        }
+        for clock, rows in breached.items():
             if not rows:
                 continue
+            due = _CLOCKS[clock][2]
             written += await alerts.insert_from_select(
                 conn,
                 select_sql=_SCAN_ALERTS.format(due=due),
@@ -374,7 +379,9 @@ async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResul
                 ),
                 now=now,
             )
-    return ScanResult(flagged=flagged, alerts=written)
+    return ScanResult(
+        flagged={clock: len(rows) for clock, rows in breached.items()}, alerts=written
+    )
 
 
 def breached_sql(now: str) -> str:

@@ -13,6 +13,7 @@ import json
 import random
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -23,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs import alerts as alert_jobs
 from resolvers.store import alerts, engine, orgs, outbox, pubsub
-from tests.factories import T0, Clock, raise_alerts
+from resolvers.store import tickets as ticket_store
+from tests.factories import T0, Clock, add_customers, raise_alerts
 from tests.live import WAIT_S, PrivateRedis, private_redis, until
 
 # A candidate SELECT for `alerts.insert_from_select`: one alert per (org, subject id) given.
@@ -244,6 +246,52 @@ async def test_a_scan_transaction_alerting_twice_never_waits_for_itself(
         )
     assert [row.org_id for row in one + two] == [org_a, org_b]
     assert one[0].id < two[0].id
+
+
+_TICKET = (
+    "INSERT INTO tickets (org_id, customer_id, subject, body, channel, classified_priority, "
+    "priority, reason_ar, status, opened_at, first_response_due_at, first_response_at, "
+    "resolution_due_at, version, created_at, updated_at) VALUES ($1, $2, 's', 'b', 'email', 'P1', "
+    "'P1', 'r', 'open', $3, $4, $5, $6, 1, $3, $3) RETURNING id"
+)
+
+
+async def test_the_breach_scan_takes_its_row_locks_before_the_alert_lock(
+    maker: async_sessionmaker[AsyncSession], pool: asyncpg.Pool, org_a: int
+) -> None:
+    """A ticket mutation holds its ticket, then raises an alert. The scan flags one clock on
+    another ticket, then must wait for the mutation's ticket for the second clock: it may not
+    hold the alert lock while it waits, or the two deadlock."""
+    [customer] = await add_customers(pool, org_a)
+    hour = timedelta(hours=1)
+    # X: first response overdue. Y: answered, resolution overdue (the mutation holds it).
+    await pool.fetchval(_TICKET, org_a, customer, T0 - 2 * hour, T0 - hour, None, T0 + 9 * hour)
+    y = await pool.fetchval(
+        _TICKET, org_a, customer, T0 - 30 * hour, T0 - 29 * hour, T0 - 29 * hour, T0 - hour
+    )
+    async with pool.acquire() as scan_conn:
+        scan_pid = await scan_conn.fetchval("SELECT pg_backend_pid()")
+
+        async def scan_waits_for_the_ticket() -> bool:
+            waiting: bool = await pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted "
+                "AND locktype IN ('transactionid', 'tuple'))",
+                scan_pid,
+            )
+            return waiting
+
+        async with engine.transaction(maker, org_a) as session:
+            await ticket_store.get_for_update(session, org_id=org_a, ticket_id=y)
+            scan = asyncio.create_task(ticket_store.scan_breaches(scan_conn, now=T0))
+            await until(scan_waits_for_the_ticket, what="the scan to wait for the held ticket")
+            # The mutation raises its alert: the scan holds no alert lock yet, so this goes on.
+            raised = await asyncio.wait_for(_raise(session, org_a, y), WAIT_S)
+        result = await asyncio.wait_for(scan, WAIT_S)
+    assert result.flagged == {"first_response": 1, "resolution": 1}
+    assert result.alerts == 2
+    # The mutation committed first, so its alert has the smallest id; the scan's two follow.
+    stored = await _stored(pool, org_a)
+    assert (stored[0], len(stored)) == (raised, 3)
 
 
 # (c) Relays: each organisation's events arrive in id order, each once, however many relays run.
