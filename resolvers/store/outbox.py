@@ -73,15 +73,27 @@ class Relayed:
 
 
 # Claim the organisations with unpublished events that no other relay holds (held until this
-# transaction ends, even those the batch's LIMIT leaves for the next batch). At most $1 of them,
-# lowest ids first, so one transaction never takes more than BATCH advisory locks (the shared
-# lock table is finite); `Relayed.more` sends the relay round again for the rest. The try sits in
-# the outer select list, above DISTINCT and LIMIT (such a subquery is never pulled up): one try
-# per organisation returned. Organisation ids fit the integer key (see store.alerts).
+# transaction ends, even those the batch's LIMIT leaves for the next batch). Candidates are the
+# organisations whose oldest unpublished event is oldest, skipping those another relay holds
+# right now (pg_locks), so a second relay takes the next organisations instead of waiting for
+# the first one's, and no organisation waits behind lower ids. At most $1 are tried, so one
+# transaction never takes more than BATCH advisory locks (the shared lock table is finite);
+# `Relayed.more` sends the relay round again for the rest. The try sits in the outer select list
+# (one try per candidate returned; it still fails for one claimed since pg_locks was read). The
+# held ones are returned too (mine = false): `relay_outbox` waits for them before it returns.
+# Organisation ids fit the integer key (see store.alerts).
 _CLAIM = f"""
+WITH relaying AS (
+  SELECT objid::bigint AS org_id FROM pg_locks
+  WHERE locktype = 'advisory' AND classid = {NS_RELAY} AND objsubid = 2 AND granted
+    AND mode = 'ExclusiveLock' AND pid <> pg_backend_pid()),
+pending AS (
+  SELECT org_id, min(id) AS oldest FROM outbox WHERE published_at IS NULL GROUP BY org_id)
+SELECT org_id, false AS mine FROM pending WHERE org_id IN (SELECT org_id FROM relaying)
+UNION ALL
 SELECT org_id, pg_try_advisory_xact_lock({NS_RELAY}, org_id::integer) AS mine
-FROM (SELECT DISTINCT org_id FROM outbox WHERE published_at IS NULL ORDER BY org_id LIMIT $1)
-     AS pending
+FROM (SELECT org_id FROM pending WHERE org_id NOT IN (SELECT org_id FROM relaying)
+      ORDER BY oldest LIMIT $1) AS candidates
 """
 
 # A separate statement after _CLAIM, so its snapshot is taken once the organisations are ours:
@@ -111,7 +123,7 @@ async def relay_batch(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> Rel
         claims = await conn.fetch(_CLAIM, BATCH)
         mine = [row["org_id"] for row in claims if row["mine"]]
         held = tuple(sorted(row["org_id"] for row in claims if not row["mine"]))
-        more = len(claims) == BATCH
+        more = len(claims) - len(held) >= BATCH
         if not mine:
             return Relayed(0, held, more)
         rows = await conn.fetch(_BATCH, BATCH, mine)

@@ -506,6 +506,65 @@ async def test_a_relay_claims_at_most_a_batch_of_orgs_at_once_and_still_drains_t
     assert left == 0
 
 
+async def test_the_organisation_whose_event_is_oldest_goes_first_whatever_its_id(
+    pool: asyncpg.Pool,
+    redis: Redis,
+    clock: Clock,
+    org_a: int,
+    org_b: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await alert_jobs.relay_outbox(_ctx(pool, redis, clock))  # earlier tests' events
+    low, high = sorted((org_a, org_b))
+    [old] = await raise_alerts(pool, high, count=1)
+    [new] = await raise_alerts(pool, low, count=1)
+    monkeypatch.setattr(outbox, "BATCH", 1)  # one organisation, one event a batch
+    first = await outbox.relay_batch(pool, redis, now=clock())
+    second = await outbox.relay_batch(pool, redis, now=clock())
+    assert (first.published, second.published) == (1, 1)
+    assert await _published_ids(pool, high) == [old]
+    assert await _published_ids(pool, low) == [new]
+    assert await _published_order(pool, [high, low]) == [high, low]
+
+
+async def test_a_second_relay_takes_the_next_organisation_instead_of_waiting(
+    pool: asyncpg.Pool,
+    redis: Redis,
+    clock: Clock,
+    org_a: int,
+    org_b: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await alert_jobs.relay_outbox(_ctx(pool, redis, clock))  # earlier tests' events
+    await raise_alerts(pool, org_a, count=1)  # the oldest: another relay holds it
+    [b1] = await raise_alerts(pool, org_b, count=1)
+    monkeypatch.setattr(outbox, "BATCH", 1)  # a batch claims one organisation
+    async with pool.acquire() as holder, holder.transaction():
+        await holder.execute(f"SELECT pg_advisory_xact_lock({outbox.NS_RELAY}, $1::integer)", org_a)
+        batch = await outbox.relay_batch(pool, redis, now=clock())
+        assert (batch.published, batch.held_elsewhere) == (1, (org_a,))
+        assert await _published_ids(pool, org_b) == [b1]
+
+
+async def _published_ids(pool: asyncpg.Pool, org_id: int) -> list[int]:
+    rows = await pool.fetch(
+        "SELECT (payload->>'id')::bigint AS id FROM outbox WHERE org_id = $1 "
+        "AND published_at IS NOT NULL ORDER BY id",
+        org_id,
+    )
+    return [row["id"] for row in rows]
+
+
+async def _published_order(pool: asyncpg.Pool, org_ids: list[int]) -> list[int]:
+    """The organisations in the order their events were marked published (transaction ids)."""
+    rows = await pool.fetch(
+        "SELECT org_id FROM outbox WHERE org_id = ANY($1::bigint[]) AND published_at IS NOT NULL "
+        "ORDER BY xmin::text::bigint",
+        org_ids,
+    )
+    return [row["org_id"] for row in rows]
+
+
 def _relay_waits_for(pool: asyncpg.Pool, org_id: int) -> Any:
     async def check() -> bool:
         async with pool.acquire() as conn:
