@@ -33,8 +33,8 @@ async def list_alerts(
     wanted = filter or types.AlertFilter()
     customer_id = (
         None
-        if wanted.customer_id is None
-        else await known_customer(ctx, wanted.customer_id, field="filter.customerId")
+        if wanted.customer is None
+        else await known_customer(ctx, wanted.customer, field="filter.customer")
     )
     async with ctx.db() as conn:
         rows = await store.page(

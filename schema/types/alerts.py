@@ -77,8 +77,8 @@ class AlertFilter:
     acknowledged: bool | None = strawberry.field(
         default=None, description="true: only acknowledged; false: only open ones."
     )
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only alerts about this customer."
+    customer: strawberry.ID | None = strawberry.field(
+        default=None, description="Only alerts about this customer (like the tickets filter)."
     )
 
 

@@ -101,7 +101,7 @@ async def test_alerts_filter_by_kinds_customer_and_acknowledged(
         system_pool, org.id, kind="SLA_RESOLUTION_BREACH", customer_id=breached
     )
     assert await _ids(org, {"kinds": ["AT_RISK"]}) == [gid(risk[0])]
-    assert await _ids(org, {"customerId": to_global_id("Customer", breached)}) == [gid(breach[0])]
+    assert await _ids(org, {"customer": to_global_id("Customer", breached)}) == [gid(breach[0])]
     await org.data(ACKNOWLEDGE, {"id": gid(breach[0]), "action": None})
     assert await _ids(org, {"acknowledged": True}) == [gid(breach[0])]
     assert await _ids(org, {"acknowledged": False}) == [gid(risk[0])]

@@ -89,8 +89,8 @@ async def test_the_weekly_check_in_of_an_own_customer_without_one_is_not_found_b
             "filter.customer",
         ),
         (
-            "query($c: ID!) { alerts(filter: {customerId: $c}) { edges { node { id } } } }",
-            "filter.customerId",
+            "query($c: ID!) { alerts(filter: {customer: $c}) { edges { node { id } } } }",
+            "filter.customer",
         ),
         (
             "query($c: ID!) { incidents(filter: {customer: $c}) { edges { node { id } } } }",
