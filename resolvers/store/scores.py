@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -22,24 +22,27 @@ from resolvers.store import alerts, drafts
 PERIOD = timedelta(days=30)  # §4.2: the trailing 30 days
 P0_BREACH_WINDOW = timedelta(days=14)  # domain.scores.P0_SLA_BREACHED_14_DAYS
 
-_REQUEST_CUSTOMERS = (
-    "SELECT org_id, id, name, locale, subscription_started_at, last_activity_at FROM customers "
-    "WHERE org_id = $6 AND id = ANY($7::bigint[])"
+# Each customer with its organisation's day at $1 (its time zone): the check-in window's end.
+_CUSTOMER_COLUMNS = (
+    "SELECT x.org_id, x.id, x.name, x.locale, x.subscription_started_at, x.last_activity_at, "
+    "($1::timestamptz AT TIME ZONE o.time_zone)::date AS today "
+    "FROM customers x JOIN organisations o ON o.id = x.org_id "
 )
-_LIVE_CUSTOMERS = (
-    "SELECT org_id, id, name, locale, subscription_started_at, last_activity_at FROM customers "
-    "WHERE archived_at IS NULL AND stage <> 'churned'"
-)
+_REQUEST_CUSTOMERS = _CUSTOMER_COLUMNS + "WHERE x.org_id = $6 AND x.id = ANY($7::bigint[])"
+_LIVE_CUSTOMERS = _CUSTOMER_COLUMNS + "WHERE x.archived_at IS NULL AND x.stage <> 'churned'"
 _JOIN_C = "JOIN c ON c.org_id = x.org_id AND c.id = x.customer_id"
 
-# $1 now · $2 now - 30 days · $3 today · $4 first day of the period · $5 now - 14 days
+# $1 now · $2 now - 30 days · $3, $4 the last and first days any time zone's period can hold
+# (the UTC day ± 1; each customer's own window is its organisation's 30 days to `c.today`) ·
+# $5 now - 14 days
 _INPUTS = f"""
 WITH c AS MATERIALIZED ({{customers}}),
 r AS (SELECT x.org_id, x.customer_id, avg(x.rating)::float8 AS csat_avg
       FROM csat_ratings x {_JOIN_C} WHERE x.rated_at > $2 AND x.rated_at <= $1 GROUP BY 1, 2),
 k AS (SELECT x.org_id, x.customer_id, sum(x.meetings)::int AS meetings,
              (array_agg(x.pipeline_sar ORDER BY x.week_of DESC))[1]::float8 AS pipeline
-      FROM check_ins x {_JOIN_C} WHERE x.week_of >= $4 AND x.week_of <= $3 GROUP BY 1, 2),
+      FROM check_ins x {_JOIN_C} WHERE x.week_of >= $4 AND x.week_of <= $3
+        AND x.week_of > c.today - {PERIOD.days} AND x.week_of <= c.today GROUP BY 1, 2),
 d AS (SELECT x.org_id, x.customer_id,
              count(*) FILTER (WHERE x.status = 'draft')::int AS pending,
              count(*) FILTER (WHERE x.status IN ('approved', 'sent')
@@ -138,8 +141,9 @@ class Signals:
 
 
 def _args(now: datetime) -> tuple[Any, ...]:
-    today = now.date()
-    return (now, now - PERIOD, today, today - PERIOD + timedelta(days=1), now - P0_BREACH_WINDOW)
+    # Every time zone's day is within one day of UTC's: the bounds let the scan skip old weeks.
+    utc_today, one = now.astimezone(UTC).date(), timedelta(days=1)
+    return (now, now - PERIOD, utc_today + one, utc_today - PERIOD, now - P0_BREACH_WINDOW)
 
 
 def _signals(row: asyncpg.Record, now: datetime) -> Signals:

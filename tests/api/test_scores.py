@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -307,3 +307,28 @@ async def test_a_page_of_scores_costs_the_same_queries_at_10_and_50(
     assert len(fifty["customers"]["edges"]) == 50
     # customers page, scores (health + atRisk share it), onboarding, connectors
     assert len(at_10) == len(at_50) == 4, at_50
+
+
+# --- the check-in window ends on the organisation's day ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "pipeline", "meetings"),
+    [("Asia/Riyadh", 18_000.0, 1.0), ("UTC", 90_000.0, 9.0)],
+)
+async def test_the_check_in_window_is_the_organisations_30_days(
+    org: Org, zone: str, pipeline: float, meetings: float
+) -> None:
+    if zone != "Asia/Riyadh":  # the default; no API sets the time zone yet
+        async with org.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE organisations SET time_zone = $1 WHERE id = $2", zone, org.id
+            )
+    c = await customer(org, last_activity=T0)
+    await record_week(org, c, "2026-10-03", pipeline=90_000, meetings=9)
+    await record_week(org, c, "2026-11-02", pipeline=18_000, meetings=1)
+    # 22:30 UTC on 1 November is 01:30 on 2 November in Riyadh: its 30 days are 4 October to
+    # 2 November; UTC's are 3 October to 1 November.
+    org.clock.now = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
+    inputs = {x["factor"]: x["input"] for x in (await scores(org, c))["health"]["contributions"]}
+    assert (inputs["pipeline_sar"], inputs["meetings"]) == (pipeline, meetings)
