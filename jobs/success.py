@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,6 +88,7 @@ async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> di
         past_due = await alerts.insert_from_select(
             conn, select_sql=signal_store.PAST_DUE_CANDIDATES, args=(), now=at
         )
+        # Only the lead days and titles are used; the store dates each item in SQL.
         template = success_plans.renewal_items(at.date())
         added = await plan_store.add_missing_renewal_items(
             conn,
@@ -95,9 +96,7 @@ async def scan_customers(ctx: dict[str, Any], now: datetime | None = None) -> di
             titles=[item.title for item in template],
             now=at,
         )
-        due = await plan_store.due_offers(
-            conn, lead_days=OFFER_LEAD_DAYS, today=at.astimezone(UTC).date()
-        )
+        due = await plan_store.due_offers(conn, lead_days=OFFER_LEAD_DAYS, now=at)
     offers = await _offer_renewals(ctx, due, at) if due else 0
     return {
         "onboarding_stalled": stalled,

@@ -4,7 +4,7 @@ cadence with consent."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,14 +41,16 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
         customer = await locked_customer(session, org_id, customer_id)
         if await store.exists_for_customer(session, org_id=org_id, customer_id=customer_id):
             raise DomainError("customerId", ErrorCode.CONFLICT, "the customer already has a plan")
-        start = input.start_on or ctx.now.astimezone(UTC).date()
-        renews = customer.renews_at
-        items = success_plans.full_plan(
-            customer.bundle,
-            start,
-            customer.subscription_started_at.astimezone(UTC).date(),
-            None if renews is None else renews.astimezone(UTC).date(),
+        # Days are the organisation's (its time zone), not UTC's.
+        today, started, renews = await store.local_days(
+            session,
+            org_id=org_id,
+            instants=[ctx.now, customer.subscription_started_at, customer.renews_at],
         )
+        assert today is not None
+        assert started is not None
+        start = input.start_on or today
+        items = success_plans.full_plan(customer.bundle, start, started, renews)
         plan = await store.insert(
             session,
             org_id=org_id,
@@ -84,7 +86,7 @@ async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) 
         delivered = await signal_store.first_proof_pack_delivered(
             session, org_id=org_id, customer_id=plan.customer_id
         )
-        done_on = input.done_on or ctx.now.astimezone(UTC).date()
+        done_on = input.done_on or await _today(session, org_id, ctx)
         done = success_plans.complete_item(entry.item, done_on, delivered)
         await store.save_done(
             session, org_id=org_id, item_id=item_id, done_on=done_on, done_by=principal.operator_id
@@ -141,6 +143,13 @@ async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput
             },
         )
     return types.SuccessPlanPayload(plan=types.SuccessPlan.from_domain(changed))
+
+
+async def _today(session: AsyncSession, org_id: int, ctx: Context) -> date:
+    """The organisation's day now (its time zone)."""
+    (today,) = await store.local_days(session, org_id=org_id, instants=[ctx.now])
+    assert today is not None
+    return today
 
 
 async def _plan_locked(

@@ -95,6 +95,23 @@ async def insert(
     return _plan(plan.model_dump(), entries)
 
 
+async def local_days(
+    session: AsyncSession, *, org_id: int, instants: Sequence[datetime | None]
+) -> list[date | None]:
+    """Each instant's day in the organisation's time zone (None stays None), in one query."""
+    result = await session.execute(
+        text(
+            "SELECT (u.t AT TIME ZONE o.time_zone)::date AS day FROM organisations o "
+            "CROSS JOIN unnest(CAST(:ts AS timestamptz[])) WITH ORDINALITY AS u(t, n) "
+            "WHERE o.id = :org ORDER BY u.n"
+        ),
+        {"ts": list(instants), "org": org_id},
+    )
+    days: list[date | None] = list(result.scalars())
+    assert len(days) == len(instants), "the organisation is not visible"
+    return days
+
+
 async def exists_for_customer(session: AsyncSession, *, org_id: int, customer_id: int) -> bool:
     result = await session.execute(
         text(
@@ -209,7 +226,7 @@ async def by_customers(
 # --- the renewal scan (§4.3): set-based, idempotent ------------------------------------------
 
 # A renewal item for each lead time, for every plan whose customer renews on a date not yet
-# covered (a renewed customer's new date gets its own items).
+# covered (a renewed customer's new date gets its own items). Dates are the organisation's days.
 _MISSING_RENEWALS = """
 INSERT INTO success_plan_items (org_id, plan_id, customer_id, day_offset, title, kind,
                                 is_upgrade_or_upsell, due_on)
@@ -217,8 +234,9 @@ SELECT p.org_id, p.id, p.customer_id, d.due_on - p.started_on, l.title, 'renewal
        d.due_on
 FROM success_plans p
 JOIN customers c ON c.org_id = p.org_id AND c.id = p.customer_id
+JOIN organisations o ON o.id = p.org_id
 CROSS JOIN unnest($1::int[], $2::text[]) AS l(days, title)
-CROSS JOIN LATERAL (SELECT (c.renews_at AT TIME ZONE 'UTC')::date - l.days AS due_on) AS d
+CROSS JOIN LATERAL (SELECT (c.renews_at AT TIME ZONE o.time_zone)::date - l.days AS due_on) AS d
 WHERE c.renews_at IS NOT NULL AND c.renews_at > $3 AND c.archived_at IS NULL
 ON CONFLICT ON CONSTRAINT success_plan_items_once DO NOTHING
 """
@@ -243,17 +261,20 @@ class DueOffer:
     renews_on: date
 
 
-async def due_offers(conn: asyncpg.Connection, *, lead_days: int, today: date) -> list[DueOffer]:
-    """Every open `lead_days` renewal item due by `today` whose customer still renews on the
-    item's date (no renewal since) and has no offer drafted yet, across organisations."""
+async def due_offers(conn: asyncpg.Connection, *, lead_days: int, now: datetime) -> list[DueOffer]:
+    """Every open `lead_days` renewal item due by the organisation's day at `now` whose customer
+    still renews on the item's date (no renewal since) and has no offer drafted yet, across
+    organisations (each day in its organisation's time zone)."""
     rows = await conn.fetch(
         "SELECT i.org_id, i.id AS item_id, i.customer_id, c.name AS customer_name, c.locale, "
-        "(c.renews_at AT TIME ZONE 'UTC')::date AS renews_on FROM success_plan_items i "
+        "(c.renews_at AT TIME ZONE o.time_zone)::date AS renews_on FROM success_plan_items i "
         "JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id "
+        "JOIN organisations o ON o.id = i.org_id "
         "WHERE i.kind = 'renewal' AND i.done_on IS NULL AND i.draft_id IS NULL "
-        "AND i.due_on <= $1 AND (c.renews_at AT TIME ZONE 'UTC')::date - $2::int = i.due_on "
+        "AND i.due_on <= ($1::timestamptz AT TIME ZONE o.time_zone)::date "
+        "AND (c.renews_at AT TIME ZONE o.time_zone)::date - $2::int = i.due_on "
         "AND c.archived_at IS NULL ORDER BY i.org_id, i.id",
-        today,
+        now,
         lead_days,
     )
     return [DueOffer(**dict(row)) for row in rows]

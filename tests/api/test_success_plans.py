@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -324,3 +324,46 @@ async def test_another_organisations_plan_cadence_is_not_found(org: Org, other_o
         "id",
     )
     assert (await snapshot(org), await snapshot(other_org)) == (before, theirs)
+
+
+# --- days are the organisation's (its time zone) ------------------------------------------------
+
+# 22:30 UTC on 1 November is 01:30 on 2 November in Riyadh (UTC+3): the UTC day is one behind.
+LATE = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
+
+
+async def set_time_zone(org: Org, zone: str) -> None:
+    """No API sets an organisation's time zone yet: the administrator's SQL does."""
+    async with org.pool.acquire() as conn:
+        await conn.execute("UPDATE organisations SET time_zone = $1 WHERE id = $2", zone, org.id)
+
+
+@pytest.mark.parametrize(
+    ("zone", "today", "qbr", "renewals"),
+    [
+        ("Asia/Riyadh", "2026-11-02", "2026-12-01", ["2026-11-16", "2026-12-09"]),
+        ("UTC", "2026-11-01", "2026-11-30", ["2026-11-15", "2026-12-08"]),
+    ],
+)
+async def test_plan_dates_are_the_organisations_days(
+    org: Org, zone: str, today: str, qbr: str, renewals: list[str]
+) -> None:
+    if zone != "Asia/Riyadh":  # the default
+        await set_time_zone(org, zone)
+    org.clock.now = LATE
+    # Subscribed 01:00 on 2 September and renewing 01:00 on 16 December, Riyadh time.
+    c = await customer(
+        org,
+        started=datetime(2026, 9, 1, 22, tzinfo=UTC),
+        renewsAt=datetime(2026, 12, 15, 22, tzinfo=UTC).isoformat(),
+    )
+    plan = (await start(org, c))["plan"]
+    assert plan["startedOn"] == today
+    assert item(plan, "KICKOFF")["dueOn"] == (date.fromisoformat(today) + timedelta(1)).isoformat()
+    assert item(plan, "QBR")["dueOn"] == qbr
+    assert [i["dueOn"] for i in plan["items"] if i["kind"] == "RENEWAL"] == renewals
+    kickoff = item(plan, "KICKOFF")
+    done = (await org.data(COMPLETE, {"i": {"id": kickoff["id"]}}))["completePlanItem"]
+    assert item(done["plan"], "KICKOFF")["doneOn"] == today
+    shown = await org.data(ON_CUSTOMER, {"id": c})
+    assert item(shown["customer"]["successPlan"], "KICKOFF")["doneOn"] == today

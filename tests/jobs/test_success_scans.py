@@ -277,3 +277,50 @@ def test_the_scans_are_registered_as_unique_cron_jobs() -> None:
     crons = {job.name: job for job in worker.CRON_JOBS}
     for name in ("cron:snapshot_health", "cron:scan_customers"):
         assert crons[name].unique is True
+
+
+# --- renewal days are the organisation's (Asia/Riyadh, UTC+3, by default) -----------------------
+
+RENEWS_LATE = datetime(2026, 12, 15, 22, tzinfo=UTC)  # 01:00 on 16 December in Riyadh
+
+
+async def renewal_dues(org: Org) -> list[str]:
+    async with org.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT due_on FROM success_plan_items WHERE org_id = $1 AND kind = 'renewal' "
+            "ORDER BY due_on",
+            org.id,
+        )
+    return [row["due_on"].isoformat() for row in rows]
+
+
+async def test_the_offer_goes_on_the_organisations_day_7_days_before_its_renewal_day(
+    org: Org, ctx: dict[str, Any]
+) -> None:
+    c = await customer(org, last_activity=T0, renewsAt=RENEWS_LATE.isoformat())
+    await org.data(START, {"i": {"customerId": c}})
+    assert await renewal_dues(org) == ["2026-11-16", "2026-12-09"]
+    # 20:30 UTC on 8 December is 23:30 in Riyadh: the 7-day item (9 December) is not due yet.
+    await success_jobs.scan_customers(ctx, now=datetime(2026, 12, 8, 20, 30, tzinfo=UTC))
+    assert await renewal_drafts(org) == []
+    # The scan dates renewal items as the plan did: it adds none on other days.
+    assert await renewal_dues(org) == ["2026-11-16", "2026-12-09"]
+    # 22:30 UTC on 8 December is 01:30 on 9 December in Riyadh: due.
+    await success_jobs.scan_customers(ctx, now=datetime(2026, 12, 8, 22, 30, tzinfo=UTC))
+    assert [d["kind"] for d in await renewal_drafts(org)] == ["renewal_offer"]
+    found = await alerts_of(org, "AT_RISK")
+    assert [(x["subject_id"], x["occurrence"]) for x in found] == [(pk(c), "renewal:2026-12-16")]
+    assert found[0]["payload"]["renewsOn"] == "2026-12-16"
+
+
+async def test_a_new_renewal_date_gets_items_on_the_organisations_days(
+    org: Org, ctx: dict[str, Any]
+) -> None:
+    c = await customer(org, last_activity=T0, renewsAt=RENEWS_LATE.isoformat())
+    await org.data(START, {"i": {"customerId": c}})
+    await org.data(
+        "mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { __typename } }",
+        {"i": {"id": c, "version": 1, "renewsAt": (RENEWS_LATE + timedelta(365)).isoformat()}},
+    )
+    await success_jobs.scan_customers(ctx)
+    assert await renewal_dues(org) == ["2026-11-16", "2026-12-09", "2027-11-16", "2027-12-09"]
