@@ -266,6 +266,19 @@ class TicketRow(SQLModel, table=True):
         ),
         Index("tickets_org_customer", "org_id", "customer_id", "id"),
         Index("tickets_org_opened", "org_id", "opened_at"),
+        # The per-minute SLA verdict re-judge reads only the 30-day window, index-only, across
+        # organisations: its cost follows the window, not the ticket history.
+        Index(
+            "tickets_opened_window",
+            "opened_at",
+            postgresql_include=[
+                "org_id",
+                "first_response_at",
+                "first_response_due_at",
+                "resolved_at",
+                "resolution_due_at",
+            ],
+        ),
         # The breach scan reads only clocks still running and not yet flagged (DESIGN.md Jobs).
         Index(
             "tickets_org_first_response_due",
