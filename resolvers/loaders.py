@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -191,8 +190,9 @@ def _health_history(ctx: Context) -> DataLoader[tuple[int, int], list[HealthPoin
         found: dict[tuple[int, int], list[HealthPoint]] = {}
         for days in {days for _, days in keys}:
             ids = [pk for pk, d in keys if d == days]
-            since = ctx.now.date() - timedelta(days=days - 1)
-            rows = await score_store.history(conn, org_id=org_id, customer_ids=ids, since=since)
+            rows = await score_store.history(
+                conn, org_id=org_id, customer_ids=ids, now=ctx.now, days=days
+            )
             found.update({(pk, days): rows[pk] for pk in ids})
         return found
 

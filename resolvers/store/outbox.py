@@ -75,18 +75,20 @@ class Relayed:
 # Claim the organisations with unpublished events that no other relay holds (held until this
 # transaction ends, even those the batch's LIMIT leaves for the next batch). Candidates are the
 # organisations whose oldest unpublished event is oldest, skipping those another relay holds
-# right now (pg_locks), so a second relay takes the next organisations instead of waiting for
-# the first one's, and no organisation waits behind lower ids. At most $1 are tried, so one
-# transaction never takes more than BATCH advisory locks (the shared lock table is finite);
-# `Relayed.more` sends the relay round again for the rest. The try sits in the outer select list
-# (one try per candidate returned; it still fails for one claimed since pg_locks was read). The
-# held ones are returned too (mine = false): `relay_outbox` waits for them before it returns.
-# Organisation ids fit the integer key (see store.alerts).
+# right now (pg_locks, of this database only: advisory keys are per database), so a second relay
+# takes the next organisations instead of waiting for the first one's, and no organisation waits
+# behind lower ids. At most $1 are tried, so one transaction never takes more than BATCH
+# advisory locks (the shared lock table is finite); `Relayed.more` sends the relay round again
+# for the rest. The try sits in the outer select list (one try per candidate returned; it still
+# fails for one claimed since pg_locks was read). The held ones are returned too (mine =
+# false): `relay_outbox` waits for them before it returns. Organisation ids fit the integer key
+# (see store.alerts).
 _CLAIM = f"""
 WITH relaying AS (
   SELECT objid::bigint AS org_id FROM pg_locks
   WHERE locktype = 'advisory' AND classid = {NS_RELAY} AND objsubid = 2 AND granted
-    AND mode = 'ExclusiveLock' AND pid <> pg_backend_pid()),
+    AND mode = 'ExclusiveLock' AND pid <> pg_backend_pid()
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
 pending AS (
   SELECT org_id, min(id) AS oldest FROM outbox WHERE published_at IS NULL GROUP BY org_id)
 SELECT org_id, false AS mine FROM pending WHERE org_id IN (SELECT org_id FROM relaying)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -321,16 +321,25 @@ def _rise_payload(scored: Scored) -> dict[str, Any]:
 
 
 async def history(
-    conn: asyncpg.Connection, *, org_id: int, customer_ids: Sequence[int], since: date
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    customer_ids: Sequence[int],
+    now: datetime,
+    days: int,
 ) -> dict[int, list[HealthPoint]]:
-    """Batch load: each customer's daily points from `since` on, oldest first."""
+    """Batch load: each customer's daily points of the organisation's last `days` days (today
+    included, the organisation's day as the snapshots are), oldest first."""
     rows = await conn.fetch(
         "SELECT customer_id, day, value::float8 AS value, band, risk_score, severity "
         "FROM health_snapshots WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) "
-        "AND day >= $3 ORDER BY customer_id, day",
+        "AND day >= (SELECT ($3 AT TIME ZONE o.time_zone)::date - ($4::int - 1) "
+        "            FROM organisations o WHERE o.id = $1) "
+        "ORDER BY customer_id, day",
         org_id,
         list(customer_ids),
-        since,
+        now,
+        days,
     )
     found: dict[int, list[HealthPoint]] = {pk: [] for pk in customer_ids}
     for row in rows:

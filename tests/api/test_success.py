@@ -3,7 +3,7 @@ ratings, NPS answers, Proof Packs and customer activity; every refusal leaves no
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -400,4 +400,34 @@ async def test_health_history_at_the_bounds_is_answered(
             [(T0 - timedelta(days=n)).date() for n in (0, 1, 365, 366)],
         )
     data = await org.data(HISTORY, {"id": c, "d": days}, role=Role.VIEWER)
+    assert [point["day"] for point in data["customer"]["healthHistory"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"), [("Asia/Riyadh", ["2026-11-02"]), ("UTC", ["2026-11-01", "2026-11-02"])]
+)
+async def test_health_history_days_are_the_organisations(
+    org: Org, zone: str, expected: list[str]
+) -> None:
+    """Snapshots are dated by the organisation's day; so is the window `days` counts back."""
+    if zone != "Asia/Riyadh":  # the default; no API sets the time zone yet
+        async with org.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE organisations SET time_zone = $1 WHERE id = $2", zone, org.id
+            )
+    c = await customer(org)
+    async with org.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO health_snapshots (org_id, customer_id, day, value, band, risk_score, "
+            "severity, computed_at) SELECT $1, $2, d::date, 80, 'healthy', 0, 'low', $3 "
+            "FROM unnest($4::date[]) AS d",
+            org.id,
+            pk(c),
+            T0,
+            [date(2026, 11, 1), date(2026, 11, 2)],
+        )
+    # 22:30 UTC on 1 November: in Riyadh already 2 November, so its one day is 2 November; the
+    # UTC organisation's one day is 1 November (a row dated later is answered too).
+    org.clock.now = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
+    data = await org.data(HISTORY, {"id": c, "d": 1})
     assert [point["day"] for point in data["customer"]["healthHistory"]] == expected
