@@ -16,19 +16,30 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "tickets_opened_window",
-        "tickets",
-        ["opened_at"],
-        postgresql_include=[
-            "org_id",
-            "first_response_at",
-            "first_response_due_at",
-            "resolved_at",
-            "resolution_due_at",
-        ],
-    )
+    # CONCURRENTLY: building it over a long ticket history must not hold ticket writes (and the
+    # breach scan) for the whole build; it cannot run inside a transaction.
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "tickets_opened_window",
+            "tickets",
+            ["opened_at"],
+            postgresql_include=[
+                "org_id",
+                "first_response_at",
+                "first_response_due_at",
+                "resolved_at",
+                "resolution_due_at",
+            ],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("tickets_opened_window", table_name="tickets")
+    with op.get_context().autocommit_block():
+        op.drop_index(
+            "tickets_opened_window",
+            table_name="tickets",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
