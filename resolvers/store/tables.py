@@ -53,6 +53,13 @@ def _text(*, nullable: bool = False) -> Any:
 
 class OrganisationRow(SQLModel, table=True):
     __tablename__ = "organisations"
+    __table_args__ = (
+        # A zone PostgreSQL knows, or the row is refused (every scan reads it: migration 0010).
+        CheckConstraint(
+            "timezone(time_zone, '2000-01-01 00:00:00+00'::timestamptz) IS NOT NULL",
+            name="organisations_time_zone",
+        ),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True)
