@@ -34,15 +34,17 @@ async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
     org_id = principal.org_id
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=org_id, key=key, operation=DRAFT_CHECK_IN_NOTE
-            )
-            if previous is not None:
-                made = await draft_store.get_for_update(session, org_id=org_id, draft_id=previous)
-                assert made is not None
-                return draft_types.DraftPayload(draft=draft_types.Draft.from_domain(made))
+        once = await idempotency.once(
+            session,
+            org_id=org_id,
+            key=input.idempotency_key,
+            operation=DRAFT_CHECK_IN_NOTE,
+            now=ctx.now,
+        )
+        if once.previous is not None:
+            made = await draft_store.get_for_update(session, org_id=org_id, draft_id=once.previous)
+            assert made is not None
+            return draft_types.DraftPayload(draft=draft_types.Draft.from_domain(made))
         customer = await locked_customer(session, org_id, customer_id)
         check_in = await signal_store.check_in_for_week_in(
             session, org_id=org_id, customer_id=customer_id, week_of=input.week_of
@@ -67,15 +69,7 @@ async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput)
         )
         draft = await draft_store.get_for_update(session, org_id=org_id, draft_id=draft_id)
         assert draft is not None
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=org_id,
-                key=key,
-                operation=DRAFT_CHECK_IN_NOTE,
-                entity_id=draft_id,
-                now=ctx.now,
-            )
+        await once.made(draft_id)
         await ledger.record(
             session,
             principal=principal,

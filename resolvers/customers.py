@@ -83,28 +83,22 @@ async def create_customer(info: CtxInfo, input: types.CreateCustomerInput) -> An
         )
     )
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=principal.org_id, key=key, operation="createCustomer"
+        once = await idempotency.once(
+            session,
+            org_id=principal.org_id,
+            key=input.idempotency_key,
+            operation="createCustomer",
+            now=ctx.now,
+        )
+        if once.previous is not None:
+            existing = await store.get_for_update(
+                session, org_id=principal.org_id, customer_id=once.previous
             )
-            if previous is not None:
-                existing = await store.get_for_update(
-                    session, org_id=principal.org_id, customer_id=previous
-                )
-                assert existing is not None
-                return types.CustomerPayload(customer=types.Customer.from_domain(existing))
+            assert existing is not None
+            return types.CustomerPayload(customer=types.Customer.from_domain(existing))
         saved = await store.insert(session, org_id=principal.org_id, customer=customer, now=ctx.now)
         assert saved.id is not None
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=principal.org_id,
-                key=key,
-                operation="createCustomer",
-                entity_id=saved.id,
-                now=ctx.now,
-            )
+        await once.made(saved.id)
         await ledger.record(
             session,
             principal=principal,

@@ -86,15 +86,18 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
         detected_at=detected_at,
     )
     async with ctx.transaction() as session:
-        key, org_id = input.idempotency_key, principal.org_id
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=org_id, key=key, operation="declareIncident"
+        org_id = principal.org_id
+        once = await idempotency.once(
+            session,
+            org_id=org_id,
+            key=input.idempotency_key,
+            operation="declareIncident",
+            now=ctx.now,
+        )
+        if once.previous is not None:
+            return types.IncidentPayload(
+                incident=_map(ctx, await _locked(session, principal, once.previous))
             )
-            if previous is not None:
-                return types.IncidentPayload(
-                    incident=_map(ctx, await _locked(session, principal, previous))
-                )
         await _require_customers(session, org_id, customer_ids, field="affectedCustomerIds")
         saved = await store.insert(
             session,
@@ -104,15 +107,7 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
             plan=incidents.response_plan(incident.severity),
             now=ctx.now,
         )
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=org_id,
-                key=key,
-                operation="declareIncident",
-                entity_id=_pk(saved),
-                now=ctx.now,
-            )
+        await once.made(_pk(saved))
         await _record(session, ctx, principal, "declareIncident", _pk(saved), None, saved)
     return types.IncidentPayload(incident=_map(ctx, saved))
 

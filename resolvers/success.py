@@ -172,27 +172,17 @@ async def record_nps(info: CtxInfo, input: types.RecordNpsInput) -> Any:
         responded_at=_when("respondedAt", input.responded_at, ctx.now),
     )
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=org_id, key=key, operation=RECORD_NPS
-            )
-            if previous is not None:
-                first = await store.nps_by_id(session, org_id=org_id, nps_id=previous)
-                assert first is not None
-                return types.NpsPayload.from_domain(first)
+        once = await idempotency.once(
+            session, org_id=org_id, key=input.idempotency_key, operation=RECORD_NPS, now=ctx.now
+        )
+        if once.previous is not None:
+            first = await store.nps_by_id(session, org_id=org_id, nps_id=once.previous)
+            assert first is not None
+            return types.NpsPayload.from_domain(first)
         await locked_customer(session, org_id, customer_id)
         saved = await store.add_nps(session, org_id=org_id, response=response)
         assert saved.id is not None
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=org_id,
-                key=key,
-                operation=RECORD_NPS,
-                entity_id=saved.id,
-                now=ctx.now,
-            )
+        await once.made(saved.id)
         await record(session, ctx, principal, RECORD_NPS, "NpsResponse", saved.id, None, saved)
     return types.NpsPayload.from_domain(saved)
 
@@ -209,27 +199,21 @@ async def deliver_proof_pack(info: CtxInfo, input: types.DeliverProofPackInput) 
         delivered_at=_when("deliveredAt", input.delivered_at, ctx.now),
     )
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=org_id, key=key, operation=DELIVER_PROOF_PACK
-            )
-            if previous is not None:
-                first = await store.proof_pack_by_id(session, org_id=org_id, pack_id=previous)
-                assert first is not None
-                return types.ProofPackPayload.from_domain(first)
+        once = await idempotency.once(
+            session,
+            org_id=org_id,
+            key=input.idempotency_key,
+            operation=DELIVER_PROOF_PACK,
+            now=ctx.now,
+        )
+        if once.previous is not None:
+            first = await store.proof_pack_by_id(session, org_id=org_id, pack_id=once.previous)
+            assert first is not None
+            return types.ProofPackPayload.from_domain(first)
         await locked_customer(session, org_id, customer_id)
         saved = await store.add_proof_pack(session, org_id=org_id, pack=pack)
         assert saved.id is not None
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=org_id,
-                key=key,
-                operation=DELIVER_PROOF_PACK,
-                entity_id=saved.id,
-                now=ctx.now,
-            )
+        await once.made(saved.id)
         await record(
             session, ctx, principal, DELIVER_PROOF_PACK, "ProofPack", saved.id, None, saved
         )

@@ -33,11 +33,11 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
     org_id = principal.org_id
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(session, org_id=org_id, key=key, operation=START)
-            if previous is not None:
-                return types.SuccessPlanPayload(plan=await _plan(session, org_id, previous))
+        once = await idempotency.once(
+            session, org_id=org_id, key=input.idempotency_key, operation=START, now=ctx.now
+        )
+        if once.previous is not None:
+            return types.SuccessPlanPayload(plan=await _plan(session, org_id, once.previous))
         customer = await locked_customer(session, org_id, customer_id)
         if await store.exists_for_customer(session, org_id=org_id, customer_id=customer_id):
             raise DomainError("customerId", ErrorCode.CONFLICT, "the customer already has a plan")
@@ -60,10 +60,7 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
             items=items,
             now=ctx.now,
         )
-        if key is not None:
-            await idempotency.remember(
-                session, org_id=org_id, key=key, operation=START, entity_id=plan.id, now=ctx.now
-            )
+        await once.made(plan.id)
         await _ledger(session, ctx, principal, START, plan.id, None, plan)
     return types.SuccessPlanPayload(plan=types.SuccessPlan.from_domain(plan))
 

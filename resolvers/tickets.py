@@ -99,13 +99,15 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
     tickets.validate_text(input.subject, input.body)
     classification = tickets.classify(input.subject, input.body)
     async with ctx.transaction() as session:
-        key = input.idempotency_key
-        if key is not None:
-            previous = await idempotency.claim(
-                session, org_id=principal.org_id, key=key, operation="openTicket"
-            )
-            if previous is not None:
-                return await _opened(session, principal.org_id, previous, ctx.now)
+        once = await idempotency.once(
+            session,
+            org_id=principal.org_id,
+            key=input.idempotency_key,
+            operation="openTicket",
+            now=ctx.now,
+        )
+        if once.previous is not None:
+            return await _opened(session, principal.org_id, once.previous, ctx.now)
         customer = await customer_store.get_for_update(
             session, org_id=principal.org_id, customer_id=customer_id
         )
@@ -139,15 +141,7 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
         await _history(
             session, principal, ticket, HistoryEvent.OPENED, _opened_detail(ticket), ctx.now
         )
-        if key is not None:
-            await idempotency.remember(
-                session,
-                org_id=principal.org_id,
-                key=key,
-                operation="openTicket",
-                entity_id=ticket.id,
-                now=ctx.now,
-            )
+        await once.made(ticket.id)
         await _ledger(session, principal, "openTicket", None, ticket, ctx.now)
         return await _opened(session, principal.org_id, ticket.id, ctx.now)
 

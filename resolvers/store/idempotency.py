@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
@@ -39,3 +40,38 @@ async def remember(
         )
     )
     await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """An idempotent create in the caller's transaction (see `once`)."""
+
+    session: AsyncSession
+    org_id: int
+    key: str | None
+    operation: str
+    now: datetime
+    previous: int | None  # the entity a first call with this key made: answer with it
+
+    async def made(self, entity_id: int) -> None:
+        """Remember the entity this call created under its key (nothing without a key)."""
+        if self.key is not None:
+            await remember(
+                self.session,
+                org_id=self.org_id,
+                key=self.key,
+                operation=self.operation,
+                entity_id=entity_id,
+                now=self.now,
+            )
+
+
+async def once(
+    session: AsyncSession, *, org_id: int, key: str | None, operation: str, now: datetime
+) -> Once:
+    """Claim `key` for a create: `previous` is set when a first call with it made something
+    (return that), else create and call `made(entity_id)`. Without a key, always create."""
+    previous = (
+        None if key is None else await claim(session, org_id=org_id, key=key, operation=operation)
+    )
+    return Once(session, org_id, key, operation, now, previous)
