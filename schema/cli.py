@@ -137,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     token_create.add_argument("--role", required=True, choices=[role.value for role in Role])
     token_create.add_argument("--name", default=None, help="the operator's display name")
     token_create.set_defaults(run=_token_create)
+    token_revoke = token.add_parser(
+        "revoke", help="revoke a token, read from standard input (never from the command line)"
+    )
+    token_revoke.add_argument("--org", required=True, help="the organisation's slug")
+    token_revoke.set_defaults(run=_token_revoke)
 
     demo = sub.add_parser("demo", help="load a bilingual demo organisation; prints its token")
     demo.set_defaults(run=_demo)
@@ -315,6 +320,22 @@ def _token_create(args: argparse.Namespace) -> None:
         _fail(f"no organisation with slug {args.org!r}; create one with `wafi org create NAME`")
     print(f"{args.role} token for {args.org} (shown once, keep it safe):")
     print(token)
+
+
+def _token_revoke(args: argparse.Namespace) -> None:
+    from resolvers.store import orgs
+
+    # From standard input: a token on the command line would stay in shell history and `ps`.
+    token = sys.stdin.readline().strip()
+    if not token:
+        _fail("give the token on standard input, e.g. `wafi token revoke --org SLUG < token.txt`")
+
+    async def work(conn: Any) -> bool:
+        return await orgs.revoke_token(conn, slug=args.org, token=token, now=datetime.now(UTC))
+
+    if not _admin(work):
+        _fail(f"organisation {args.org!r} has no such live token (already revoked, or not its own)")
+    print(f"revoked: that token of {args.org} is refused from now on")
 
 
 def _demo(args: argparse.Namespace) -> None:

@@ -135,6 +135,42 @@ def test_org_and_token_commands_print_a_token_once(database_url: str) -> None:
     assert "Traceback" not in again.stderr
 
 
+async def test_a_revoked_token_is_refused_from_then_on(
+    database_url: str, client: httpx.AsyncClient
+) -> None:
+    from tests.factories import gql
+
+    env = _env(WAFI_DATABASE_URL=database_url)
+    slug = f"revoke-{secrets.token_hex(4)}"
+
+    def wafi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*WAFI, *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True
+        )
+
+    owner = wafi("org", "create", "Revoke Org", "--slug", slug).stdout.strip().splitlines()[-1]
+    agent = (
+        wafi("token", "create", "--org", slug, "--role", "agent").stdout.strip().splitlines()[-1]
+    )
+    query = "{ customers(first: 1) { edges { node { id } } } }"
+    assert "errors" not in await gql(client, query, token=agent)
+    # Another organisation's slug does not revoke it, nor does an empty line.
+    for args, stdin in ((("--org", "cli-nope"), agent + "\n"), (("--org", slug), "\n")):
+        refused = wafi("token", "revoke", *args, stdin=stdin)
+        assert refused.returncode == 1, refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert agent not in refused.stderr + refused.stdout  # never echoed
+    assert "errors" not in await gql(client, query, token=agent)
+    revoked = wafi("token", "revoke", "--org", slug, stdin=agent + "\n")
+    assert revoked.returncode == 0, revoked.stderr
+    assert agent not in revoked.stdout + revoked.stderr
+    body = await gql(client, query, token=agent)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "errors" not in await gql(client, query, token=owner)  # only that token
+    again = wafi("token", "revoke", "--org", slug, stdin=agent + "\n")
+    assert (again.returncode, "already revoked" in again.stderr) == (1, True)
+
+
 def test_token_create_for_an_unknown_org_says_what_to_do(database_url: str) -> None:
     result = subprocess.run(
         [*WAFI, "token", "create", "--org", "nope", "--role", "agent"],

@@ -84,6 +84,20 @@ async def create_token(
         return await _create_operator_token(conn, org_id=org_id, name=name, role=role, now=now)
 
 
+async def revoke_token(conn: asyncpg.Connection, *, slug: str, token: str, now: datetime) -> bool:
+    """Administrator path: revoke `token` of the organisation `slug` (authentication refuses it
+    from then on). False when the organisation holds no such live token."""
+    revoked = await conn.fetchval(
+        "UPDATE api_tokens t SET revoked_at = $3 FROM organisations o "
+        "WHERE o.slug = $1 AND t.org_id = o.id AND t.token_hash = $2 AND t.revoked_at IS NULL "
+        "RETURNING t.id",
+        slug,
+        token_hash(token),
+        now,
+    )
+    return revoked is not None
+
+
 async def _create_operator_token(
     conn: asyncpg.Connection, *, org_id: int, name: str, role: Role, now: datetime
 ) -> str:
