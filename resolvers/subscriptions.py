@@ -20,6 +20,7 @@ nothing, because alerts are stored before they are pushed.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ KNOWN_IDS = 1_000  # ids a resuming subscriber is taken to have, against late re
 SENT_IDS = 10_000  # ids remembered per subscription to drop repeats
 GAP_WINDOW = 64  # how far behind the newest ids sent a replay after a gap starts
 REPLAY_PAGE = 500
+TOKEN_RECHECK_S = 60.0  # a waiting subscription re-checks its token this often (revoked: it ends)
 
 AfterArg = Annotated[
     strawberry.ID | None,
@@ -186,7 +188,11 @@ async def _follow(
                             sent.add(alert.id)
                             yield alert
                     replay_from = None
-                item = await feed.next()
+                try:
+                    item = await asyncio.wait_for(feed.next(), TOKEN_RECHECK_S)
+                except TimeoutError:  # nothing lost: the feed keeps what arrives meanwhile
+                    await _still_authorised(ctx, field)
+                    continue
                 if isinstance(item, pubsub.Gap):
                     await feed.ready()
                     replay_from = sent.replay_floor(default=cursor)
@@ -207,6 +213,17 @@ async def _follow(
             "this server is stopping; subscribe again with `after`",
             sent.newest(default=cursor),
         ) from None
+
+
+async def _still_authorised(ctx: Context, field: str) -> None:
+    """A long-running subscription's token is still live (not revoked), or it ends here."""
+    token = ctx.token
+    async with ctx.resources.pool.acquire() as conn:
+        principal = None if token is None else await orgs.authenticate(conn, token=token)
+    if principal is None:
+        raise errors.as_graphql_error(
+            DomainError(field, ErrorCode.UNAUTHENTICATED, "this token is no longer valid")
+        )
 
 
 @dataclass(frozen=True, slots=True)

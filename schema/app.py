@@ -80,6 +80,7 @@ class WafiGraphQL(GraphQL[Context, None]):
             ctx.websocket = True
             ctx.token = token
             return ctx
+        ctx.token = token  # a long-running (streamed) subscription re-checks it
         if token is not None:
             conn = await stack.enter_async_context(resources.pool.acquire())
             ctx.principal = await orgs.authenticate(conn, token=token)

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from domain.roles import Role
 from jobs import alerts as alert_jobs
+from resolvers import subscriptions
 from resolvers.store import engine, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
@@ -285,6 +286,32 @@ async def test_a_token_revoked_after_connecting_opens_no_new_subscription(
                 tenant.id,
             )
         op = await client.subscribe(ALERTS)
+        message = await client.receive()
+        assert message["id"] == op
+        assert message["payload"]["errors"][0]["extensions"] == {
+            "code": "UNAUTHENTICATED",
+            "field": "alerts",
+        }
+        assert (await client.receive())["type"] == "complete"
+
+
+async def test_a_running_subscription_ends_when_its_token_is_revoked(
+    live: Live, tenant: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(subscriptions, "TOKEN_RECHECK_S", 0.2)
+    async with live.subscriber(tenant, role=Role.AGENT) as client:
+        op = await client.subscribe(ALERTS)
+        await live.listening(tenant)
+        [first] = await raise_alerts(live.pool, tenant.id)
+        await live.relay()
+        assert await _ids(client, op, 1) == [gid(first)]
+        await client.nothing_for(0.5)  # rechecks pass while the token is live
+        async with live.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE api_tokens SET revoked_at = now() WHERE org_id = $1 AND operator_id = "
+                "(SELECT id FROM operators WHERE org_id = $1 AND role = 'agent')",
+                tenant.id,
+            )
         message = await client.receive()
         assert message["id"] == op
         assert message["payload"]["errors"][0]["extensions"] == {
