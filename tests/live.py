@@ -10,12 +10,19 @@ import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import httpx
+from httpx_ws import aconnect_ws
 from redis.asyncio import Redis
 
-from resolvers.store import embedded
+from domain.roles import Role
+from jobs import alerts as alert_jobs
+from resolvers.store import embedded, pubsub
+from tests.factories import Clock, Org
 
 WAIT_S = 10.0
 
@@ -150,3 +157,57 @@ def _started(server: Any, task: asyncio.Task[None]) -> Callable[[], Awaitable[bo
         return bool(server.started)
 
     return check
+
+
+@dataclass
+class Live:
+    """The API of a test module, served by uvicorn, with its pool, clock and private Redis."""
+
+    app: Any
+    url: str
+    client: httpx.AsyncClient
+    redis: PrivateRedis
+    pool: asyncpg.Pool
+    clock: Clock
+
+    @property
+    def hub(self) -> pubsub.Hub:
+        hub: pubsub.Hub = self.app.state.resources.hub
+        return hub
+
+    async def relay(self) -> int:
+        """What the worker's relay job does, here in the test's loop."""
+        redis = Redis.from_url(self.redis.url)
+        try:
+            return await alert_jobs.relay_outbox(
+                {"db": self.pool, "redis": redis, "clock": self.clock}
+            )
+        finally:
+            await redis.aclose()
+
+    async def listening(self, org: Org, count: int = 1) -> None:
+        channel = pubsub.alerts_channel(org.id)
+
+        async def ready() -> bool:
+            return self.hub.subscribers(channel) == count
+
+        await until(ready, what=f"{count} subscriber(s) on {channel}")
+
+    @contextlib.asynccontextmanager
+    async def socket(self, headers: dict[str, str] | None = None) -> AsyncIterator[WsClient]:
+        ws: Any
+        async with aconnect_ws(
+            self.url.replace("http://", "ws://") + "/graphql",
+            self.client,
+            subprotocols=["graphql-transport-ws"],
+            headers=dict(headers or {}),
+        ) as ws:
+            yield WsClient(ws)
+
+    @contextlib.asynccontextmanager
+    async def subscriber(self, org: Org, role: Role = Role.OWNER) -> AsyncIterator[WsClient]:
+        token = await org.token_for(role)
+        async with self.socket() as client:
+            ack = await client.init({"authorization": f"Bearer {token}"})
+            assert ack["type"] == "connection_ack"
+            yield client

@@ -3,105 +3,25 @@ the test's own (DESIGN.md Alerts, steps 3-4)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
-from httpx_ws import WebSocketDisconnect, aconnect_ws
-from redis.asyncio import Redis
+from httpx_ws import WebSocketDisconnect
 
 from domain.roles import Role
-from jobs import alerts as alert_jobs
 from resolvers import subscriptions
-from resolvers.store import engine, pubsub
-from schema.app import create_app
+from resolvers.store import pubsub
 from schema.types.relay import to_global_id
 from tests.api.success_support import pk
 from tests.api.test_incidents import declared
-from tests.factories import Clock, Org, add_customers, make_org, raise_alerts
-from tests.live import PrivateRedis, WsClient, private_redis, until, uvicorn_server
+from tests.factories import Org, add_customers, make_org, raise_alerts
+from tests.live import Live, WsClient, until
 
 ALERTS = """
 subscription ($after: ID, $kinds: [AlertKind!]) {
   alerts(after: $after, kinds: $kinds) { id kind subject subjectId customerId severity payload }
 }
 """
-
-
-@dataclass
-class Live:
-    app: Any
-    url: str
-    client: httpx.AsyncClient
-    redis: PrivateRedis
-    pool: asyncpg.Pool
-    clock: Clock
-
-    @property
-    def hub(self) -> pubsub.Hub:
-        hub: pubsub.Hub = self.app.state.resources.hub
-        return hub
-
-    async def relay(self) -> int:
-        """What the worker's relay job does, here in the test's loop."""
-        redis = Redis.from_url(self.redis.url)
-        try:
-            return await alert_jobs.relay_outbox(
-                {"db": self.pool, "redis": redis, "clock": self.clock}
-            )
-        finally:
-            await redis.aclose()
-
-    async def listening(self, org: Org, count: int = 1) -> None:
-        channel = pubsub.alerts_channel(org.id)
-
-        async def ready() -> bool:
-            return self.hub.subscribers(channel) == count
-
-        await until(ready, what=f"{count} subscriber(s) on {channel}")
-
-    @contextlib.asynccontextmanager
-    async def socket(self, headers: dict[str, str] | None = None) -> AsyncIterator[WsClient]:
-        ws: Any
-        async with aconnect_ws(
-            self.url.replace("http://", "ws://") + "/graphql",
-            self.client,
-            subprotocols=["graphql-transport-ws"],
-            headers=dict(headers or {}),
-        ) as ws:
-            yield WsClient(ws)
-
-    @contextlib.asynccontextmanager
-    async def subscriber(self, org: Org, role: Role = Role.OWNER) -> AsyncIterator[WsClient]:
-        token = await org.token_for(role)
-        async with self.socket() as client:
-            ack = await client.init({"authorization": f"Bearer {token}"})
-            assert ack["type"] == "connection_ack"
-            yield client
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def live(
-    settings: engine.Settings, clock: Clock, redis_server: PrivateRedis, system_pool: asyncpg.Pool
-) -> AsyncIterator[Live]:
-    app = create_app(replace(settings, redis_url=redis_server.url), clock=clock)
-    async with uvicorn_server(app) as url, httpx.AsyncClient(base_url=url) as client:
-        yield Live(app, url, client, redis_server, system_pool, clock)
-
-
-@pytest.fixture
-async def tenant(live: Live) -> Org:
-    return await make_org(live.pool, live.client, live.clock)
 
 
 @pytest.fixture

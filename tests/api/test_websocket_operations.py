@@ -5,25 +5,16 @@ real uvicorn in the test's loop, on a Redis of the test's own."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
-import httpx
-import pytest
-from httpx_ws import aconnect_ws
-from redis.asyncio import Redis
 
-from jobs import alerts as alert_jobs
-from resolvers.store import engine, pubsub
-from schema.app import create_app
+from resolvers.store import pubsub
 from schema.types.relay import to_global_id
 from schema.websocket import MAX_SUBSCRIPTIONS
-from tests.factories import T0, Clock, Org, make_org, raise_alerts
-from tests.live import PrivateRedis, WsClient, private_redis, until, uvicorn_server
+from tests.factories import T0, Org, raise_alerts
+from tests.live import Live, WsClient
 
 ALERTS = "subscription { alerts { id kind } }"
 CREATE_CUSTOMER = (
@@ -35,62 +26,6 @@ CUSTOMERS = "query { customers(first: 5) { edges { node { id name } } } }"
 USE_HTTP_MESSAGE = (
     "queries and mutations go over HTTP POST /graphql; the WebSocket carries subscriptions"
 )
-
-
-@dataclass
-class Live:
-    app: Any
-    url: str
-    client: httpx.AsyncClient
-    redis: PrivateRedis
-    pool: asyncpg.Pool
-    clock: Clock
-
-    @property
-    def hub(self) -> pubsub.Hub:
-        hub: pubsub.Hub = self.app.state.resources.hub
-        return hub
-
-    async def listening(self, org: Org, count: int) -> None:
-        channel = pubsub.alerts_channel(org.id)
-
-        async def ready() -> bool:
-            return self.hub.subscribers(channel) == count
-
-        await until(ready, what=f"{count} subscriber(s) on {channel}")
-
-    @contextlib.asynccontextmanager
-    async def subscriber(self, org: Org) -> AsyncIterator[WsClient]:
-        ws: Any
-        async with aconnect_ws(
-            self.url.replace("http://", "ws://") + "/graphql",
-            self.client,
-            subprotocols=["graphql-transport-ws"],
-        ) as ws:
-            client = WsClient(ws)
-            ack = await client.init({"authorization": f"Bearer {org.token}"})
-            assert ack["type"] == "connection_ack"
-            yield client
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def live(
-    settings: engine.Settings, clock: Clock, redis_server: PrivateRedis, system_pool: asyncpg.Pool
-) -> AsyncIterator[Live]:
-    app = create_app(replace(settings, redis_url=redis_server.url), clock=clock)
-    async with uvicorn_server(app) as url, httpx.AsyncClient(base_url=url) as client:
-        yield Live(app, url, client, redis_server, system_pool, clock)
-
-
-@pytest.fixture
-async def tenant(live: Live) -> Org:
-    return await make_org(live.pool, live.client, live.clock)
 
 
 async def database(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
@@ -125,19 +60,10 @@ def use_http(op_id: str, kind: str) -> dict[str, Any]:
     }
 
 
-async def relay(live: Live) -> int:
-    """What the worker's relay job does, here in the test's loop."""
-    redis = Redis.from_url(live.redis.url)
-    try:
-        return await alert_jobs.relay_outbox({"db": live.pool, "redis": redis, "clock": live.clock})
-    finally:
-        await redis.aclose()
-
-
 async def alert_arrives(live: Live, tenant: Org, client: WsClient, op_id: str) -> None:
     """A new alert of `tenant` reaches the subscription `op_id` on `client`."""
     [alert_id] = await raise_alerts(live.pool, tenant.id)
-    await relay(live)
+    await live.relay()
     message = await client.receive()
     assert message == {
         "id": op_id,
@@ -212,7 +138,7 @@ async def test_a_connection_holds_at_most_max_subscriptions(live: Live, tenant: 
         again = await client.subscribe(ALERTS)
         await live.listening(tenant, MAX_SUBSCRIPTIONS)
         [alert_id] = await raise_alerts(live.pool, tenant.id)
-        await relay(live)
+        await live.relay()
         got = {}
         for _ in range(MAX_SUBSCRIPTIONS):
             message = await client.receive()
