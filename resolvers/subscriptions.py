@@ -189,7 +189,9 @@ async def _follow(
                             yield alert
                     replay_from = None
                 try:
-                    item = await asyncio.wait_for(feed.next(), TOKEN_RECHECK_S)
+                    # asyncio.timeout, not wait_for: no task per event on the hot path.
+                    async with asyncio.timeout(TOKEN_RECHECK_S):
+                        item = await feed.next()
                 except TimeoutError:  # nothing lost: the feed keeps what arrives meanwhile
                     await _still_authorised(ctx, field)
                     continue

@@ -232,6 +232,9 @@ class Hub:
                 if message is not None:
                     last_seen = now
                     self._handle(message)
+                    # Let the subscribers it woke drain before the next one: a burst read from
+                    # the socket's buffer must not fill a keeping-up subscriber's queue alone.
+                    await asyncio.sleep(0)
                 if now - pinged >= self._ping_interval:
                     await pubsub.ping()
                     pinged = now
