@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import statistics
 import time
@@ -27,9 +26,10 @@ import time
 import asyncpg
 
 from jobs.sla import HEALTH_WINDOW
-from resolvers.store import engine, migrate
+from resolvers.store import engine
 from resolvers.store import sla as sla_store
 from tests.bench.bench_sla_scan import NOW, ORGS, seed_organisations
+from tests.bench.harness import drop_database, fresh_database
 
 # Every ticket answered and resolved on time except one in a hundred (resolution missed).
 _SEED = """
@@ -65,13 +65,9 @@ async def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    admin_url = os.environ.get("WAFI_BENCH_DATABASE_URL") or os.environ["WAFI_TEST_DATABASE_URL"]
     name = f"wafi_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(engine.asyncpg_dsn(admin_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = await fresh_database(name)
     try:
-        url = admin_url.rsplit("/", 1)[0] + "/" + name
-        await asyncio.to_thread(migrate.upgrade, url)
         conn = await asyncpg.connect(engine.asyncpg_dsn(url))
         await seed_organisations(conn)
         began = time.perf_counter()
@@ -115,8 +111,7 @@ async def main() -> None:
         )
         await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(name)
 
 
 if __name__ == "__main__":
