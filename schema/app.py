@@ -25,7 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from domain.roles import Principal
-from resolvers.store import engine, orgs, pubsub
+from resolvers.store import engine, orgs, pubsub, ratelimit
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -81,6 +81,7 @@ class WafiGraphQL(GraphQL[Context, None]):
             ctx.token = token
             return ctx
         ctx.token = token  # a long-running (streamed) subscription re-checks it
+        ctx.response = response
         if token is not None:
             conn = await stack.enter_async_context(resources.pool.acquire())
             ctx.principal = await orgs.authenticate(conn, token=token)
@@ -199,6 +200,11 @@ def create_app(
             queue=queue,
             clock=clock,
             hub=hub,
+            ratelimit=ratelimit.RateLimiter(
+                queue,
+                points=settings.rate_limit_points,
+                window_s=settings.rate_limit_window_s,
+            ),
         )
         holder["resources"] = resources
         app.state.resources = resources  # for probes and tests: what this process holds

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal, require
-from resolvers.store import engine, outbox, pubsub
+from resolvers.store import engine, outbox, pubsub, ratelimit
 
 log = logging.getLogger("wafi")
 
@@ -38,6 +38,7 @@ class Resources:
     queue: ArqRedis | None  # None without Redis (`wafi demo`): the relay is left to the sweep
     clock: Clock = system_clock
     hub: pubsub.Hub | None = None
+    ratelimit: ratelimit.RateLimiter | None = None  # None: no rate limits (`wafi demo`)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,6 +60,7 @@ class Context:
     websocket: bool = False
     connection_params: dict[str, Any] | None = None
     token: str | None = None
+    response: Any = None  # HTTP: where status and headers of the answer go (rate limits)
     _depth: int = 0
     _tasks: set[asyncio.Future[None]] = field(default_factory=set)
 

@@ -31,7 +31,7 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
-from schema import depth
+from schema import depth, limits
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -366,6 +366,7 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=scalars.OVERRIDES,
         extensions=[
             depth.DepthLimit,
+            limits.CostLimit,
             RejectUnstorableText,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),

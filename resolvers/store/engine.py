@@ -44,6 +44,9 @@ class Settings:
     data_dir: Path
     dev: bool
     pool_size: int
+    # Rate limits per token (README: Limits): cost points per window.
+    rate_limit_points: int = 200_000
+    rate_limit_window_s: int = 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +57,8 @@ class Settings:
             data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
             dev=os.environ.get("WAFI_ENV", "dev") != "production",
             pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
+            rate_limit_points=_positive_int("WAFI_RATE_LIMIT_POINTS", default=200_000),
+            rate_limit_window_s=_positive_int("WAFI_RATE_LIMIT_WINDOW_S", default=60),
         )
 
 

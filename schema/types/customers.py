@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from domain import customers
+from domain import customers, signals
+from schema import cost
 from schema.types import connectors as connector_types
 from schema.types import errors
 from schema.types import onboarding as onboarding_types
@@ -116,6 +118,17 @@ class Customer(Node):
     success_plan: plan_types.SuccessPlan | None = strawberry.field(
         resolver=plan_types.resolve_plan, description="The success plan, once started (§4.3)."
     )
+
+
+def _history_weight(arguments: Mapping[str, Any]) -> int:
+    # Out-of-range days are refused by the resolver: cost them at the nearest allowed value.
+    days = arguments.get("days")
+    days = days if isinstance(days, int) else 30
+    return 1 + min(max(days, 1), signals.HISTORY_MAX_DAYS) // 10
+
+
+# Query cost (schema/cost.py): a history reads and scores one snapshot per day asked for.
+cost.weigh_field("Customer", "healthHistory", _history_weight)
 
 
 @strawberry.input(description="Filters for the customers list; all are optional and combine.")

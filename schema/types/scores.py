@@ -9,6 +9,7 @@ import strawberry
 
 from domain import scores, signals
 from domain.errors import DomainError
+from schema import cost
 from schema.types import errors, relations
 
 # Relation names the resolvers layer provides loaders for (schema.types.relations).
@@ -46,6 +47,11 @@ class CustomerHealth:
             ],
             explanation=list(value.explanation),
         )
+
+
+# Query cost (schema/cost.py): each score is computed from several signals per customer.
+cost.weigh("CustomerHealth", 5)
+cost.weigh("AtRisk", 5)
 
 
 @strawberry.type(description="§4.1 at-risk score (0..100), severity, reasons and what to do.")

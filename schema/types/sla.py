@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from domain import sla, tickets
+from schema import cost
 from schema.types import errors
 
 Priority = strawberry.enum(tickets.Priority, description="Ticket priority; P0 is the highest.")
@@ -111,6 +112,12 @@ class PriorityHealth:
     avg_resolution_hours: float | None = strawberry.field(
         description="Over resolved tickets, 2 decimals; null when none was resolved."
     )
+
+
+# Query cost (schema/cost.py): both clocks are computed per ticket at request time; the report
+# aggregates every ticket of a period.
+cost.weigh("TicketSla", 2)
+cost.weigh("SlaHealthReport", 50)
 
 
 @strawberry.type(description="SLA health over a period for the organisation or one customer.")

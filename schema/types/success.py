@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from domain import customers, metrics, signals, success_plans
+from schema import cost
 from schema.types import customers as _customer_types  # noqa: F401  (declares the enums)
 from schema.types import errors
 from schema.types.relay import to_global_id
@@ -176,6 +177,11 @@ class ChangeCustomerStageInput:
     id: strawberry.ID
     version: int
     stage: customers.Stage
+
+
+# Query cost (schema/cost.py): both aggregate a period's tickets, ratings and check-ins.
+cost.weigh("WeeklyCheckIn", 20)
+cost.weigh("SupportMetrics", 50)
 
 
 @strawberry.type(description="§4.6 support and success metrics over [from, to).")
