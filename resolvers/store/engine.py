@@ -52,7 +52,7 @@ class Settings:
             database_url=_url("WAFI_DATABASE_URL", _DATABASE_SCHEMES, "postgresql://user@host/db"),
             redis_url=_url("WAFI_REDIS_URL", _REDIS_SCHEMES, "redis://host:6379/0"),
             data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
-            dev=os.environ.get("WAFI_ENV", "dev") != "production",
+            dev=_environment() == "dev",
             pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
         )
 
@@ -60,6 +60,20 @@ class Settings:
 _DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^@\s]*@", re.IGNORECASE)
+
+
+ENVIRONMENTS = ("dev", "production")
+
+
+def _environment() -> str:
+    """WAFI_ENV: a typo (`prod`) must not quietly run as development with GraphiQL open."""
+    raw = os.environ.get("WAFI_ENV", "").strip() or "dev"
+    if raw not in ENVIRONMENTS:
+        raise SettingsError(
+            f"WAFI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {raw[:20]!r}; "
+            "unset it for dev"
+        )
+    return raw
 
 
 def _positive_int(name: str, *, default: int) -> int:

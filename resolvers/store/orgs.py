@@ -128,3 +128,50 @@ async def get_organisation(conn: asyncpg.Connection, *, org_id: int) -> Organisa
         org_id,
     )
     return None if row is None else Organisation(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationListing:
+    """An organisation as `wafi org list` shows it."""
+
+    slug: str
+    name: str
+    time_zone: str
+    created_at: datetime
+    operators: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenListing:
+    """A token as `wafi token list` shows it: never the secret (only its hash is kept)."""
+
+    id: int
+    operator: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_organisations(conn: asyncpg.Connection) -> list[OrganisationListing]:
+    """Administrator path: every organisation, oldest first."""
+    rows = await conn.fetch(
+        "SELECT o.slug, o.name, o.time_zone, o.created_at, count(p.id) AS operators "
+        "FROM organisations o LEFT JOIN operators p ON p.org_id = o.id "
+        "GROUP BY o.id ORDER BY o.id"
+    )
+    return [OrganisationListing(**dict(row)) for row in rows]
+
+
+async def list_tokens(conn: asyncpg.Connection, *, slug: str) -> list[TokenListing] | None:
+    """Administrator path: the tokens of the organisation `slug`, oldest first; None when there
+    is no such organisation."""
+    org_id = await conn.fetchval("SELECT id FROM organisations WHERE slug = $1", slug)
+    if org_id is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT t.id, p.name AS operator, p.role, t.created_at, t.revoked_at "
+        "FROM api_tokens t JOIN operators p ON p.org_id = t.org_id AND p.id = t.operator_id "
+        "WHERE t.org_id = $1 ORDER BY t.id",
+        org_id,
+    )
+    return [TokenListing(**{**dict(row), "role": Role(row["role"])}) for row in rows]
