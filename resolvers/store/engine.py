@@ -70,8 +70,7 @@ def _environment() -> str:
     raw = os.environ.get("WAFI_ENV", "").strip() or "dev"
     if raw not in ENVIRONMENTS:
         raise SettingsError(
-            f"WAFI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {raw[:20]!r}; "
-            "unset it for dev"
+            f"WAFI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {raw[:20]!r}; unset it for dev"
         )
     return raw
 
