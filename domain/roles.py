@@ -46,7 +46,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.APPROVE_DRAFTS: _STAFF,
     Action.READ_LEDGER: _LEADS,
     Action.LIFT_FREEZE: frozenset({Role.OWNER}),
-    Action.MANAGE_TOKENS: frozenset({Role.OWNER}),
+    Action.MANAGE_TOKENS: _LEADS,
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
 }
 

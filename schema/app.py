@@ -83,7 +83,7 @@ class WafiGraphQL(GraphQL[Context, None]):
         ctx.token = token  # a long-running (streamed) subscription re-checks it
         if token is not None:
             conn = await stack.enter_async_context(resources.pool.acquire())
-            ctx.principal = await orgs.authenticate(conn, token=token)
+            ctx.principal = await orgs.authenticate(conn, token=token, now=ctx.now)
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
             # Production: not even introspection without a token (DESIGN.md Request path).
@@ -95,7 +95,11 @@ class WafiGraphQL(GraphQL[Context, None]):
         (`{"authorization": "Bearer ..."}` or `{"token": "..."}`) or the upgrade's header.
         A connection without a valid token is closed (4403) before any operation."""
         token = _token_from_params(context.connection_params) or context.token
-        principal = None if token is None else await authenticate(context.resources, token)
+        principal = (
+            None
+            if token is None
+            else await authenticate(context.resources, token, now=context.resources.clock())
+        )
         if principal is None:
             raise ConnectionRejectionError({"reason": "a valid bearer token is required"})
         context.token = token
@@ -103,10 +107,10 @@ class WafiGraphQL(GraphQL[Context, None]):
         return cast(UnsetType, UNSET)
 
 
-async def authenticate(resources: Resources, token: str) -> Principal | None:
+async def authenticate(resources: Resources, token: str, *, now: datetime) -> Principal | None:
     """Resolve a token on a connection borrowed for this one query."""
     async with resources.pool.acquire() as conn:
-        return await orgs.authenticate(conn, token=token)
+        return await orgs.authenticate(conn, token=token, now=now)
 
 
 def _token_from_params(params: dict[str, Any] | None) -> str | None:

@@ -432,15 +432,13 @@ def _token_list(args: argparse.Namespace) -> None:
     listed = _admin(work)
     if listed is None:
         _fail(f"no organisation with slug {args.org!r}; `wafi org list` shows them")
-    print("id\toperator\trole\tcreated\trevoked")
+    print("id\toperator\trole\tcreated\texpires\tlast used\trevoked")
     for token in listed:
-        created = token.created_at.astimezone(UTC).isoformat(timespec="seconds")
-        revoked = (
-            "-"
-            if token.revoked_at is None
-            else token.revoked_at.astimezone(UTC).isoformat(timespec="seconds")
-        )
-        print(f"{token.id}\t{token.operator}\t{token.role.value}\t{created}\t{revoked}")
+        when = [token.created_at, token.expires_at, token.last_used_at, token.revoked_at]
+        shown = [
+            "-" if at is None else at.astimezone(UTC).isoformat(timespec="seconds") for at in when
+        ]
+        print("\t".join([str(token.id), token.operator, token.role.value, *shown]))
 
 
 def _token_revoke(args: argparse.Namespace) -> None:

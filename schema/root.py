@@ -33,6 +33,7 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
+from resolvers import tokens as token_resolvers
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -43,6 +44,7 @@ from schema.types import sla as sla_types
 from schema.types import success as success_types
 from schema.types import success_plans as plan_types
 from schema.types import tickets as ticket_types
+from schema.types import tokens as token_types
 from schema.types.customers import Customer, CustomerResult
 from schema.types.ledger import LedgerEntry
 from schema.types.relay import Connection, Node
@@ -67,6 +69,11 @@ class Query:
     alerts: Connection[alert_types.Alert] = strawberry.field(
         resolver=alert_resolvers.list_alerts,
         description="Stored alerts, newest first; filter by kinds, acknowledged or customer.",
+    )
+    api_tokens: Connection[token_types.ApiToken] = strawberry.field(
+        resolver=token_resolvers.list_tokens,
+        description="Your organisation's API tokens, oldest first, never their secrets "
+        "(owners and managers).",
     )
     ledger: Connection[LedgerEntry] = strawberry.field(
         resolver=ledger_resolvers.list_entries,
@@ -261,6 +268,16 @@ class Mutation:
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
+    )
+    create_api_token: token_types.CreateApiTokenResult = strawberry.mutation(
+        resolver=token_resolvers.create_token,
+        description="A new operator and its token, with a role at most yours and an optional "
+        "expiry; the secret is in this answer only (owners and managers).",
+    )
+    revoke_api_token: token_types.RevokeApiTokenResult = strawberry.mutation(
+        resolver=token_resolvers.revoke_token,
+        description="Revoke a token of a role at most yours: its requests are refused from then "
+        "on, and its open subscriptions end within a minute (owners and managers).",
     )
 
 

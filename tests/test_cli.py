@@ -505,8 +505,8 @@ def test_org_and_token_lists_show_names_and_roles_never_secrets(database_url: st
     assert viewer_token not in tokens.stdout
     assert "wafi_" not in tokens.stdout
     rows = [line.split("\t") for line in tokens.stdout.strip().splitlines()]
-    assert rows[0] == ["id", "operator", "role", "created", "revoked"]
-    assert [(row[1], row[2], row[4] == "-") for row in rows[1:]] == [
+    assert rows[0] == ["id", "operator", "role", "created", "expires", "last used", "revoked"]
+    assert [(row[1], row[2], row[6] == "-") for row in rows[1:]] == [
         ("Owner", "owner", True),
         ("Viewer", "viewer", False),
     ]

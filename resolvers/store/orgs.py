@@ -42,13 +42,17 @@ def token_hash(token: str) -> str:
 # The LEFT JOIN keeps one row when the token is unknown, so the role is set either way.
 _AUTHENTICATE = (
     f"SELECT set_config('role', '{APP_ROLE}', false) AS role_set, p.org_id, p.operator_id, p.role "
-    "FROM (SELECT 1) AS one LEFT JOIN LATERAL wafi_authenticate($1) AS p ON true"
+    "FROM (SELECT 1) AS one "
+    "LEFT JOIN LATERAL wafi_authenticate($1, coalesce($2::timestamptz, now())) AS p ON true"
 )
 
 
-async def authenticate(conn: asyncpg.Connection, *, token: str) -> Principal | None:
-    """Resolve a token; `conn` leaves as APP_ROLE scoped to its organisation (or to none)."""
-    row = await conn.fetchrow(_AUTHENTICATE, token_hash(token))
+async def authenticate(
+    conn: asyncpg.Connection, *, token: str, now: datetime | None = None
+) -> Principal | None:
+    """Resolve a live (not revoked, not expired at `now`: the request's clock, else the
+    database's) token; `conn` leaves as APP_ROLE scoped to its organisation (or to none)."""
+    row = await conn.fetchrow(_AUTHENTICATE, token_hash(token), now)
     if row is None or row["org_id"] is None:
         return None
     return Principal(org_id=row["org_id"], operator_id=row["operator_id"], role=Role(row["role"]))
@@ -149,6 +153,8 @@ class TokenListing:
     operator: str
     role: Role
     created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
     revoked_at: datetime | None
 
 
@@ -169,7 +175,8 @@ async def list_tokens(conn: asyncpg.Connection, *, slug: str) -> list[TokenListi
     if org_id is None:
         return None
     rows = await conn.fetch(
-        "SELECT t.id, p.name AS operator, p.role, t.created_at, t.revoked_at "
+        "SELECT t.id, p.name AS operator, p.role, t.created_at, t.expires_at, t.last_used_at, "
+        "t.revoked_at "
         "FROM api_tokens t JOIN operators p ON p.org_id = t.org_id AND p.id = t.operator_id "
         "WHERE t.org_id = $1 ORDER BY t.id",
         org_id,

@@ -98,6 +98,8 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     created_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+    expires_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)
 
 
 class CustomerRow(SQLModel, table=True):
