@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
+
 from resolvers.store import outbox
+
+RELAYED = Counter(
+    "wafi_relay_published_total", "Outbox events the relay published to Redis (this process)."
+)
 
 
 async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
@@ -23,6 +29,7 @@ async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
     while True:
         batch = await outbox.relay_batch(ctx["db"], ctx["redis"], now=now or ctx["clock"]())
         published += batch.published
+        RELAYED.inc(batch.published)
         if batch.held_elsewhere:
             await outbox.wait_for_relays(ctx["db"], batch.held_elsewhere)
         elif batch.published < outbox.BATCH and not batch.more:

@@ -14,6 +14,8 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -26,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.roles import Principal
 from resolvers.store import engine, orgs, pubsub
+from schema import metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -248,9 +251,26 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
         ],
+        middleware=cors(settings.cors_origins),
         lifespan=lifespan,
     )
+
+
+def cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """Browser clients on other origins (WAFI_CORS_ORIGINS); none allowed when unset."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "accept-language"],
+            max_age=600,
+        )
+    ]
 
 
 def error_id() -> str:

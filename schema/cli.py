@@ -107,6 +107,12 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("WAFI_DATA_DIR", ".wafi", "where the embedded servers keep their data"),
     ("WAFI_ENV", "dev", "dev or production (production: no GraphiQL, no introspection)"),
     ("WAFI_POOL_SIZE", "10", "database connections per pool per process"),
+    ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),
+    (
+        "WAFI_CORS_ORIGINS",
+        "unset: no browser origin",
+        "origins allowed by CORS, comma-separated, or *",
+    ),
     ("WAFI_TEST_DATABASE_URL", "unset: embedded", "tests: an existing database to connect to"),
     ("WAFI_TEST_REDIS_URL", "unset: embedded", "tests: the Redis server to use"),
 )

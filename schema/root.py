@@ -34,6 +34,7 @@ from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
+from schema import metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -395,6 +396,7 @@ def build_schema() -> strawberry.Schema:
         types=[*errors.ERROR_TYPES],
         scalar_overrides=scalars.OVERRIDES,
         extensions=[
+            metrics.Measured,
             DepthLimit,
             RejectUnstorableText,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -44,6 +44,8 @@ class Settings:
     data_dir: Path
     dev: bool
     pool_size: int
+    metrics_token: str | None = None
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +56,8 @@ class Settings:
             data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
             dev=_environment() == "dev",
             pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
+            metrics_token=os.environ.get("WAFI_METRICS_TOKEN") or None,
+            cors_origins=_origins("WAFI_CORS_ORIGINS"),
         )
 
 
@@ -73,6 +77,21 @@ def _environment() -> str:
             f"WAFI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {raw[:20]!r}; unset it for dev"
         )
     return raw
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (`https://app.example.com`), or `*` for any."""
+    raw = [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+    for origin in raw:
+        scheme, sep, host = origin.partition("://")
+        if origin != "*" and (
+            not sep or scheme not in ("http", "https") or not host or "/" in host
+        ):
+            raise SettingsError(
+                f"{name} must list origins like https://app.example.com (comma-separated) or *, "
+                f"not {origin[:40]!r}"
+            )
+    return tuple(raw)
 
 
 def _positive_int(name: str, *, default: int) -> int:
