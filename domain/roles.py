@@ -30,6 +30,7 @@ class Action(StrEnum):
     READ_LEDGER = "read_ledger"
     LIFT_FREEZE = "lift_freeze"
     MANAGE_TOKENS = "manage_tokens"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
 
 
@@ -47,6 +48,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.READ_LEDGER: _LEADS,
     Action.LIFT_FREEZE: frozenset({Role.OWNER}),
     Action.MANAGE_TOKENS: _LEADS,
+    Action.MANAGE_WEBHOOKS: _LEADS,
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
 }
 

@@ -34,6 +34,7 @@ from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
+from resolvers import webhooks as webhook_resolvers
 from schema import metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
@@ -46,6 +47,7 @@ from schema.types import success as success_types
 from schema.types import success_plans as plan_types
 from schema.types import tickets as ticket_types
 from schema.types import tokens as token_types
+from schema.types import webhooks as webhook_types
 from schema.types.customers import Customer, CustomerResult
 from schema.types.ledger import LedgerEntry
 from schema.types.relay import Connection, Node
@@ -75,6 +77,16 @@ class Query:
         resolver=token_resolvers.list_tokens,
         description="Your organisation's API tokens, oldest first, never their secrets "
         "(owners and managers).",
+    )
+    webhook_endpoints: Connection[webhook_types.WebhookEndpoint] = strawberry.field(
+        resolver=webhook_resolvers.list_endpoints,
+        description="Your webhook endpoints, oldest first, never their secrets "
+        "(owners and managers).",
+    )
+    webhook_deliveries: Connection[webhook_types.WebhookDelivery] = strawberry.field(
+        resolver=webhook_resolvers.list_deliveries,
+        description="One endpoint's delivery log, newest first: status, attempts, the "
+        "receiver's last answer and latency (owners and managers).",
     )
     ledger: Connection[LedgerEntry] = strawberry.field(
         resolver=ledger_resolvers.list_entries,
@@ -269,6 +281,29 @@ class Mutation:
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
+    )
+    create_webhook_endpoint: webhook_types.WebhookSecretResult = strawberry.mutation(
+        resolver=webhook_resolvers.create_endpoint,
+        description="Send alerts to a URL, signed (Standard Webhooks); the secret is in this "
+        "answer only (owners and managers).",
+    )
+    rotate_webhook_secret: webhook_types.WebhookSecretResult = strawberry.mutation(
+        resolver=webhook_resolvers.rotate_secret,
+        description="A new signing secret, shown once; the old one also signs for "
+        "`overlapHours` (owners and managers).",
+    )
+    disable_webhook_endpoint: webhook_types.WebhookEndpointResult = strawberry.mutation(
+        resolver=webhook_resolvers.disable_endpoint,
+        description="Stop sending to an endpoint; alerts raised meanwhile are not kept for it.",
+    )
+    enable_webhook_endpoint: webhook_types.WebhookEndpointResult = strawberry.mutation(
+        resolver=webhook_resolvers.enable_endpoint,
+        description="Send to an endpoint again; its pending messages go out in order.",
+    )
+    redeliver_webhook: webhook_types.WebhookDeliveryResult = strawberry.mutation(
+        resolver=webhook_resolvers.redeliver,
+        description="Send one delivery again, with its message id, after the endpoint's "
+        "earlier pending messages.",
     )
     create_api_token: token_types.CreateApiTokenResult = strawberry.mutation(
         resolver=token_resolvers.create_token,

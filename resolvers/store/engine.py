@@ -46,6 +46,7 @@ class Settings:
     pool_size: int
     metrics_token: str | None = None
     cors_origins: tuple[str, ...] = ()
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +59,7 @@ class Settings:
             pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
             metrics_token=os.environ.get("WAFI_METRICS_TOKEN") or None,
             cors_origins=_origins("WAFI_CORS_ORIGINS"),
+            webhooks_allow_private=os.environ.get("WAFI_WEBHOOKS_ALLOW_PRIVATE") == "1",
         )
 
 
