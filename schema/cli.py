@@ -108,6 +108,7 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("WAFI_ENV", "dev", "dev or production (production: no GraphiQL, no introspection)"),
     ("WAFI_POOL_SIZE", "10", "database connections per pool per process"),
     ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),
+    ("WAFI_WEBHOOKS_ALLOW_PRIVATE", "0", "1 lets webhooks target private and loopback hosts"),
     (
         "WAFI_CORS_ORIGINS",
         "unset: no browser origin",
