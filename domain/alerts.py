@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     ONBOARDING_STALLED = "ONBOARDING_STALLED"
     INACTIVE_CUSTOMER = "INACTIVE_CUSTOMER"
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
+    # Not a §5 rule: a webhook endpoint that failed every retry for about a day was disabled.
+    WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
 
 
 # The subscriptions that narrow the alert stream to one concern.

@@ -30,6 +30,7 @@ class Action(StrEnum):
     READ_LEDGER = "read_ledger"
     LIFT_FREEZE = "lift_freeze"
     MANAGE_TOKENS = "manage_tokens"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
 
 
@@ -46,7 +47,8 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.APPROVE_DRAFTS: _STAFF,
     Action.READ_LEDGER: _LEADS,
     Action.LIFT_FREEZE: frozenset({Role.OWNER}),
-    Action.MANAGE_TOKENS: frozenset({Role.OWNER}),
+    Action.MANAGE_TOKENS: _LEADS,
+    Action.MANAGE_WEBHOOKS: _LEADS,
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
 }
 

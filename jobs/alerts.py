@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from resolvers.store import outbox
+from arq.connections import ArqRedis
+from prometheus_client import Counter
+
+from resolvers.store import outbox, webhooks
+
+RELAYED = Counter(
+    "wafi_relay_published_total", "Outbox events the relay published to Redis (this process)."
+)
 
 
 async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
@@ -19,13 +26,18 @@ async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
     reads). An event committed after the last read is the next relay's: its writer enqueues one
     after commit, and the worker's sweep (every 2 s) runs one in any case.
     """
-    published = 0
+    published = hooks = 0
     while True:
         batch = await outbox.relay_batch(ctx["db"], ctx["redis"], now=now or ctx["clock"]())
         published += batch.published
+        hooks += batch.webhooks
+        RELAYED.inc(batch.published)
         if batch.held_elsewhere:
             await outbox.wait_for_relays(ctx["db"], batch.held_elsewhere)
         elif batch.published < outbox.BATCH and not batch.more:
+            if hooks and isinstance(ctx["redis"], ArqRedis):  # tests may relay with a bare Redis
+                # Webhook messages were made: a worker sends them now, not at the 5 s sweep.
+                await webhooks.enqueue_delivery(ctx["redis"])
             return published
 
 

@@ -23,6 +23,7 @@ from jobs import alerts
 from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
+from jobs import webhooks as webhook_jobs
 from resolvers.store import engine, outbox
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ FUNCTIONS: list[Any] = [
     sla_jobs.scan_sla_breaches,
     success_jobs.snapshot_health,
     success_jobs.scan_customers,
+    func(webhook_jobs.deliver_webhooks, name=webhook_jobs.DELIVER_JOB, keep_result=0),
 ]
 CRON_JOBS: list[Any] = [
     # The sweep: publishes what an enqueue after commit missed (Redis was down, a worker died).
@@ -46,6 +48,9 @@ CRON_JOBS: list[Any] = [
     # snapshot is rewritten in place (one point per customer per day).
     cron(success_jobs.snapshot_health, minute=5, second=0, unique=True),
     cron(success_jobs.scan_customers, minute=35, second=0, unique=True),
+    # Webhook retries fall due on their own: a sweep every 5 s (new messages are enqueued by
+    # the relay at once).
+    cron(webhook_jobs.deliver_webhooks, second=set(range(1, 60, 5)), unique=True),
 ]
 
 

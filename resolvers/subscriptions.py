@@ -221,7 +221,11 @@ async def _still_authorised(ctx: Context, field: str) -> None:
     """A long-running subscription's token is still live (not revoked), or it ends here."""
     token = ctx.token
     async with ctx.resources.pool.acquire() as conn:
-        principal = None if token is None else await orgs.authenticate(conn, token=token)
+        principal = (
+            None
+            if token is None
+            else await orgs.authenticate(conn, token=token, now=ctx.resources.clock())
+        )
     if principal is None:
         raise errors.as_graphql_error(
             DomainError(field, ErrorCode.UNAUTHENTICATED, "this token is no longer valid")
@@ -250,7 +254,11 @@ async def _begin(
         # `authenticate` leaves the connection in the app role, scoped to the token's org.
         async with ctx.resources.pool.acquire() as conn:
             token = ctx.token
-            ctx.principal = None if token is None else await orgs.authenticate(conn, token=token)
+            ctx.principal = (
+                None
+                if token is None
+                else await orgs.authenticate(conn, token=token, now=ctx.resources.clock())
+            )
             principal = ctx.authorize(Action.READ, field=field)
             return principal, await _known(conn, principal, start, only)
     principal = ctx.authorize(Action.READ, field=field)

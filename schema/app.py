@@ -14,6 +14,8 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -26,6 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.roles import Principal
 from resolvers.store import engine, orgs, pubsub, ratelimit
+from schema import metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -84,7 +87,7 @@ class WafiGraphQL(GraphQL[Context, None]):
         ctx.response = response
         if token is not None:
             conn = await stack.enter_async_context(resources.pool.acquire())
-            ctx.principal = await orgs.authenticate(conn, token=token)
+            ctx.principal = await orgs.authenticate(conn, token=token, now=ctx.now)
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
             # Production: not even introspection without a token (DESIGN.md Request path).
@@ -96,7 +99,11 @@ class WafiGraphQL(GraphQL[Context, None]):
         (`{"authorization": "Bearer ..."}` or `{"token": "..."}`) or the upgrade's header.
         A connection without a valid token is closed (4403) before any operation."""
         token = _token_from_params(context.connection_params) or context.token
-        principal = None if token is None else await authenticate(context.resources, token)
+        principal = (
+            None
+            if token is None
+            else await authenticate(context.resources, token, now=context.resources.clock())
+        )
         if principal is None:
             raise ConnectionRejectionError({"reason": "a valid bearer token is required"})
         context.token = token
@@ -104,10 +111,10 @@ class WafiGraphQL(GraphQL[Context, None]):
         return cast(UnsetType, UNSET)
 
 
-async def authenticate(resources: Resources, token: str) -> Principal | None:
+async def authenticate(resources: Resources, token: str, *, now: datetime) -> Principal | None:
     """Resolve a token on a connection borrowed for this one query."""
     async with resources.pool.acquire() as conn:
-        return await orgs.authenticate(conn, token=token)
+        return await orgs.authenticate(conn, token=token, now=now)
 
 
 def _token_from_params(params: dict[str, Any] | None) -> str | None:
@@ -250,9 +257,32 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
         ],
+        middleware=cors(settings.cors_origins),
         lifespan=lifespan,
     )
+
+
+def cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """Browser clients on other origins (WAFI_CORS_ORIGINS); none allowed when unset."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "accept-language"],
+            expose_headers=[
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+            ],
+            max_age=600,
+        )
+    ]
 
 
 def error_id() -> str:

@@ -1,12 +1,10 @@
-"""The `wafi` command: serve, worker, migrate, org create, token create, demo."""
+"""The `wafi` command: serve, worker, migrate, org create|list, token create|list|revoke, demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import re
-import secrets
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -102,15 +100,68 @@ def _port(text: str) -> int:
     return port
 
 
+# Every variable the product reads (a test checks this list against the code and the README).
+ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
+    ("WAFI_DATABASE_URL", "unset: embedded PostgreSQL", "postgresql://user@host:5432/db"),
+    ("WAFI_REDIS_URL", "unset: embedded Redis", "redis://host:6379/0"),
+    ("WAFI_DATA_DIR", ".wafi", "where the embedded servers keep their data"),
+    ("WAFI_ENV", "dev", "dev or production (production: no GraphiQL, no introspection)"),
+    ("WAFI_POOL_SIZE", "10", "database connections per pool per process"),
+    ("WAFI_RATE_LIMIT_POINTS", "200000", "each token's cost points per window"),
+    ("WAFI_RATE_LIMIT_WINDOW_S", "60", "the rate-limit window in seconds"),
+    ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),
+    ("WAFI_WEBHOOKS_ALLOW_PRIVATE", "0", "1 lets webhooks target private and loopback hosts"),
+    (
+        "WAFI_CORS_ORIGINS",
+        "unset: no browser origin",
+        "origins allowed by CORS, comma-separated, or *",
+    ),
+    ("WAFI_TEST_DATABASE_URL", "unset: embedded", "tests: an existing database to connect to"),
+    ("WAFI_TEST_REDIS_URL", "unset: embedded", "tests: the Redis server to use"),
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wafi")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _epilog() -> str:
+    width = max(len(name) for name, _, _ in ENVIRONMENT)
+    lines = [
+        f"  {name:<{width}}  {meaning} (default: {default})"
+        for name, default, meaning in ENVIRONMENT
+    ]
+    return "environment variables:\n" + "\n".join(lines)
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after every option's help, and the epilog's lines kept as written."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="wafi", description="Wafi: customer success and support operations over GraphQL."
+        prog="wafi",
+        description="Wafi: customer success and support operations over GraphQL.",
+        epilog=_epilog(),
+        formatter_class=_Help,
     )
+    parser.add_argument("--version", action="version", version=f"wafi {_version()}")
     sub = parser.add_subparsers(title="commands")
 
-    serve = sub.add_parser("serve", help="run the API (GraphiQL at /graphql) and a worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8000)
+    def command(parent: Any, name: str, text: str) -> argparse.ArgumentParser:
+        made: argparse.ArgumentParser = parent.add_parser(
+            name, help=text, description=text, formatter_class=_Help
+        )
+        return made
+
+    serve = command(sub, "serve", "run the API (GraphiQL at /graphql) and a worker")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
     serve.add_argument(
         "--no-worker",
         action="store_true",
@@ -118,33 +169,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    worker = sub.add_parser("worker", help="run a background worker (scans, alert relay)")
-    worker.set_defaults(run=_worker)
+    command(sub, "worker", "run a background worker (scans, alert relay)").set_defaults(run=_worker)
+    command(sub, "migrate", "apply database migrations").set_defaults(run=_migrate)
 
-    migrate_cmd = sub.add_parser("migrate", help="apply database migrations")
-    migrate_cmd.set_defaults(run=_migrate)
-
-    org = sub.add_parser("org", help="organisations").add_subparsers(title="org commands")
-    create = org.add_parser("create", help="create an organisation; prints its owner's token once")
-    create.add_argument("name")
-    create.add_argument("--slug", help="short unique name (default: from NAME)")
+    org = command(sub, "org", "organisations").add_subparsers(title="org commands")
+    create = command(org, "create", "create an organisation; prints its owner's token once")
+    create.add_argument("name", help="the organisation's name, in any language")
+    create.add_argument(
+        "--slug", help="short unique Latin name (default: spelt from NAME, Arabic transliterated)"
+    )
     create.add_argument("--owner", default="Owner", help="the owner's display name")
     create.set_defaults(run=_org_create)
+    command(org, "list", "list the organisations (slug, name, time zone, operators)").set_defaults(
+        run=_org_list
+    )
 
-    token = sub.add_parser("token", help="API tokens").add_subparsers(title="token commands")
-    token_create = token.add_parser("create", help="a new operator token; printed once")
+    token = command(sub, "token", "API tokens").add_subparsers(title="token commands")
+    token_create = command(token, "create", "a new operator token; printed once")
     token_create.add_argument("--org", required=True, help="the organisation's slug")
-    token_create.add_argument("--role", required=True, choices=[role.value for role in Role])
-    token_create.add_argument("--name", default=None, help="the operator's display name")
+    token_create.add_argument(
+        "--role", required=True, choices=[role.value for role in Role], help="the operator's role"
+    )
+    token_create.add_argument(
+        "--name", default=None, help="the operator's display name (default: the role)"
+    )
     token_create.set_defaults(run=_token_create)
-    token_revoke = token.add_parser(
-        "revoke", help="revoke a token, read from standard input (never from the command line)"
+    token_revoke = command(
+        token, "revoke", "revoke a token, read from standard input (never from the command line)"
     )
     token_revoke.add_argument("--org", required=True, help="the organisation's slug")
     token_revoke.set_defaults(run=_token_revoke)
+    token_list = command(
+        token,
+        "list",
+        "list an organisation's tokens (operator, role, created, revoked; never the secret)",
+    )
+    token_list.add_argument("--org", required=True, help="the organisation's slug")
+    token_list.set_defaults(run=_token_list)
 
-    demo = sub.add_parser("demo", help="load a bilingual demo organisation; prints its token")
-    demo.set_defaults(run=_demo)
+    command(sub, "demo", "load a bilingual demo organisation; prints its token").set_defaults(
+        run=_demo
+    )
     return parser
 
 
@@ -162,15 +227,44 @@ def _database(*, with_redis: bool = False) -> Iterator[engine.Settings]:
         return
     if settings.database_url or settings.redis_url:
         _fail("set both WAFI_DATABASE_URL and WAFI_REDIS_URL, or neither (embedded servers)")
-    print(
-        f"wafi: starting embedded PostgreSQL and Redis under {settings.data_dir}/", file=sys.stderr
-    )
+    folder = settings.data_dir.resolve()
     if with_redis:
+        print(f"wafi: starting embedded PostgreSQL and Redis under {folder}/", file=sys.stderr)
         with embedded.servers(settings.data_dir) as servers:
             yield replace(settings, database_url=servers.database_url, redis_url=servers.redis_url)
+        return
+    if embedded.postgres_running(settings.data_dir):
+        print(f"wafi: using the embedded PostgreSQL running under {folder}/", file=sys.stderr)
     else:
-        with embedded.postgres_server(settings.data_dir) as url:
-            yield replace(settings, database_url=url)
+        # A command beside `wafi serve` in another folder would build a second database that
+        # the running server never sees: say so instead of doing it silently.
+        print(
+            f"wafi: warning: no `wafi serve` is running with the data folder {folder}/ — "
+            "starting its PostgreSQL for this command only; a server started later on this "
+            "folder sees what it writes (set WAFI_DATA_DIR to use another folder)",
+            file=sys.stderr,
+        )
+    with embedded.postgres_server(settings.data_dir) as url:
+        yield replace(settings, database_url=url)
+
+
+def _port_free(host: str, port: int) -> bool:
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return True  # uvicorn will say what is wrong with the host
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            # Only "in use" is ours to say; anything else (a privileged port) uvicorn reports.
+            return error.errno != errno.EADDRINUSE
+    return True
 
 
 def _terminate_as_exit() -> None:
@@ -193,6 +287,11 @@ def _serve(args: argparse.Namespace) -> None:
             "--no-worker needs WAFI_DATABASE_URL and WAFI_REDIS_URL: alerts are delivered only "
             "by a worker, and `wafi worker` cannot reach the embedded servers. Set both URLs "
             "and run `wafi worker` beside it, or drop --no-worker."
+        )
+    if not _port_free(args.host, args.port):
+        _fail(
+            f"port {args.port} on {args.host} is taken (another `wafi serve`?): stop that "
+            "server or choose another port with --port"
         )
     _terminate_as_exit()
     with _database(with_redis=True) as settings:
@@ -260,11 +359,6 @@ def _migrate(args: argparse.Namespace) -> None:
         print("wafi: database is at the newest migration", file=sys.stderr)
 
 
-def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "org-" + secrets.token_hex(3)
-
-
 def _admin(work: Callable[[Any], Any]) -> Any:
     from resolvers.store.engine import create_system_pool
 
@@ -286,9 +380,12 @@ def _admin(work: Callable[[Any], Any]) -> Any:
 def _org_create(args: argparse.Namespace) -> None:
     import asyncpg
 
+    from domain.slugs import slug_from_name
     from resolvers.store import orgs
 
-    slug = args.slug or _slug(args.name)
+    slug = args.slug or slug_from_name(args.name)
+    if not slug:
+        _fail(f"cannot spell a slug from {args.name!r} in Latin letters: give one with --slug")
 
     async def work(conn: Any) -> tuple[Any, str]:
         return await orgs.create_organisation(
@@ -320,6 +417,37 @@ def _token_create(args: argparse.Namespace) -> None:
         _fail(f"no organisation with slug {args.org!r}; create one with `wafi org create NAME`")
     print(f"{args.role} token for {args.org} (shown once, keep it safe):")
     print(token)
+
+
+def _org_list(args: argparse.Namespace) -> None:
+    from resolvers.store import orgs
+
+    listed = _admin(orgs.list_organisations)
+    if not listed:
+        print("no organisations yet: create one with `wafi org create NAME` or `wafi demo`")
+        return
+    print("slug\tname\ttime zone\tcreated\toperators")
+    for org in listed:
+        created = org.created_at.astimezone(UTC).isoformat(timespec="seconds")
+        print(f"{org.slug}\t{org.name}\t{org.time_zone}\t{created}\t{org.operators}")
+
+
+def _token_list(args: argparse.Namespace) -> None:
+    from resolvers.store import orgs
+
+    async def work(conn: Any) -> list[orgs.TokenListing] | None:
+        return await orgs.list_tokens(conn, slug=args.org)
+
+    listed = _admin(work)
+    if listed is None:
+        _fail(f"no organisation with slug {args.org!r}; `wafi org list` shows them")
+    print("id\toperator\trole\tcreated\texpires\tlast used\trevoked")
+    for token in listed:
+        when = [token.created_at, token.expires_at, token.last_used_at, token.revoked_at]
+        shown = [
+            "-" if at is None else at.astimezone(UTC).isoformat(timespec="seconds") for at in when
+        ]
+        print("\t".join([str(token.id), token.operator, token.role.value, *shown]))
 
 
 def _token_revoke(args: argparse.Namespace) -> None:

@@ -31,7 +31,9 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
-from schema import depth, limits
+from resolvers import tokens as token_resolvers
+from resolvers import webhooks as webhook_resolvers
+from schema import depth, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -42,6 +44,8 @@ from schema.types import sla as sla_types
 from schema.types import success as success_types
 from schema.types import success_plans as plan_types
 from schema.types import tickets as ticket_types
+from schema.types import tokens as token_types
+from schema.types import webhooks as webhook_types
 from schema.types.customers import Customer, CustomerResult
 from schema.types.ledger import LedgerEntry
 from schema.types.relay import Connection, Node
@@ -66,6 +70,21 @@ class Query:
     alerts: Connection[alert_types.Alert] = strawberry.field(
         resolver=alert_resolvers.list_alerts,
         description="Stored alerts, newest first; filter by kinds, acknowledged or customer.",
+    )
+    api_tokens: Connection[token_types.ApiToken] = strawberry.field(
+        resolver=token_resolvers.list_tokens,
+        description="Your organisation's API tokens, oldest first, never their secrets "
+        "(owners and managers).",
+    )
+    webhook_endpoints: Connection[webhook_types.WebhookEndpoint] = strawberry.field(
+        resolver=webhook_resolvers.list_endpoints,
+        description="Your webhook endpoints, oldest first, never their secrets "
+        "(owners and managers).",
+    )
+    webhook_deliveries: Connection[webhook_types.WebhookDelivery] = strawberry.field(
+        resolver=webhook_resolvers.list_deliveries,
+        description="One endpoint's delivery log, newest first: status, attempts, the "
+        "receiver's last answer and latency (owners and managers).",
     )
     ledger: Connection[LedgerEntry] = strawberry.field(
         resolver=ledger_resolvers.list_entries,
@@ -261,6 +280,39 @@ class Mutation:
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
     )
+    create_webhook_endpoint: webhook_types.WebhookSecretResult = strawberry.mutation(
+        resolver=webhook_resolvers.create_endpoint,
+        description="Send alerts to a URL, signed (Standard Webhooks); the secret is in this "
+        "answer only (owners and managers).",
+    )
+    rotate_webhook_secret: webhook_types.WebhookSecretResult = strawberry.mutation(
+        resolver=webhook_resolvers.rotate_secret,
+        description="A new signing secret, shown once; the old one also signs for "
+        "`overlapHours` (owners and managers).",
+    )
+    disable_webhook_endpoint: webhook_types.WebhookEndpointResult = strawberry.mutation(
+        resolver=webhook_resolvers.disable_endpoint,
+        description="Stop sending to an endpoint; alerts raised meanwhile are not kept for it.",
+    )
+    enable_webhook_endpoint: webhook_types.WebhookEndpointResult = strawberry.mutation(
+        resolver=webhook_resolvers.enable_endpoint,
+        description="Send to an endpoint again; its pending messages go out in order.",
+    )
+    redeliver_webhook: webhook_types.WebhookDeliveryResult = strawberry.mutation(
+        resolver=webhook_resolvers.redeliver,
+        description="Send one delivery again, with its message id, after the endpoint's "
+        "earlier pending messages.",
+    )
+    create_api_token: token_types.CreateApiTokenResult = strawberry.mutation(
+        resolver=token_resolvers.create_token,
+        description="A new operator and its token, with a role at most yours and an optional "
+        "expiry; the secret is in this answer only (owners and managers).",
+    )
+    revoke_api_token: token_types.RevokeApiTokenResult = strawberry.mutation(
+        resolver=token_resolvers.revoke_token,
+        description="Revoke a token of a role at most yours: its requests are refused from then "
+        "on, and its open subscriptions end within a minute (owners and managers).",
+    )
 
 
 @strawberry.type(
@@ -367,6 +419,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             depth.DepthLimit,
             limits.CostLimit,
+            metrics.Measured,
             RejectUnstorableText,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),

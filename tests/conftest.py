@@ -51,7 +51,7 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """A database made for this run and migrated to head; dropped at the end."""
     admin_url = server_urls[0]
     name = f"wafi_test_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(engine.asyncpg_dsn(admin_url))
+    admin = await _admin_connection(admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = _with_database(admin_url, name)
@@ -60,6 +60,22 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def _admin_connection(url: str) -> asyncpg.Connection:
+    """The maintenance connection each run creates its database from. When it cannot be made
+    (a database name that does not exist, a server that is down), end the whole run at once
+    with one line, instead of one error per test."""
+    try:
+        return await asyncpg.connect(engine.asyncpg_dsn(url), timeout=10)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        reason = engine.without_secrets(f"{type(error).__name__}: {error}")
+        pytest.exit(
+            f"WAFI_TEST_DATABASE_URL: cannot connect ({reason}). It names an existing "
+            "database the tests create their own database from (unset it to use an "
+            "embedded server).",
+            returncode=1,
+        )
 
 
 @pytest.fixture(scope="session")

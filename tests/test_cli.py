@@ -90,6 +90,13 @@ def test_serve_with_embedded_servers_stops_them_all(stop: signal.Signals) -> Non
             assert health.json() == {"status": "ok"}
             ide = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"accept": "text/html"})
             assert "graphiql" in ide.text.lower()
+            if stop == signal.SIGINT:
+                # A command beside the running server uses its PostgreSQL and says so.
+                beside = _wafi("org", "create", "Beside Org", WAFI_DATA_DIR=str(data))
+                assert beside.returncode == 0, beside.stderr
+                assert beside.stderr == (
+                    f"wafi: using the embedded PostgreSQL running under {data.resolve()}/\n"
+                )
             process.send_signal(stop)
             process.wait(timeout=30)
         finally:
@@ -399,3 +406,160 @@ def test_no_worker_without_both_urls_is_refused_as_alerts_would_never_be_deliver
             "or drop --no-worker",
         )
         assert not data.exists(), "refused before starting any embedded server"
+
+
+def test_version_and_help_say_what_there_is() -> None:
+    version = _wafi("--version")
+    assert version.returncode == 0
+    assert version.stdout.strip() == "wafi 0.1.0"
+    helped = _wafi("--help")
+    assert helped.returncode == 0
+    from schema.cli import ENVIRONMENT
+
+    for name, default, _ in ENVIRONMENT:
+        assert name in helped.stdout
+        assert f"(default: {default})" in helped.stdout
+    serve = _wafi("serve", "--help").stdout
+    assert "port to listen on (default: 8000)" in serve
+    assert "address to listen on (default: 127.0.0.1)" in serve
+    assert (
+        "the operator's display name (default: the role)" in _wafi("token", "create", "-h").stdout
+    )
+
+
+def _read_variables() -> set[str]:
+    """Every WAFI_* variable the product's code names."""
+    import re
+
+    names: set[str] = set()
+    for package in ("domain", "schema", "resolvers", "jobs"):
+        for path in (ROOT / package).rglob("*.py"):
+            names |= set(re.findall(r"\bWAFI_[A-Z0-9_]+\b", path.read_text(encoding="utf-8")))
+    return names
+
+
+def test_every_environment_variable_is_in_the_help_and_the_readme() -> None:
+    from schema.cli import ENVIRONMENT
+
+    listed = {name for name, _, _ in ENVIRONMENT}
+    assert _read_variables() - {"WAFI_TEST_DATABASE_URL", "WAFI_TEST_REDIS_URL"} <= listed
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for name in listed:
+        assert f"`{name}`" in table, name
+
+
+def test_an_unknown_environment_is_refused_not_run_as_development() -> None:
+    _refused(
+        _wafi("migrate", WAFI_ENV="prod"),
+        1,
+        "WAFI_ENV must be one of dev, production, not 'prod'; unset it for dev",
+    )
+
+
+def test_a_taken_port_is_one_line_before_anything_starts() -> None:
+    with tempfile.TemporaryDirectory(prefix="wafi-cli-") as tmp, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = Path(tmp) / "data"
+        result = _wafi("serve", "--port", str(port), WAFI_DATA_DIR=str(data))
+        message = _refused(result, 1, f"port {port} on 127.0.0.1 is taken", "--port")
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert message.startswith("wafi: ")
+        assert not data.exists(), "refused before starting any embedded server"
+
+
+def test_org_and_token_lists_show_names_and_roles_never_secrets(database_url: str) -> None:
+    suffix = secrets.token_hex(3)
+    created = _wafi("org", "create", f"شركة الأفق {suffix}", WAFI_DATABASE_URL=database_url)
+    assert created.returncode == 0, created.stderr
+    slug = f"shrka-alafq-{suffix}"
+    assert created.stdout.startswith(f"organisation {slug} created.")
+    owner_token = created.stdout.strip().splitlines()[-1]
+    viewer = _wafi(
+        "token", "create", "--org", slug, "--role", "viewer", WAFI_DATABASE_URL=database_url
+    )
+    viewer_token = viewer.stdout.strip().splitlines()[-1]
+
+    listed = _wafi("org", "list", WAFI_DATABASE_URL=database_url)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]
+    assert rows[0] == ["slug", "name", "time zone", "created", "operators"]
+    [mine] = [row for row in rows if row[0] == slug]
+    assert (mine[1], mine[2], mine[4]) == (f"شركة الأفق {suffix}", "Asia/Riyadh", "2")
+
+    revoked = subprocess.run(
+        [*WAFI, "token", "revoke", "--org", slug],
+        cwd=ROOT,
+        env=_env(WAFI_DATABASE_URL=database_url),
+        input=viewer_token + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    tokens = _wafi("token", "list", "--org", slug, WAFI_DATABASE_URL=database_url)
+    assert tokens.returncode == 0, tokens.stderr
+    assert owner_token not in tokens.stdout
+    assert viewer_token not in tokens.stdout
+    assert "wafi_" not in tokens.stdout
+    rows = [line.split("\t") for line in tokens.stdout.strip().splitlines()]
+    assert rows[0] == ["id", "operator", "role", "created", "expires", "last used", "revoked"]
+    assert [(row[1], row[2], row[6] == "-") for row in rows[1:]] == [
+        ("Owner", "owner", True),
+        ("Viewer", "viewer", False),
+    ]
+    _refused(
+        _wafi("token", "list", "--org", "no-such-org", WAFI_DATABASE_URL=database_url),
+        1,
+        "no organisation with slug 'no-such-org'",
+    )
+
+
+def test_a_name_with_nothing_to_spell_needs_a_slug(database_url: str) -> None:
+    _refused(
+        _wafi("org", "create", "ـــ", WAFI_DATABASE_URL=database_url),
+        1,
+        "cannot spell a slug from 'ـــ' in Latin letters: give one with --slug",
+    )
+
+
+def test_a_command_on_a_data_folder_with_no_server_running_warns_which_folder() -> None:
+    with tempfile.TemporaryDirectory(prefix="wafi-cli-") as tmp:
+        data = Path(tmp) / "data"
+        result = _wafi("org", "create", "Folder Org", WAFI_DATA_DIR=str(data))
+        assert result.returncode == 0, result.stderr
+        assert (
+            f"wafi: warning: no `wafi serve` is running with the data folder {data.resolve()}/"
+        ) in result.stderr
+        assert "starting embedded PostgreSQL and Redis" not in result.stderr
+        assert result.stdout.startswith("organisation folder-org created.")
+
+
+def test_the_tests_stop_at_once_with_one_line_when_their_database_does_not_exist(
+    server_urls: tuple[str, str],
+) -> None:
+    from tests.conftest import _with_database
+
+    name = f"nope_{secrets.token_hex(4)}"
+    env = dict(os.environ, WAFI_TEST_DATABASE_URL=_with_database(server_urls[0], name))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "tests/api/test_smoke.py",
+            "tests/api/test_limits.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout
+    said = f'WAFI_TEST_DATABASE_URL: cannot connect (InvalidCatalogNameError: database "{name}"'
+    assert result.stdout.count(said) == 1, result.stdout
+    assert " error" not in result.stdout, result.stdout

@@ -51,6 +51,17 @@ SHOWCASE = """
 """
 
 
+# What the scans find in the demo at once (§5): two at-risk rises (Najm medium, Al-Ibdaa
+# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due.
+DEMO_ALERTS = [
+    "AT_RISK",
+    "AT_RISK",
+    "INACTIVE_CUSTOMER",
+    "ONBOARDING_STALLED",
+    "PAYMENT_PAST_DUE",
+]
+
+
 def _nodes(data: dict[str, Any], field: str) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data[field]["edges"]]
 
@@ -184,6 +195,11 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     assert list(plans) == ["شركة الأفق للتقنية"]
     items = plans["شركة الأفق للتقنية"]["items"]
     assert [i["kind"] for i in items if i["doneOn"]] == ["KICKOFF", "PROOF_PACK", "CHECK_IN"]
+
+    # The scans ran once at the end of the demo: its alert list is not empty (README).
+    alerts = await gql(client, "{ alerts(first: 100) { edges { node { kind } } } }", token=token)
+    kinds = sorted(edge["node"]["kind"] for edge in alerts["data"]["alerts"]["edges"])
+    assert kinds == DEMO_ALERTS, kinds
 
     # Every demo step wrote its ledger row in the owner's name.
     roles = await system_pool.fetch(

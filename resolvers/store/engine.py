@@ -47,6 +47,9 @@ class Settings:
     # Rate limits per token (README: Limits): cost points per window.
     rate_limit_points: int = 200_000
     rate_limit_window_s: int = 60
+    metrics_token: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,16 +58,47 @@ class Settings:
             database_url=_url("WAFI_DATABASE_URL", _DATABASE_SCHEMES, "postgresql://user@host/db"),
             redis_url=_url("WAFI_REDIS_URL", _REDIS_SCHEMES, "redis://host:6379/0"),
             data_dir=Path(os.environ.get("WAFI_DATA_DIR", ".wafi")),
-            dev=os.environ.get("WAFI_ENV", "dev") != "production",
+            dev=_environment() == "dev",
             pool_size=_positive_int("WAFI_POOL_SIZE", default=10),
             rate_limit_points=_positive_int("WAFI_RATE_LIMIT_POINTS", default=200_000),
             rate_limit_window_s=_positive_int("WAFI_RATE_LIMIT_WINDOW_S", default=60),
+            metrics_token=os.environ.get("WAFI_METRICS_TOKEN") or None,
+            cors_origins=_origins("WAFI_CORS_ORIGINS"),
+            webhooks_allow_private=os.environ.get("WAFI_WEBHOOKS_ALLOW_PRIVATE") == "1",
         )
 
 
 _DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^@\s]*@", re.IGNORECASE)
+
+
+ENVIRONMENTS = ("dev", "production")
+
+
+def _environment() -> str:
+    """WAFI_ENV: a typo (`prod`) must not quietly run as development with GraphiQL open."""
+    raw = os.environ.get("WAFI_ENV", "").strip() or "dev"
+    if raw not in ENVIRONMENTS:
+        raise SettingsError(
+            f"WAFI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {raw[:20]!r}; unset it for dev"
+        )
+    return raw
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (`https://app.example.com`), or `*` for any."""
+    raw = [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+    for origin in raw:
+        scheme, sep, host = origin.partition("://")
+        if origin != "*" and (
+            not sep or scheme not in ("http", "https") or not host or "/" in host
+        ):
+            raise SettingsError(
+                f"{name} must list origins like https://app.example.com (comma-separated) or *, "
+                f"not {origin[:40]!r}"
+            )
+    return tuple(raw)
 
 
 def _positive_int(name: str, *, default: int) -> int:

@@ -42,13 +42,17 @@ def token_hash(token: str) -> str:
 # The LEFT JOIN keeps one row when the token is unknown, so the role is set either way.
 _AUTHENTICATE = (
     f"SELECT set_config('role', '{APP_ROLE}', false) AS role_set, p.org_id, p.operator_id, p.role "
-    "FROM (SELECT 1) AS one LEFT JOIN LATERAL wafi_authenticate($1) AS p ON true"
+    "FROM (SELECT 1) AS one "
+    "LEFT JOIN LATERAL wafi_authenticate($1, coalesce($2::timestamptz, now())) AS p ON true"
 )
 
 
-async def authenticate(conn: asyncpg.Connection, *, token: str) -> Principal | None:
-    """Resolve a token; `conn` leaves as APP_ROLE scoped to its organisation (or to none)."""
-    row = await conn.fetchrow(_AUTHENTICATE, token_hash(token))
+async def authenticate(
+    conn: asyncpg.Connection, *, token: str, now: datetime | None = None
+) -> Principal | None:
+    """Resolve a live (not revoked, not expired at `now`: the request's clock, else the
+    database's) token; `conn` leaves as APP_ROLE scoped to its organisation (or to none)."""
+    row = await conn.fetchrow(_AUTHENTICATE, token_hash(token), now)
     if row is None or row["org_id"] is None:
         return None
     return Principal(org_id=row["org_id"], operator_id=row["operator_id"], role=Role(row["role"]))
@@ -128,3 +132,53 @@ async def get_organisation(conn: asyncpg.Connection, *, org_id: int) -> Organisa
         org_id,
     )
     return None if row is None else Organisation(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationListing:
+    """An organisation as `wafi org list` shows it."""
+
+    slug: str
+    name: str
+    time_zone: str
+    created_at: datetime
+    operators: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenListing:
+    """A token as `wafi token list` shows it: never the secret (only its hash is kept)."""
+
+    id: int
+    operator: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+async def list_organisations(conn: asyncpg.Connection) -> list[OrganisationListing]:
+    """Administrator path: every organisation, oldest first."""
+    rows = await conn.fetch(
+        "SELECT o.slug, o.name, o.time_zone, o.created_at, count(p.id) AS operators "
+        "FROM organisations o LEFT JOIN operators p ON p.org_id = o.id "
+        "GROUP BY o.id ORDER BY o.id"
+    )
+    return [OrganisationListing(**dict(row)) for row in rows]
+
+
+async def list_tokens(conn: asyncpg.Connection, *, slug: str) -> list[TokenListing] | None:
+    """Administrator path: the tokens of the organisation `slug`, oldest first; None when there
+    is no such organisation."""
+    org_id = await conn.fetchval("SELECT id FROM organisations WHERE slug = $1", slug)
+    if org_id is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT t.id, p.name AS operator, p.role, t.created_at, t.expires_at, t.last_used_at, "
+        "t.revoked_at "
+        "FROM api_tokens t JOIN operators p ON p.org_id = t.org_id AND p.id = t.operator_id "
+        "WHERE t.org_id = $1 ORDER BY t.id",
+        org_id,
+    )
+    return [TokenListing(**{**dict(row), "role": Role(row["role"])}) for row in rows]

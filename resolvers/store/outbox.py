@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from resolvers.store import webhooks
 from resolvers.store.tables import OutboxRow
 
 log = logging.getLogger("wafi.outbox")
@@ -70,6 +71,7 @@ class Relayed:
     published: int
     held_elsewhere: tuple[int, ...] = ()
     more: bool = False
+    webhooks: int = 0  # webhook deliveries made for the published events
 
 
 # Claim the organisations with unpublished events that no other relay holds (held until this
@@ -138,14 +140,18 @@ async def relay_batch(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> Rel
             for row in rows:
                 pipe.publish(row["channel"], json.dumps(row["payload"], ensure_ascii=False))
             await pipe.execute()
+        org_ids = [row["org_id"] for row in rows]
+        event_ids = [row["id"] for row in rows]
         await conn.execute(
             "UPDATE outbox SET published_at = $1 "
             "WHERE (org_id, id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))",
             now,
-            [row["org_id"] for row in rows],
-            [row["id"] for row in rows],
+            org_ids,
+            event_ids,
         )
-    return Relayed(len(rows), held, more)
+        # Committed with the marks: an event published is an event every webhook will get.
+        hooks = await webhooks.fan_out(conn, org_ids=org_ids, event_ids=event_ids, now=now)
+    return Relayed(len(rows), held, more, hooks)
 
 
 async def wait_for_relays(pool: asyncpg.Pool, org_ids: Sequence[int]) -> None:

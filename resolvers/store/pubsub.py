@@ -154,6 +154,10 @@ class Hub:
     def subscribers(self, channel: str) -> int:
         return len(self._feeds.get(channel, ()))
 
+    def subscriber_count(self) -> int:
+        """Subscribers over every channel of this process (for /metrics)."""
+        return sum(len(feeds) for feeds in self._feeds.values())
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Feed]:
         """A feed on `channel` for the block; the Redis subscription is shared."""

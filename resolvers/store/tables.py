@@ -28,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -98,6 +98,8 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     created_at: datetime = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+    expires_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)
 
 
 class CustomerRow(SQLModel, table=True):
@@ -682,6 +684,66 @@ class SlaVerdictRow(SQLModel, table=True):
     evaluated_at: datetime = _ts()
 
 
+class WebhookEndpointRow(SQLModel, table=True):
+    """A receiver of the organisation's alerts; its secrets sign messages (docs: webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organisations.id"]),)
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    kinds: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret: str | None = _text(nullable=True)
+    previous_secret_expires_at: datetime | None = _ts(nullable=True)
+    secret_rotated_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    disabled_at: datetime | None = _ts(nullable=True)
+    disabled_reason: str | None = _text(nullable=True)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One alert for one endpoint: sent in id order per endpoint, retried until delivered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "endpoint_id"], ["webhook_endpoints.org_id", "webhook_endpoints.id"]
+        ),
+        UniqueConstraint("org_id", "endpoint_id", "event_id", name="webhook_deliveries_once"),
+        CheckConstraint(
+            "status IN ('pending','succeeded','failed')", name="webhook_deliveries_status"
+        ),
+        # The worker reads each endpoint's oldest pending message: as small as the backlog.
+        Index(
+            "webhook_deliveries_pending",
+            "org_id",
+            "endpoint_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    endpoint_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    next_attempt_at: datetime = _ts()
+    last_response_code: int | None = Field(default=None, sa_column=Column(Integer))
+    last_error: str | None = _text(nullable=True)
+    last_latency_ms: int | None = Field(default=None, sa_column=Column(Integer))
+    created_at: datetime = _ts()
+    delivered_at: datetime | None = _ts(nullable=True)
+
+
 TENANT_TABLES = (
     "operators",
     "api_tokens",
@@ -708,4 +770,6 @@ TENANT_TABLES = (
     "customer_connectors",
     "health_snapshots",
     "risk_severities",
+    "webhook_endpoints",
+    "webhook_deliveries",
 )

@@ -26,7 +26,7 @@ async def ledger(org: Org) -> list[dict[str, Any]]:
 # §5 ----------------------------------------------------------------------------------------------
 
 
-async def test_the_nine_alert_kinds(org: Org) -> None:
+async def test_the_nine_alert_kinds_and_the_webhook_one(org: Org) -> None:
     data = await org.data('{ __type(name: "AlertKind") { enumValues { name } } }')
     assert [v["name"] for v in data["__type"]["enumValues"]] == [
         "SLA_FIRST_RESPONSE_BREACH",
@@ -38,6 +38,8 @@ async def test_the_nine_alert_kinds(org: Org) -> None:
         "ONBOARDING_STALLED",
         "INACTIVE_CUSTOMER",
         "PAYMENT_PAST_DUE",
+        # Not a §5 rule: an endpoint disabled after a day of failed deliveries (README: Webhooks).
+        "WEBHOOK_DISABLED",
     ]
 
 
@@ -347,6 +349,55 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         {"id": other, "version": await version(org, other)},
         role=Role.MANAGER,
     )
+
+    # API tokens and webhooks (owners and managers).
+    token = await walk(
+        "createApiToken",
+        "CreateApiTokenInput",
+        {"name": "CRM", "role": "AGENT"},
+        "... on CreateApiTokenPayload { token { id } }",
+        role=Role.MANAGER,
+    )
+    await walk(
+        "revokeApiToken", "RevokeApiTokenInput", {"id": token["token"]["id"]}, role=Role.MANAGER
+    )
+    # A public IP literal: saved without a DNS lookup; the endpoint ends disabled, so no worker
+    # of the test run ever sends to it.
+    hook = await walk(
+        "createWebhookEndpoint",
+        "CreateWebhookEndpointInput",
+        {"url": "https://93.184.216.34/wafi"},
+        "... on WebhookSecretPayload { endpoint { id } }",
+        role=Role.MANAGER,
+    )
+    endpoint_id = hook["endpoint"]["id"]
+    await walk(
+        "rotateWebhookSecret", "RotateWebhookSecretInput", {"id": endpoint_id}, role=Role.MANAGER
+    )
+    await walk(
+        "disableWebhookEndpoint", "WebhookEndpointInput", {"id": endpoint_id}, role=Role.MANAGER
+    )
+    async with org.pool.acquire() as conn:
+        delivery = await conn.fetchval(
+            "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, kind, payload, "
+            "status, next_attempt_at, created_at) SELECT org_id, id, 1, 'AT_RISK', '{}', "
+            "'failed', $2, $2 FROM webhook_endpoints WHERE org_id = $1 RETURNING id",
+            org.id,
+            org.clock(),
+        )
+    await walk(
+        "enableWebhookEndpoint", "WebhookEndpointInput", {"id": endpoint_id}, role=Role.MANAGER
+    )
+    await walk(
+        "redeliverWebhook",
+        "RedeliverWebhookInput",
+        {"id": to_global_id("WebhookDelivery", delivery)},
+        role=Role.MANAGER,
+    )
+    async with org.pool.acquire() as conn:  # disabled again before any worker could send it
+        await conn.execute(
+            "UPDATE webhook_endpoints SET disabled_at = $2 WHERE org_id = $1", org.id, org.clock()
+        )
 
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}

@@ -16,6 +16,7 @@ import pytest
 from arq import create_pool, func
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -117,12 +118,16 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
         customer_id=customer,
         payload={"priority": "P0"},
     )
+    relayed_before = REGISTRY.get_sample_value("wafi_relay_published_total") or 0.0
     async with Listener(redis_server.url, org_id) as listener:
         published = await alert_jobs.relay_outbox(
             _ctx(system_pool, redis, clock), now=T0 + timedelta(seconds=3)
         )
         events = await listener.events(3)
         assert published >= 3
+        # /metrics counts what the relay published (README: Metrics).
+        relayed = REGISTRY.get_sample_value("wafi_relay_published_total")
+        assert relayed == relayed_before + published
         assert [event["id"] for event in events] == ids
         assert events[0] == {
             "id": ids[0],
