@@ -92,6 +92,7 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
             org_id=org_id,
             key=input.idempotency_key,
             operation="declareIncident",
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:
