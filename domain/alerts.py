@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain import text
 from domain.errors import DomainError, ErrorCode
 
 ACTION_LIMIT = 1_000
@@ -68,7 +69,7 @@ def acknowledge(alert: Alert, *, action: str | None, by: int, now: datetime) -> 
     """§4.1/§5: the alert acknowledged by operator `by`, with the action taken if any."""
     if alert.acknowledged_at is not None:
         raise DomainError("id", ErrorCode.INVALID_TRANSITION, "the alert is already acknowledged")
-    recorded = (action or "").strip() or None
+    recorded = None if action is None or text.blank(action) else action.strip()
     if recorded is not None and len(recorded) > ACTION_LIMIT:
         raise DomainError("action", ErrorCode.TOO_LONG, f"at most {ACTION_LIMIT} characters")
     if recorded is None and needs_recorded_action(alert):

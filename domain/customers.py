@@ -71,7 +71,7 @@ class Customer:
 def validate(customer: Customer) -> Customer:
     """Refuse a customer that breaks a field rule; return it with its name trimmed."""
     name = customer.name.strip()
-    if not name:
+    if text.blank(name):
         raise DomainError("name", ErrorCode.REQUIRED, "a customer needs a name")
     if len(name) > NAME_LIMIT:
         raise DomainError("name", ErrorCode.TOO_LONG, f"at most {NAME_LIMIT} characters")

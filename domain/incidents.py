@@ -146,7 +146,7 @@ def replan(current: Sequence[tuple[str, bool]], severity: Severity) -> tuple[str
 
 def validate_text(title: str, description: str) -> None:
     """§3: a title is required and ≤ 120 characters; a description is ≤ 500 characters."""
-    if not title.strip():
+    if text.blank(title):
         raise DomainError("title", ErrorCode.REQUIRED, "title is required")
     if not text.bounded(title, limit=TITLE_MAX):
         raise DomainError(
@@ -279,14 +279,14 @@ class PostMortem:
             ("whatWentWrong", self.what_went_wrong),
         )
         for field, value in texts:
-            if not value.strip():
+            if text.blank(value):
                 raise DomainError(field, ErrorCode.REQUIRED, f"{field} is required")
-        if not self.preventive_actions or not all(a.strip() for a in self.preventive_actions):
+        if not self.preventive_actions or any(map(text.blank, self.preventive_actions)):
             raise DomainError(
                 "preventiveActions", ErrorCode.REQUIRED, "each preventive action needs a text"
             )
-        if len(self.action_owners) != len(self.preventive_actions) or not all(
-            owner.strip() for owner in self.action_owners
+        if len(self.action_owners) != len(self.preventive_actions) or any(
+            map(text.blank, self.action_owners)
         ):
             raise DomainError(
                 "actionOwners", ErrorCode.REQUIRED, "each preventive action needs an owner"

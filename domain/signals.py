@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain import text
 from domain.errors import DomainError, ErrorCode
 from domain.scores import AtRisk, Health, HealthBand, Severity
 
@@ -110,7 +111,7 @@ def _halalas(sar: float) -> Decimal:
 def validate_title(title: str) -> str:
     """A Proof Pack's title: required, at most 120 characters; returned trimmed."""
     trimmed = title.strip()
-    if not trimmed:
+    if text.blank(trimmed):
         raise DomainError("title", ErrorCode.REQUIRED, "a Proof Pack needs a title")
     if len(trimmed) > TITLE_LIMIT:
         raise DomainError("title", ErrorCode.TOO_LONG, f"at most {TITLE_LIMIT} characters")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from domain import text
 from domain.errors import DomainError, ErrorCode
 
 
@@ -278,7 +279,7 @@ def cadence_consent(
 
 def _consent_text(field: str, value: str | None, limit: int, missing: str) -> str:
     trimmed = "" if value is None else value.strip()
-    if not trimmed:
+    if text.blank(trimmed):
         raise DomainError(field, ErrorCode.REQUIRED, missing)
     if len(trimmed) > limit:
         raise DomainError(field, ErrorCode.TOO_LONG, f"at most {limit} characters")

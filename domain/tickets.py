@@ -10,7 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.errors import DomainError, ErrorCode
-from domain.text import normalise
+from domain.text import blank, normalise
 
 
 class Priority(StrEnum):
@@ -281,7 +281,7 @@ def confirm_closed(lifecycle: Lifecycle, confirmed_by: str, confirmed_at: dateti
     if lifecycle.status != TicketStatus.RESOLVED or lifecycle.resolved_at is None:
         raise _refuse(lifecycle.status, TicketStatus.CLOSED)
     who = confirmed_by.strip()
-    if not who:
+    if blank(who):
         raise DomainError(
             "confirmedBy", ErrorCode.REQUIRED, "Say who confirmed the ticket is solved."
         )

@@ -39,6 +39,7 @@ async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput)
             org_id=org_id,
             key=input.idempotency_key,
             operation=DRAFT_CHECK_IN_NOTE,
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:

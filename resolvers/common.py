@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, ParamSpec, TypeVar
 
+from strawberry.utils.str_converters import to_camel_case
+
+from domain import text
 from domain.errors import DomainError, ErrorCode
 from resolvers import loaders
 from schema.context import Context
@@ -16,12 +20,58 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# Free texts that may run over several lines (GraphQL names); every other text is one line.
+MULTILINE_FIELDS: Final = frozenset(
+    {
+        "body",
+        "bodyEn",
+        "note",
+        "description",
+        "consentNote",
+        "summary",
+        "timeline",
+        "rootCause",
+        "whatWentRight",
+        "whatWentWrong",
+        "preventiveActions",
+        "action",
+    }
+)
+
+
+def check_texts(arguments: Mapping[str, object]) -> None:
+    """Refuse (INVALID, naming the field) a control character or bidi override in any text of
+    a resolver's arguments. Fields of `input` are named bare, as every refusal names them."""
+    for name, value in arguments.items():
+        if name != "info":
+            graphql_name = to_camel_case(name)
+            _check(value, "" if name == "input" else graphql_name, graphql_name)
+
+
+def _check(value: object, path: str, name: str) -> None:
+    if isinstance(value, str):
+        found = text.unsafe_character(value, multiline=name in MULTILINE_FIELDS)
+        if found is not None:
+            raise DomainError(
+                path, ErrorCode.INVALID, f"{found}: no control characters or bidi overrides"
+            )
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]", name)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            inner = to_camel_case(field.name)
+            _check(getattr(value, field.name), f"{path}.{inner}" if path else inner, inner)
+
+
 def refusals_as_data(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Any]]:
-    """A mutation's DomainError becomes its union's error member; the transaction rolled back."""
+    """A mutation's DomainError becomes its union's error member; the transaction rolled back.
+    Its texts are checked first (`check_texts`)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         try:
+            check_texts(kwargs)
             return await fn(*args, **kwargs)
         except DomainError as error:
             return errors.from_domain(error)
@@ -30,11 +80,13 @@ def refusals_as_data(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[Any
 
 
 def refusals_as_errors(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """A query's DomainError becomes a top-level error naming the field and the code."""
+    """A query's DomainError becomes a top-level error naming the field and the code.
+    Its texts are checked first (`check_texts`)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
+            check_texts(kwargs)
             return await fn(*args, **kwargs)
         except DomainError as error:
             raise errors.as_graphql_error(error) from None

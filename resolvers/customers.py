@@ -88,6 +88,7 @@ async def create_customer(info: CtxInfo, input: types.CreateCustomerInput) -> An
             org_id=principal.org_id,
             key=input.idempotency_key,
             operation="createCustomer",
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:

@@ -12,7 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from domain import incidents
+from domain import incidents, text
 from domain.customers import Locale
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
@@ -92,6 +92,7 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
             org_id=org_id,
             key=input.idempotency_key,
             operation="declareIncident",
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:
@@ -393,7 +394,7 @@ def _detected_at(value: datetime | None, *, now: datetime) -> datetime:
 
 
 def _bounded(value: str, *, field: str, required: bool = False) -> None:
-    if required and not value.strip():
+    if required and text.blank(value):
         raise DomainError(field, ErrorCode.REQUIRED, f"{field} is required")
     if len(value) > BODY_MAX:
         raise DomainError(field, ErrorCode.TOO_LONG, f"{field} is over {BODY_MAX} characters")

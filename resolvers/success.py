@@ -173,7 +173,12 @@ async def record_nps(info: CtxInfo, input: types.RecordNpsInput) -> Any:
     )
     async with ctx.transaction() as session:
         once = await idempotency.once(
-            session, org_id=org_id, key=input.idempotency_key, operation=RECORD_NPS, now=ctx.now
+            session,
+            org_id=org_id,
+            key=input.idempotency_key,
+            operation=RECORD_NPS,
+            request=input,
+            now=ctx.now,
         )
         if once.previous is not None:
             first = await store.nps_by_id(session, org_id=org_id, nps_id=once.previous)
@@ -204,6 +209,7 @@ async def deliver_proof_pack(info: CtxInfo, input: types.DeliverProofPackInput) 
             org_id=org_id,
             key=input.idempotency_key,
             operation=DELIVER_PROOF_PACK,
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:

@@ -34,7 +34,12 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
     org_id = principal.org_id
     async with ctx.transaction() as session:
         once = await idempotency.once(
-            session, org_id=org_id, key=input.idempotency_key, operation=START, now=ctx.now
+            session,
+            org_id=org_id,
+            key=input.idempotency_key,
+            operation=START,
+            request=input,
+            now=ctx.now,
         )
         if once.previous is not None:
             return types.SuccessPlanPayload(plan=await _plan(session, org_id, once.previous))

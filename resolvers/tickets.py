@@ -104,6 +104,7 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
             org_id=principal.org_id,
             key=input.idempotency_key,
             operation="openTicket",
+            request=input,
             now=ctx.now,
         )
         if once.previous is not None:

@@ -195,8 +195,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         assert settings.database_url
         assert settings.redis_url
-        pool = await engine.create_read_pool(settings.database_url, size=settings.pool_size)
-        write = engine.create_write_engine(settings.database_url, size=settings.pool_size)
+        login = await engine.app_login_url(settings)  # as the app role itself where allowed
+        pool = await engine.create_read_pool(login, size=settings.pool_size)
+        write = engine.create_write_engine(login, size=settings.pool_size)
         queue = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         hub = pubsub.Hub(settings.redis_url)
         await hub.start()

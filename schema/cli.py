@@ -107,6 +107,7 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("WAFI_DATA_DIR", ".wafi", "where the embedded servers keep their data"),
     ("WAFI_ENV", "dev", "dev or production (production: no GraphiQL, no introspection)"),
     ("WAFI_POOL_SIZE", "10", "database connections per pool per process"),
+    ("WAFI_APP_DATABASE_URL", "unset: the database URL as wafi_app", "the API's app-role login"),
     ("WAFI_RATE_LIMIT_POINTS", "200000", "each token's cost points per window"),
     ("WAFI_RATE_LIMIT_WINDOW_S", "60", "the rate-limit window in seconds"),
     ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),

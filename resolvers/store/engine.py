@@ -2,11 +2,13 @@
 
 Every connection the app uses runs as APP_ROLE (NOSUPERUSER NOBYPASSRLS, created by the
 migrations) with `app.org_id` set to the caller's organisation, so RLS is a second lock behind
-the `org_id` filters every store function writes.
+the `org_id` filters every store function writes. The API logs in as APP_ROLE itself where the
+server allows it (`app_login_url`), so not even `RESET ROLE` leaves RLS.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import AsyncIterator
@@ -14,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from sqlalchemy import text
@@ -26,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 APP_ROLE = "wafi_app"
+
+log = logging.getLogger("wafi")
 
 # One simple-protocol message: role and organisation for the next request on this connection.
 _SCOPE_SQL = "SELECT set_config('role', '{role}', false), set_config('app.org_id', '{org}', false)"
@@ -50,6 +54,7 @@ class Settings:
     metrics_token: str | None = None
     cors_origins: tuple[str, ...] = ()
     webhooks_allow_private: bool = False
+    app_database_url: str | None = None  # the API's login as APP_ROLE (see `app_login_url`)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +70,9 @@ class Settings:
             metrics_token=os.environ.get("WAFI_METRICS_TOKEN") or None,
             cors_origins=_origins("WAFI_CORS_ORIGINS"),
             webhooks_allow_private=os.environ.get("WAFI_WEBHOOKS_ALLOW_PRIVATE") == "1",
+            app_database_url=_url(
+                "WAFI_APP_DATABASE_URL", _DATABASE_SCHEMES, f"postgresql://{APP_ROLE}:…@host/db"
+            ),
         )
 
 
@@ -138,7 +146,7 @@ def without_secrets(text: str) -> str:
     """`text` with the password of any URL in it, and of the configured URLs, masked: error
     messages from drivers may quote a connection string."""
     masked = _URL_PASSWORD.sub(r"\g<head>***@", text)
-    for name in ("WAFI_DATABASE_URL", "WAFI_REDIS_URL"):
+    for name in ("WAFI_DATABASE_URL", "WAFI_APP_DATABASE_URL", "WAFI_REDIS_URL"):
         try:
             password = urlsplit(os.environ.get(name, "")).password
         except ValueError:
@@ -253,3 +261,39 @@ async def _init_system_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
     )
+
+
+def as_app_role(url: str) -> str:
+    """`url` with APP_ROLE as its user and no password: how the embedded server and CI (trust
+    authentication) let the API log in as the app role."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("user", "password")]
+    return urlunsplit(parts._replace(netloc=f"{APP_ROLE}@{host}", query=urlencode(query, safe="/")))
+
+
+async def app_login_url(settings: Settings) -> str:
+    """The URL the API's read pool and write engine log in with.
+
+    `WAFI_APP_DATABASE_URL` when set; else the configured URL as APP_ROLE when the server lets
+    it log in without a password; else the configured URL itself, reaching APP_ROLE by
+    `SET ROLE` only (a warning says so: `RESET ROLE` would return to the configured user).
+    Migrations and jobs always use the configured URL.
+    """
+    if settings.app_database_url:
+        return settings.app_database_url
+    assert settings.database_url
+    candidate = as_app_role(settings.database_url)
+    try:
+        conn = await asyncpg.connect(asyncpg_dsn(candidate), timeout=10)
+    except (asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidPasswordError) as error:
+        log.warning(
+            "the API connects as the configured user and reaches %s by SET ROLE only (%s): "
+            "set WAFI_APP_DATABASE_URL to log in as %s (README: Tenancy)",
+            APP_ROLE,
+            type(error).__name__,
+            APP_ROLE,
+        )
+        return settings.database_url
+    await conn.close()
+    return candidate

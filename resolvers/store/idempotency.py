@@ -1,4 +1,5 @@
-"""Idempotency keys: a repeated create returns what the first one made."""
+"""Idempotency keys: a repeated create returns what the first one made; the same key with
+another input is refused (IDEMPOTENCY_KEY_REUSED)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from domain.errors import DomainError, ErrorCode
 from resolvers.store.tables import IdempotencyKeyRow
 
 
-async def claim(session: AsyncSession, *, org_id: int, key: str, operation: str) -> int | None:
+async def claim(
+    session: AsyncSession, *, org_id: int, key: str, operation: str, fingerprint: str
+) -> int | None:
     """Lock the key for this transaction; the entity a previous call made with it, if any."""
     idempotency.validate_key(key)
     # Two concurrent calls with one key queue here instead of both creating. The lock is on
@@ -28,15 +31,33 @@ async def claim(session: AsyncSession, *, org_id: int, key: str, operation: str)
         return None
     if row.operation != operation:
         raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, "key already used by another call")
+    if idempotency.reused(row.fingerprint, fingerprint):
+        raise DomainError(
+            "idempotencyKey",
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "key already used with a different input: send a new key for a new request",
+        )
     return row.entity_id
 
 
 async def remember(
-    session: AsyncSession, *, org_id: int, key: str, operation: str, entity_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    org_id: int,
+    key: str,
+    operation: str,
+    fingerprint: str,
+    entity_id: int,
+    now: datetime,
 ) -> None:
     session.add(
         IdempotencyKeyRow(
-            org_id=org_id, key=key, operation=operation, entity_id=entity_id, created_at=now
+            org_id=org_id,
+            key=key,
+            operation=operation,
+            entity_id=entity_id,
+            created_at=now,
+            fingerprint=fingerprint,
         )
     )
     await session.flush()
@@ -50,6 +71,7 @@ class Once:
     org_id: int
     key: str | None
     operation: str
+    fingerprint: str
     now: datetime
     previous: int | None  # the entity a first call with this key made: answer with it
 
@@ -61,17 +83,28 @@ class Once:
                 org_id=self.org_id,
                 key=self.key,
                 operation=self.operation,
+                fingerprint=self.fingerprint,
                 entity_id=entity_id,
                 now=self.now,
             )
 
 
 async def once(
-    session: AsyncSession, *, org_id: int, key: str | None, operation: str, now: datetime
+    session: AsyncSession,
+    *,
+    org_id: int,
+    key: str | None,
+    operation: str,
+    request: object,
+    now: datetime,
 ) -> Once:
-    """Claim `key` for a create: `previous` is set when a first call with it made something
-    (return that), else create and call `made(entity_id)`. Without a key, always create."""
-    previous = (
-        None if key is None else await claim(session, org_id=org_id, key=key, operation=operation)
+    """Claim `key` for a create: `previous` is set when a first call with it and the same
+    `request` (the mutation's input) made something (return that), else create and call
+    `made(entity_id)`. Without a key, always create."""
+    if key is None:
+        return Once(session, org_id, None, operation, "", now, None)
+    fingerprint = idempotency.fingerprint(operation, request)
+    previous = await claim(
+        session, org_id=org_id, key=key, operation=operation, fingerprint=fingerprint
     )
-    return Once(session, org_id, key, operation, now, previous)
+    return Once(session, org_id, key, operation, fingerprint, now, previous)

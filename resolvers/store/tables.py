@@ -163,6 +163,8 @@ class IdempotencyKeyRow(SQLModel, table=True):
     operation: str = Field(sa_column=Column(Text, nullable=False))
     entity_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = _ts()
+    # SHA-256 of the operation and its input; NULL on keys stored before migration 0011.
+    fingerprint: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class AlertRow(SQLModel, table=True):

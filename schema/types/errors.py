@@ -48,6 +48,7 @@ class RuleError(UserError):
 _BY_CODE: dict[DomainErrorCode, type[UserError]] = {
     DomainErrorCode.NOT_FOUND: NotFoundError,
     DomainErrorCode.CONFLICT: ConflictError,
+    DomainErrorCode.IDEMPOTENCY_KEY_REUSED: ConflictError,
     DomainErrorCode.FORBIDDEN: ForbiddenError,
     DomainErrorCode.UNAUTHENTICATED: ForbiddenError,
     DomainErrorCode.FROZEN: ForbiddenError,

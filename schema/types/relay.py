@@ -30,13 +30,18 @@ def to_global_id(type_name: str, pk: int) -> strawberry.ID:
 
 
 def from_global_id(value: str, *, field: str = "id", expect: str | None = None) -> tuple[str, int]:
-    """Decode a global id; a malformed one, or one of another type, is NOT_FOUND for `field`."""
+    """Decode a global id; a malformed one, or one of another type, is NOT_FOUND for `field`.
+
+    Only the exact text `to_global_id` makes is an id: `int()` and base64 decoding are lenient
+    (spaces, `_`, full-width and Arabic-Indic digits, padding, stray characters), so whatever
+    does not re-encode to `value` names nothing.
+    """
     try:
         type_name, _, raw = base64.urlsafe_b64decode(value.encode()).decode().partition(":")
         pk = int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise DomainError(field, ErrorCode.NOT_FOUND, "no such id") from None
-    if not 1 <= pk <= MAX_PK:
+    if not 1 <= pk <= MAX_PK or to_global_id(type_name, pk) != value:
         raise DomainError(field, ErrorCode.NOT_FOUND, "no such id")
     if expect is not None and type_name != expect:
         raise DomainError(field, ErrorCode.NOT_FOUND, f"not a {expect} id")
@@ -64,7 +69,7 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
         position = int(base64.urlsafe_b64decode(after.encode()).decode().split(":")[1])
     except (binascii.Error, UnicodeDecodeError, ValueError, IndexError):
         position = -1
-    if not 0 <= position <= MAX_PK:
+    if not 0 <= position <= MAX_PK or cursor(position) != after:
         raise DomainError("after", ErrorCode.INVALID, "not a cursor from this API")
     return PageArgs(size, position)
 

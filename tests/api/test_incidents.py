@@ -300,9 +300,11 @@ async def test_a_viewer_cannot_declare(org: Org) -> None:
 
 async def test_declaring_twice_with_one_key_makes_one_incident(org: Org) -> None:
     first = await declared(org, idempotencyKey="k-1")
-    again = await declared(org, idempotencyKey="k-1", title="another")
+    again = await declared(org, idempotencyKey="k-1")
     assert again["id"] == first["id"]
     assert again["title"] == first["title"]
+    reused = await declare(org, idempotencyKey="k-1", title="another")
+    assert (reused["__typename"], reused["code"]) == ("ConflictError", "IDEMPOTENCY_KEY_REUSED")
     assert len((await snapshot(org))["incidents"]) == 1
 
 

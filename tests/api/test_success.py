@@ -264,11 +264,16 @@ async def test_a_repeat_with_the_same_idempotency_key_returns_the_first_and_stor
     assert await count(org, table) == 1
     before = await snapshot(org)
     org.clock.advance(minutes=5)
-    # The same key: the first answer, even when the rest of the input differs; nothing stored,
-    # no second ledger row.
-    for again in (first, second):
-        repeat = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **again}})
-        assert repeat[name] == made
+    # The same key and input: the first answer, nothing stored, no second ledger row. The same
+    # key with another input: refused, nothing stored.
+    repeat = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **first}})
+    assert repeat[name] == made
+    reused = await org.data(query, {"i": {"customerId": c, "idempotencyKey": "k-1", **second}})
+    assert (reused[name]["__typename"], reused[name]["field"], reused[name]["code"]) == (
+        "ConflictError",
+        "idempotencyKey",
+        "IDEMPOTENCY_KEY_REUSED",
+    )
     assert await snapshot(org) == before
     assert await count(org, "idempotency_keys") == 1
     # Another key is another answer.
