@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 SCORE_CAP = 100
 
@@ -22,9 +23,25 @@ REASON_PROOF_PACK_AR = "آخر Proof Pack قبل {d} يوم — يتجاوز SLA
 # Defined early: the RiskSignal constants below validate when the module loads.
 def _require_range(field: str, value: float, low: float, high: float | None) -> None:
     # `not low <= value` also refuses NaN.
-    if not low <= value or (high is not None and not value <= high):
-        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must be {bound}, got {value}")
+    if high is not None and not low <= value <= high:
+        raise DomainError(
+            field,
+            ErrorCode.OUT_OF_RANGE,
+            Msg.FIELD_BETWEEN,
+            field=field,
+            low=f"{low:g}",
+            high=f"{high:g}",
+            value=value,
+        )
+    if not low <= value:
+        raise DomainError(
+            field,
+            ErrorCode.OUT_OF_RANGE,
+            Msg.FIELD_AT_LEAST,
+            field=field,
+            low=f"{low:g}",
+            value=value,
+        )
 
 
 class Severity(StrEnum):

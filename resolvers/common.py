@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from resolvers import loaders
 from schema.context import Context
 from schema.types import errors
@@ -50,5 +51,5 @@ async def known_customer(ctx: Context, value: str, *, field: str) -> int:
     """
     pk = pk_of(value, "Customer", field=field)
     if await loaders.customers(ctx).load(pk) is None:
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
     return pk

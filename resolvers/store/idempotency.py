@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import idempotency
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from resolvers.store.tables import IdempotencyKeyRow
 
 
@@ -27,7 +28,7 @@ async def claim(session: AsyncSession, *, org_id: int, key: str, operation: str)
     if row is None:
         return None
     if row.operation != operation:
-        raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, "key already used by another call")
+        raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, Msg.KEY_ALREADY_USED)
     return row.entity_id
 
 
