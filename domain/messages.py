@@ -312,6 +312,67 @@ class Msg(Enum):
         "no check-in metrics recorded for that week; record them first",
     )
 
+    # --- §4.1 at-risk reasons and actions ------------------------------------------------------
+    RISK_INACTIVE = Template("العميل غير نشط منذ {d} يوم.", "Customer inactive for {d} days.")
+    RISK_LOW_ACTIVITY = Template("انخفاض النشاط منذ {d} يوم.", "Activity low for {d} days.")
+    RISK_PENDING = Template("{n} مسودة معلقة بدون اعتماد.", "{n} drafts pending without approval.")
+    RISK_PENDING_BUILDUP = Template(
+        "تراكم {n} مسودة بدون اعتماد.", "{n} drafts building up without approval."
+    )
+    RISK_PROOF_PACK = Template(
+        "آخر Proof Pack قبل {d} يوم — يتجاوز SLA.", "Last Proof Pack {d} days ago — past the SLA."
+    )
+    RISK_SEV1_OPEN = Template(
+        "حادثة SEV1 مفتوحة تؤثر على العميل.", "An open SEV1 incident affects the customer."
+    )
+    RISK_P0_BREACHED = Template(
+        "تجاوز SLA لتذكرة P0 خلال آخر 14 يوم.", "A P0 ticket breached its SLA in the last 14 days."
+    )
+    ACTION_HIGH = Template(
+        "أرسل إيميل personal من المؤسس + احجز QBR هذا الأسبوع.",
+        "Send a personal email from the founder + book a QBR this week.",
+    )
+    ACTION_MEDIUM = Template(
+        "أرسل Proof Pack ملخص + اقترح ديمو لخدمة جديدة.",
+        "Send a summary Proof Pack + propose a demo of a new service.",
+    )
+    ACTION_LOW = Template("متابعة weekly check-in عادية.", "Regular weekly check-in.")
+
+    # --- §4.2 health explanation, one line per term -------------------------------------------
+    HEALTH_NO_CSAT = Template(
+        "لا تقييم للتذاكر في الفترة: يُحسب CSAT صفرًا (+0.0).",
+        "No ticket rating in the period: CSAT counts 0 (+0.0).",
+    )
+    HEALTH_CSAT = Template(
+        "متوسط CSAT {avg:.1f}/5، أي {input:.1f}/10 × 5 = {points:+.1f}",
+        "CSAT average {avg:.1f}/5 → {input:.1f}/10 × 5 = {points:+.1f}",
+    )
+    HEALTH_PIPELINE = Template(
+        "الـ pipeline {input:,.0f} ريال / 1000 = {points:+.1f}",
+        "Pipeline {input:,.0f} SAR / 1000 = {points:+.1f}",
+    )
+    HEALTH_MEETINGS = Template(
+        "{input:.0f} اجتماع × 8 = {points:+.1f}", "{input:.0f} meeting(s) × 8 = {points:+.1f}"
+    )
+    HEALTH_APPROVAL = Template(
+        "نسبة الاعتماد {approved}/{decided} = {input:.2f} × 50 = {points:+.1f}",
+        "Approval rate {approved}/{decided} = {input:.2f} × 50 = {points:+.1f}",
+    )
+    HEALTH_NO_DECISIONS = Template(
+        "لم يُبتّ في أي مسودة خلال الفترة: تُحسب نسبة الاعتماد صفرًا (+0.0).",
+        "No drafts decided in the period: approval rate counts 0 (+0.0).",
+    )
+    HEALTH_INACTIVE = Template(
+        "{input:.0f} يوم بلا نشاط × 2 = {points:+.1f}",
+        "{input:.0f} day(s) inactive × 2 = {points:+.1f}",
+    )
+    HEALTH_PENDING = Template(
+        "{input:.0f} مسودة معلقة = {points:+.1f}", "{input:.0f} draft(s) pending = {points:+.1f}"
+    )
+    HEALTH_CLAMPED = Template(
+        "المجموع {raw:.1f} حُصر عند {value:.1f}.", "Total {raw:.1f} clamped to {value:.1f}."
+    )
+
     # --- top-level refusals made outside the resolvers ---------------------------------------
     TEXT_UNSTORABLE = Template(
         "{where}: النص يحوي محرف NUL أو بديلًا منفردًا (lone surrogate)",
@@ -345,6 +406,21 @@ class Msg(Enum):
         "at most {limit} subscriptions at a time on one connection; complete one or open another "
         "connection",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A message and its parameters, not yet in a language (a reason, an explanation line)."""
+
+    msg: Msg
+    params: Mapping[str, object]
+
+    def render(self, language: Language) -> str:
+        return render(self.msg, self.params, language)
+
+
+def text(msg: Msg, /, **params: object) -> Text:
+    return Text(msg, params)
 
 
 def render(msg: Msg, params: Mapping[str, object], language: Language) -> str:
