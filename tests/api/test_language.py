@@ -176,3 +176,18 @@ async def test_a_websocket_refusal_follows_the_upgrades_accept_language(
                     {"message": text, "extensions": {"code": "USE_HTTP", "field": "operation"}}
                 ],
             }
+
+
+async def test_a_websocket_depth_refusal_is_in_the_sockets_language(
+    live: Live, tenant: Org
+) -> None:
+    deep = "subscription { alerts { " + "x { " * MAX_DEPTH + "id" + " }" * MAX_DEPTH + " } }"
+    async with live.socket({"Accept-Language": "ar"}) as client:
+        assert (await client.init({"token": tenant.token}))["type"] == "connection_ack"
+        op_id = await client.subscribe(deep)
+        message = await client.receive()
+    assert (message["id"], message["type"]) == (op_id, "error")
+    assert [error["message"] for error in message["payload"]] == [
+        f"'anonymous' تتجاوز أقصى عمق للعملية وهو {MAX_DEPTH}",
+        "Cannot query field 'x' on type 'Alert'.",  # graphql-core's own: English
+    ]
