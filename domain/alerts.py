@@ -10,6 +10,7 @@ from typing import Any
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 ACTION_LIMIT = 1_000
 
@@ -68,12 +69,10 @@ def needs_recorded_action(alert: Alert) -> bool:
 def acknowledge(alert: Alert, *, action: str | None, by: int, now: datetime) -> Alert:
     """§4.1/§5: the alert acknowledged by operator `by`, with the action taken if any."""
     if alert.acknowledged_at is not None:
-        raise DomainError("id", ErrorCode.INVALID_TRANSITION, "the alert is already acknowledged")
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, Msg.ALERT_ACKNOWLEDGED)
     recorded = None if action is None or text.blank(action) else action.strip()
     if recorded is not None and len(recorded) > ACTION_LIMIT:
-        raise DomainError("action", ErrorCode.TOO_LONG, f"at most {ACTION_LIMIT} characters")
+        raise DomainError("action", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=ACTION_LIMIT)
     if recorded is None and needs_recorded_action(alert):
-        raise DomainError(
-            "action", ErrorCode.REQUIRED, "a high at-risk alert needs the action taken recorded"
-        )
+        raise DomainError("action", ErrorCode.REQUIRED, Msg.HIGH_ALERT_NEEDS_ACTION)
     return replace(alert, acknowledged_at=now, acknowledged_by=by, action_taken=recorded)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 
 class ConnectorKey(StrEnum):
@@ -114,7 +115,9 @@ def transition(current: ConnectorState, target: ConnectorState) -> ConnectorStat
         raise DomainError(
             "state",
             ErrorCode.INVALID_TRANSITION,
-            f"a connector cannot move from {current} to {target}",
+            Msg.CONNECTOR_MOVE,
+            current=current,
+            target=target,
         )
     return target
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.success_plans import Bundle
 
 NAME_LIMIT = 120
@@ -72,21 +73,21 @@ def validate(customer: Customer) -> Customer:
     """Refuse a customer that breaks a field rule; return it with its name trimmed."""
     name = customer.name.strip()
     if text.blank(name):
-        raise DomainError("name", ErrorCode.REQUIRED, "a customer needs a name")
+        raise DomainError("name", ErrorCode.REQUIRED, Msg.CUSTOMER_NEEDS_NAME)
     if len(name) > NAME_LIMIT:
-        raise DomainError("name", ErrorCode.TOO_LONG, f"at most {NAME_LIMIT} characters")
+        raise DomainError("name", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=NAME_LIMIT)
     email = customer.contact_email
     if email is not None and (len(email) > EMAIL_LIMIT or not _EMAIL.match(email)):
-        raise DomainError("contactEmail", ErrorCode.INVALID, "not an email address")
+        raise DomainError("contactEmail", ErrorCode.INVALID, Msg.NOT_AN_EMAIL)
     if customer.renews_at is not None and customer.renews_at <= customer.subscription_started_at:
-        raise DomainError("renewsAt", ErrorCode.INVALID, "renewsAt must be after startedAt")
+        raise DomainError("renewsAt", ErrorCode.INVALID, Msg.RENEWS_AFTER_START)
     return replace(customer, name=name)
 
 
 def validate_search(term: str | None, *, field: str = "search") -> str | None:
     """A name search term: at most SEARCH_LIMIT characters."""
     if term is not None and len(term) > SEARCH_LIMIT:
-        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {SEARCH_LIMIT} characters")
+        raise DomainError(field, ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=SEARCH_LIMIT)
     return term
 
 
@@ -94,12 +95,16 @@ def check_version(current: int, expected: int) -> None:
     """Optimistic concurrency: refuse an update made from a stale read."""
     if current != expected:
         raise DomainError(
-            "version", ErrorCode.CONFLICT, f"customer changed: version is {current}, not {expected}"
+            "version",
+            ErrorCode.CONFLICT,
+            Msg.CUSTOMER_CHANGED,
+            current=current,
+            expected=expected,
         )
 
 
 def archive(customer: Customer, *, now: datetime) -> Customer:
     """Archive once; archiving twice is refused."""
     if customer.archived_at is not None:
-        raise DomainError("id", ErrorCode.INVALID_TRANSITION, "customer is already archived")
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, Msg.CUSTOMER_ALREADY_ARCHIVED)
     return replace(customer, archived_at=now, version=customer.version + 1)

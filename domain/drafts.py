@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Final
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 # Every payload carrying a draft states both; Wafi has no live-send path at all.
 APPROVAL_REQUIRED: Final = True
@@ -59,38 +60,39 @@ def transition(current: DraftStatus, target: DraftStatus) -> DraftStatus:
         raise DomainError(
             "status",
             ErrorCode.INVALID_TRANSITION,
-            f"A draft cannot go from '{current}' to '{target}'.",
+            Msg.DRAFT_MOVE,
+            current=current,
+            target=target,
         )
     return target
 
 
-def _require_operator(role: str, verb: str) -> None:
+def _require_operator(role: str, refusal: Msg) -> None:
     if role == VIEWER_ROLE:
-        raise DomainError("role", ErrorCode.FORBIDDEN, f"A viewer cannot {verb} drafts.")
+        raise DomainError("role", ErrorCode.FORBIDDEN, refusal)
 
 
 def approve(status: DraftStatus, role: str, frozen: bool) -> DraftStatus:
     """§1/§2.7: approve a draft; never by a viewer, never while live actions are frozen."""
-    _require_operator(role, "approve")
+    _require_operator(role, Msg.VIEWER_CANNOT_APPROVE)
     if frozen:
         raise DomainError(
             "status",
             ErrorCode.FROZEN,
-            "Live actions are frozen for this organisation or customer; this draft cannot be "
-            "approved until the freeze is lifted.",
+            Msg.DRAFT_FROZEN,
         )
     return transition(status, DraftStatus.APPROVED)
 
 
 def reject(status: DraftStatus, role: str) -> DraftStatus:
     """§1: reject a draft; a freeze does not stop a rejection, since nothing goes out."""
-    _require_operator(role, "reject")
+    _require_operator(role, Msg.VIEWER_CANNOT_REJECT)
     return transition(status, DraftStatus.REJECTED)
 
 
 def mark_sent(status: DraftStatus, role: str) -> DraftStatus:
     """§1: record that an operator sent an approved draft through their own channel."""
-    _require_operator(role, "send")
+    _require_operator(role, Msg.VIEWER_CANNOT_SEND)
     return transition(status, DraftStatus.SENT)
 
 

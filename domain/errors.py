@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from domain import messages
+from domain.messages import Language, Msg
+
 
 class ErrorCode(StrEnum):
     """Why an input was refused; mirrored as the GraphQL `ErrorCode` enum."""
@@ -26,10 +29,16 @@ class ErrorCode(StrEnum):
 
 
 class DomainError(Exception):
-    """An expected refusal: which input `field` was refused, and why (`code`, `message`)."""
+    """An expected refusal: which input `field` was refused, why (`code`), and the catalogue's
+    message `msg` with its `params`; the text is made in the request's language (`message`)."""
 
-    def __init__(self, field: str, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, code: ErrorCode, msg: Msg, /, **params: object) -> None:
+        super().__init__(f"{field}: {messages.render(msg, params, Language.EN)}")
         self.field = field
         self.code = code
-        self.message = message
+        self.msg = msg
+        self.params = params
+
+    def message(self, language: Language) -> str:
+        """The refusal as a sentence in `language`."""
+        return messages.render(self.msg, self.params, language)

@@ -14,6 +14,7 @@ from typing import Final
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 KEY_LIMIT: Final = 200
 KEY_FIELD: Final = "idempotency_key"  # left out of the fingerprint: it names, it is not sent
@@ -23,11 +24,9 @@ def validate_key(key: str) -> str:
     """Refuse a blank key (send none instead) and one over KEY_LIMIT characters (it is
     indexed, and index rows are bounded)."""
     if text.blank(key):
-        raise DomainError(
-            "idempotencyKey", ErrorCode.INVALID, "a key needs a visible character; or send none"
-        )
+        raise DomainError("idempotencyKey", ErrorCode.INVALID, Msg.KEY_NEEDS_VISIBLE)
     if len(key) > KEY_LIMIT:
-        raise DomainError("idempotencyKey", ErrorCode.TOO_LONG, f"at most {KEY_LIMIT} characters")
+        raise DomainError("idempotencyKey", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=KEY_LIMIT)
     return key
 
 

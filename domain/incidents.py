@@ -12,6 +12,7 @@ from typing import Final
 from domain import text
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 TITLE_MAX: Final = 120
 DESCRIPTION_MAX: Final = 500
@@ -81,7 +82,7 @@ def triage(affected_count: int, has_data_leak: bool, has_unauthorized_send: bool
     """§3: leak or unauthorized send → SEV1; else ≥ 5 affected → SEV2; else SEV3."""
     if affected_count < 0:
         raise DomainError(
-            "affectedCount", ErrorCode.OUT_OF_RANGE, f"affected count {affected_count} < 0"
+            "affectedCount", ErrorCode.OUT_OF_RANGE, Msg.AFFECTED_NEGATIVE, count=affected_count
         )
     if has_data_leak or has_unauthorized_send:
         return Triage(Severity.SEV1, "تسريب أمان أو إرسال غير معتمد — أعلى أولوية.")
@@ -96,7 +97,10 @@ def raise_severity(current: Severity, floor: Severity, requested: Severity) -> S
         raise DomainError(
             "severity",
             ErrorCode.SEVERITY_LOWERED,
-            f"cannot change severity from {current} to {requested}: triage gave {floor}",
+            Msg.SEVERITY_BELOW_TRIAGE,
+            current=current,
+            requested=requested,
+            floor=floor,
         )
     return requested
 
@@ -147,16 +151,24 @@ def replan(current: Sequence[tuple[str, bool]], severity: Severity) -> tuple[str
 def validate_text(title: str, description: str) -> None:
     """§3: a title is required and ≤ 120 characters; a description is ≤ 500 characters."""
     if text.blank(title):
-        raise DomainError("title", ErrorCode.REQUIRED, "title is required")
+        raise DomainError("title", ErrorCode.REQUIRED, Msg.TITLE_REQUIRED)
     if not text.bounded(title, limit=TITLE_MAX):
         raise DomainError(
-            "title", ErrorCode.TOO_LONG, f"title is {len(title)} characters > {TITLE_MAX}"
+            "title",
+            ErrorCode.TOO_LONG,
+            Msg.FIELD_CHARS_OVER,
+            field="title",
+            length=len(title),
+            limit=TITLE_MAX,
         )
     if not text.bounded(description, limit=DESCRIPTION_MAX):
         raise DomainError(
             "description",
             ErrorCode.TOO_LONG,
-            f"description is {len(description)} characters > {DESCRIPTION_MAX}",
+            Msg.FIELD_CHARS_OVER,
+            field="description",
+            length=len(description),
+            limit=DESCRIPTION_MAX,
         )
 
 
@@ -190,14 +202,17 @@ def transition(
         raise DomainError(
             "status",
             ErrorCode.INVALID_TRANSITION,
-            f"cannot move an incident from {current} to {target}",
+            Msg.INCIDENT_MOVE,
+            current=current,
+            target=target,
         )
     closing = target is IncidentStatus.CLOSED
     if closing and POLICIES[severity].post_mortem_required and not has_post_mortem:
         raise DomainError(
             "postMortem",
             ErrorCode.PRECONDITION_FAILED,
-            f"a {severity} incident cannot be closed without its post-mortem",
+            Msg.CLOSE_NEEDS_POST_MORTEM,
+            severity=severity,
         )
     return target
 
@@ -280,19 +295,15 @@ class PostMortem:
         )
         for field, value in texts:
             if text.blank(value):
-                raise DomainError(field, ErrorCode.REQUIRED, f"{field} is required")
+                raise DomainError(field, ErrorCode.REQUIRED, Msg.FIELD_REQUIRED, field=field)
         if not self.preventive_actions or any(map(text.blank, self.preventive_actions)):
-            raise DomainError(
-                "preventiveActions", ErrorCode.REQUIRED, "each preventive action needs a text"
-            )
+            raise DomainError("preventiveActions", ErrorCode.REQUIRED, Msg.ACTION_NEEDS_TEXT)
         if len(self.action_owners) != len(self.preventive_actions) or any(
             map(text.blank, self.action_owners)
         ):
-            raise DomainError(
-                "actionOwners", ErrorCode.REQUIRED, "each preventive action needs an owner"
-            )
+            raise DomainError("actionOwners", ErrorCode.REQUIRED, Msg.ACTION_NEEDS_OWNER)
         if self.deadline.tzinfo is None or self.deadline.utcoffset() is None:
-            raise DomainError("deadline", ErrorCode.INVALID, "deadline needs a time zone")
+            raise DomainError("deadline", ErrorCode.INVALID, Msg.NEEDS_TIME_ZONE, field="deadline")
 
 
 # The aggregate: one incident's state and the moves an operator makes on it (§3).
@@ -387,14 +398,18 @@ def declare(
 def ensure_not_closed(incident: Incident) -> None:
     """§3: a closed incident is history; nothing on it changes any more."""
     if incident.status is IncidentStatus.CLOSED:
-        raise DomainError("id", ErrorCode.INVALID_TRANSITION, "the incident is closed")
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, Msg.INCIDENT_CLOSED)
 
 
 def check_version(current: int, expected: int) -> None:
     """Optimistic concurrency: refuse an update made from a stale read."""
     if current != expected:
         raise DomainError(
-            "version", ErrorCode.CONFLICT, f"incident changed: version is {current}, not {expected}"
+            "version",
+            ErrorCode.CONFLICT,
+            Msg.INCIDENT_CHANGED,
+            current=current,
+            expected=expected,
         )
 
 
@@ -461,9 +476,7 @@ def post_update(incident: Incident, *, now: datetime) -> Incident:
     """§3: an update drafted for the affected customers; the next is due one cadence later."""
     ensure_not_closed(incident)
     if incident.affected_count == 0:
-        raise DomainError(
-            "id", ErrorCode.PRECONDITION_FAILED, "the incident has no affected customers to update"
-        )
+        raise DomainError("id", ErrorCode.PRECONDITION_FAILED, Msg.NO_AFFECTED_CUSTOMERS)
     return replace(
         incident,
         last_update_at=now,
@@ -476,13 +489,9 @@ def record_pdpl_notification(incident: Incident, *, now: datetime) -> Incident:
     """§3: the affected customers were told of the leak; the PDPL deadline no longer runs."""
     ensure_not_closed(incident)
     if not incident.has_data_leak:
-        raise DomainError(
-            "id", ErrorCode.PRECONDITION_FAILED, "only a data leak needs a PDPL notification"
-        )
+        raise DomainError("id", ErrorCode.PRECONDITION_FAILED, Msg.PDPL_ONLY_DATA_LEAK)
     if incident.pdpl_notified_at is not None:
-        raise DomainError(
-            "id", ErrorCode.INVALID_TRANSITION, "the PDPL notification is already recorded"
-        )
+        raise DomainError("id", ErrorCode.INVALID_TRANSITION, Msg.PDPL_ALREADY)
     return replace(
         incident, pdpl_notified_at=now, pdpl_notify_by=None, version=incident.version + 1
     )
@@ -494,7 +503,8 @@ def submit_post_mortem(incident: Incident, post_mortem: PostMortem) -> Incident:
         raise DomainError(
             "id",
             ErrorCode.PRECONDITION_FAILED,
-            f"a post-mortem is written for a resolved incident, not a {incident.status} one",
+            Msg.POST_MORTEM_ONLY_RESOLVED,
+            status=incident.status,
         )
     post_mortem.validate()
     return replace(incident, post_mortem=post_mortem, version=incident.version + 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.customers import Stage
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 # onboarding → adoption → expansion → advocacy, or churned from any of them.
 ORDER: tuple[Stage, ...] = (Stage.ONBOARDING, Stage.ADOPTION, Stage.EXPANSION, Stage.ADVOCACY)
@@ -17,7 +18,9 @@ def change_stage(current: Stage, target: Stage) -> Stage:
     raise DomainError(
         "stage",
         ErrorCode.INVALID_TRANSITION,
-        f"a customer cannot move from stage {current} to {target}",
+        Msg.STAGE_MOVE,
+        current=current,
+        target=target,
     )
 
 

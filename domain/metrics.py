@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 RATING_MIN, RATING_MAX = 1, 5
 NPS_MIN, NPS_MAX = 0, 10
@@ -59,7 +60,7 @@ def support_metrics(
     }
     for field, count in counts.items():
         if count < 0:
-            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must be at least 0")
+            raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.FIELD_AT_LEAST_ZERO, field=field)
     return SupportMetrics(
         avg_first_response_minutes=_average(first_response_minutes, 1),
         avg_resolution_hours=_average(resolution_hours, 2),
@@ -93,6 +94,13 @@ def _average(values: Sequence[float], digits: int) -> float | None:
 
 def _in_range(field: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
-        message = f"{field} must be between {low} and {high}, got {value}"
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, message)
+        raise DomainError(
+            field,
+            ErrorCode.OUT_OF_RANGE,
+            Msg.FIELD_BETWEEN,
+            field=field,
+            low=low,
+            high=high,
+            value=value,
+        )
     return value

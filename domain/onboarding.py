@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 
 class Step(StrEnum):
@@ -77,12 +78,12 @@ def stalled(subscription_start: datetime, now: datetime, complete: bool) -> bool
 def complete_step(done: Collection[Step], step: Step) -> Onboarding:
     """§4.4: mark `step` done; refuses a step that is already done."""
     if step in done:
-        raise DomainError("step", ErrorCode.INVALID_TRANSITION, f"step {step} is already done")
+        raise DomainError("step", ErrorCode.INVALID_TRANSITION, Msg.STEP_ALREADY_DONE, step=step)
     return progress({*done, step})
 
 
 def reopen_step(done: Collection[Step], step: Step) -> Onboarding:
     """§4.4: mark `step` not done again; refuses a step that is not done."""
     if step not in done:
-        raise DomainError("step", ErrorCode.INVALID_TRANSITION, f"step {step} is not done")
+        raise DomainError("step", ErrorCode.INVALID_TRANSITION, Msg.STEP_NOT_DONE, step=step)
     return progress({s for s in done if s != step})

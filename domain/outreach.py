@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from domain import scores, success_plans
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.signals import CheckIn
 
 LOCALES = ("ar", "en")
@@ -16,10 +17,10 @@ LOCALES = ("ar", "en")
 
 def _require(locale: str, customer_name: str) -> str:
     if locale not in LOCALES:
-        raise DomainError("locale", ErrorCode.INVALID, f"unsupported locale {locale!r}")
+        raise DomainError("locale", ErrorCode.INVALID, Msg.UNSUPPORTED_LOCALE, locale=locale)
     name = customer_name.strip()
     if not name:
-        raise DomainError("customerName", ErrorCode.REQUIRED, "customer name is required")
+        raise DomainError("customerName", ErrorCode.REQUIRED, Msg.CUSTOMER_NAME_REQUIRED)
     return name
 
 
@@ -88,7 +89,7 @@ def at_risk_email(locale: str, customer_name: str, reasons: Sequence[str]) -> st
     bullet each, §4.1 wording in Arabic) and a QBR proposed for this week."""
     name = _require(locale, customer_name)
     if not reasons:
-        raise DomainError("reasons", ErrorCode.REQUIRED, "an at-risk email needs its reasons")
+        raise DomainError("reasons", ErrorCode.REQUIRED, Msg.EMAIL_NEEDS_REASONS)
     if locale == "ar":
         return _AT_RISK_AR.format(name=name, reasons="\n".join(f"- {r}" for r in reasons))
     lines = "\n".join(f"- {reason_en(r)}" for r in reasons)

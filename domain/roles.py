@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 
 class Role(StrEnum):
@@ -61,7 +62,7 @@ def allowed(role: Role, action: Action) -> bool:
 def require(role: Role, action: Action, *, field: str) -> None:
     """Refuse with FORBIDDEN, naming the operation, when `role` may not do `action`."""
     if not allowed(role, action):
-        raise DomainError(field, ErrorCode.FORBIDDEN, f"role {role} may not {action}")
+        raise DomainError(field, ErrorCode.FORBIDDEN, Msg.ROLE_MAY_NOT, role=role, action=action)
 
 
 @dataclass(frozen=True, slots=True)

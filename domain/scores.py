@@ -7,24 +7,43 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain import messages
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Language, Msg
 
 SCORE_CAP = 100
 
 # §4.1 reasons, one pair per factor: the higher tier first, then the lower tier.
-REASON_INACTIVE_AR = "العميل غير نشط منذ {d} يوم."
-REASON_LOW_ACTIVITY_AR = "انخفاض النشاط منذ {d} يوم."
-REASON_PENDING_AR = "{n} مسودة معلقة بدون اعتماد."
-REASON_PENDING_BUILDUP_AR = "تراكم {n} مسودة بدون اعتماد."
-REASON_PROOF_PACK_AR = "آخر Proof Pack قبل {d} يوم — يتجاوز SLA."
+# Their texts, in Arabic and English, are the message catalogue's (domain/messages.py).
+REASON_INACTIVE_AR = Msg.RISK_INACTIVE.value.ar
+REASON_LOW_ACTIVITY_AR = Msg.RISK_LOW_ACTIVITY.value.ar
+REASON_PENDING_AR = Msg.RISK_PENDING.value.ar
+REASON_PENDING_BUILDUP_AR = Msg.RISK_PENDING_BUILDUP.value.ar
+REASON_PROOF_PACK_AR = Msg.RISK_PROOF_PACK.value.ar
 
 
 # Defined early: the RiskSignal constants below validate when the module loads.
 def _require_range(field: str, value: float, low: float, high: float | None) -> None:
     # `not low <= value` also refuses NaN.
-    if not low <= value or (high is not None and not value <= high):
-        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must be {bound}, got {value}")
+    if high is not None and not low <= value <= high:
+        raise DomainError(
+            field,
+            ErrorCode.OUT_OF_RANGE,
+            Msg.FIELD_BETWEEN,
+            field=field,
+            low=f"{low:g}",
+            high=f"{high:g}",
+            value=value,
+        )
+    if not low <= value:
+        raise DomainError(
+            field,
+            ErrorCode.OUT_OF_RANGE,
+            Msg.FIELD_AT_LEAST,
+            field=field,
+            low=f"{low:g}",
+            value=value,
+        )
 
 
 class Severity(StrEnum):
@@ -37,11 +56,12 @@ class Severity(StrEnum):
 
 _RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 
-RECOMMENDED_ACTION_AR = {
-    Severity.HIGH: "أرسل إيميل personal من المؤسس + احجز QBR هذا الأسبوع.",
-    Severity.MEDIUM: "أرسل Proof Pack ملخص + اقترح ديمو لخدمة جديدة.",
-    Severity.LOW: "متابعة weekly check-in عادية.",
+RECOMMENDED_ACTION = {
+    Severity.HIGH: Msg.ACTION_HIGH,
+    Severity.MEDIUM: Msg.ACTION_MEDIUM,
+    Severity.LOW: Msg.ACTION_LOW,
 }
+RECOMMENDED_ACTION_AR = {severity: msg.value.ar for severity, msg in RECOMMENDED_ACTION.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +70,32 @@ class RiskSignal:
 
     reason_ar: str
     points: int
+    reason_en: str
 
     def __post_init__(self) -> None:
         _require_range("points", self.points, 0, SCORE_CAP)
 
 
 # The product's two extra signals, +20 each (a proposal on top of §4.1).
-SEV1_INCIDENT_OPEN = RiskSignal(reason_ar="حادثة SEV1 مفتوحة تؤثر على العميل.", points=20)
-P0_SLA_BREACHED_14_DAYS = RiskSignal(reason_ar="تجاوز SLA لتذكرة P0 خلال آخر 14 يوم.", points=20)
+SEV1_INCIDENT_OPEN = RiskSignal(
+    reason_ar=Msg.RISK_SEV1_OPEN.value.ar, points=20, reason_en=Msg.RISK_SEV1_OPEN.value.en
+)
+P0_SLA_BREACHED_14_DAYS = RiskSignal(
+    reason_ar=Msg.RISK_P0_BREACHED.value.ar, points=20, reason_en=Msg.RISK_P0_BREACHED.value.en
+)
 
 
 @dataclass(frozen=True, slots=True)
 class AtRisk:
-    """An at-risk verdict: capped score, severity, reasons in factor order, recommended action."""
+    """An at-risk verdict: capped score, severity, reasons in factor order, recommended action;
+    reasons and action in Arabic, and the same in English (`…_en`)."""
 
     score: int
     severity: Severity
     reasons: tuple[str, ...]
     recommended_action: str
+    reasons_en: tuple[str, ...]
+    recommended_action_en: str
 
 
 def at_risk(
@@ -88,28 +116,37 @@ def at_risk(
     _require_range("pending_drafts", pending_drafts, 0, None)
     _require_range("proof_pack_age_days", proof_pack_age_days, 0, None)
     score = 0
-    reasons: list[str] = []
+    reasons: list[messages.Text] = []
     if days_inactive >= 14:
         score += 40
-        reasons.append(REASON_INACTIVE_AR.format(d=days_inactive))
+        reasons.append(messages.text(Msg.RISK_INACTIVE, d=days_inactive))
     elif days_inactive >= 7:
         score += 20
-        reasons.append(REASON_LOW_ACTIVITY_AR.format(d=days_inactive))
+        reasons.append(messages.text(Msg.RISK_LOW_ACTIVITY, d=days_inactive))
     if pending_drafts >= 10:
         score += 25
-        reasons.append(REASON_PENDING_AR.format(n=pending_drafts))
+        reasons.append(messages.text(Msg.RISK_PENDING, n=pending_drafts))
     elif pending_drafts >= 5:
         score += 10
-        reasons.append(REASON_PENDING_BUILDUP_AR.format(n=pending_drafts))
+        reasons.append(messages.text(Msg.RISK_PENDING_BUILDUP, n=pending_drafts))
     if proof_pack_age_days >= 14:
         score += 30
-        reasons.append(REASON_PROOF_PACK_AR.format(d=proof_pack_age_days))
-    for signal in extra:
-        score += signal.points
-        reasons.append(signal.reason_ar)
-    capped = min(score, SCORE_CAP)
+        reasons.append(messages.text(Msg.RISK_PROOF_PACK, d=proof_pack_age_days))
+    capped = min(score + sum(signal.points for signal in extra), SCORE_CAP)
     severity = risk_severity(capped)
-    return AtRisk(capped, severity, tuple(reasons), RECOMMENDED_ACTION_AR[severity])
+    action = RECOMMENDED_ACTION[severity].value
+    return AtRisk(
+        score=capped,
+        severity=severity,
+        reasons=(*_in(reasons, Language.AR), *(signal.reason_ar for signal in extra)),
+        recommended_action=action.ar,
+        reasons_en=(*_in(reasons, Language.EN), *(signal.reason_en for signal in extra)),
+        recommended_action_en=action.en,
+    )
+
+
+def _in(texts: Sequence[messages.Text], language: Language) -> tuple[str, ...]:
+    return tuple(text.render(language) for text in texts)
 
 
 def risk_severity(score: int) -> Severity:
@@ -145,12 +182,14 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """A §4.2 health score: clamped value, band, each term in formula order, explanations."""
+    """A §4.2 health score: clamped value, band, each term in formula order, and one line per
+    term explaining it, in English (`explanation`) and in Arabic (`explanation_ar`)."""
 
     value: float
     band: HealthBand
     contributions: tuple[Contribution, ...]
     explanation: tuple[str, ...]
+    explanation_ar: tuple[str, ...]
 
 
 def health(
@@ -185,11 +224,17 @@ def health(
     value = round(min(max(raw, 0.0), 100.0), 1)
     explanation = _explain(csat_avg, approved, decided, terms)
     if value != round(raw, 1):
-        explanation += (f"Total {raw:.1f} clamped to {value:.1f}.",)
+        explanation.append(messages.text(Msg.HEALTH_CLAMPED, raw=raw, value=value))
     contributions = tuple(
         Contribution(term.factor, float(term.input), round(term.points, 2)) for term in terms
     )
-    return Health(value, health_band(value), contributions, explanation)
+    return Health(
+        value,
+        health_band(value),
+        contributions,
+        explanation=_in(explanation, Language.EN),
+        explanation_ar=_in(explanation, Language.AR),
+    )
 
 
 def health_band(value: float) -> HealthBand:
@@ -231,23 +276,30 @@ def _check_health_inputs(
 
 def _explain(
     csat_avg: float | None, approved: int, decided: int, terms: tuple[Contribution, ...]
-) -> tuple[str, ...]:
+) -> list[messages.Text]:
     csat, pipeline, meetings, rate, inactive, pending = terms
-    if csat_avg is None:
-        csat_line = "No ticket rating in the period: CSAT counts 0 (+0.0)."
-    else:
-        csat_line = f"CSAT average {csat_avg:.1f}/5 → {csat.input:.1f}/10 × 5 = {csat.points:+.1f}"
-    if decided:
-        rate_line = (
-            f"Approval rate {approved}/{decided} = {rate.input:.2f} × 50 = {rate.points:+.1f}"
-        )
-    else:
-        rate_line = "No drafts decided in the period: approval rate counts 0 (+0.0)."
-    return (
-        csat_line,
-        f"Pipeline {pipeline.input:,.0f} SAR / 1000 = {pipeline.points:+.1f}",
-        f"{meetings.input:.0f} meeting(s) × 8 = {meetings.points:+.1f}",
-        rate_line,
-        f"{inactive.input:.0f} day(s) inactive × 2 = {inactive.points:+.1f}",
-        f"{pending.input:.0f} draft(s) pending = {pending.points:+.1f}",
+    text = messages.text
+    csat_line = (
+        text(Msg.HEALTH_NO_CSAT)
+        if csat_avg is None
+        else text(Msg.HEALTH_CSAT, avg=csat_avg, input=csat.input, points=csat.points)
     )
+    rate_line = (
+        text(
+            Msg.HEALTH_APPROVAL,
+            approved=approved,
+            decided=decided,
+            input=rate.input,
+            points=rate.points,
+        )
+        if decided
+        else text(Msg.HEALTH_NO_DECISIONS)
+    )
+    return [
+        csat_line,
+        text(Msg.HEALTH_PIPELINE, input=pipeline.input, points=pipeline.points),
+        text(Msg.HEALTH_MEETINGS, input=meetings.input, points=meetings.points),
+        rate_line,
+        text(Msg.HEALTH_INACTIVE, input=inactive.input, points=inactive.points),
+        text(Msg.HEALTH_PENDING, input=pending.input, points=pending.points),
+    ]

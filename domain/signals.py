@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.scores import AtRisk, Health, HealthBand, Severity
 
 TITLE_LIMIT = 120
@@ -92,14 +93,17 @@ def validate_check_in(check_in: CheckIn) -> CheckIn:
     }
     for field, count in counts.items():
         if not 0 <= count <= COUNT_MAX:
-            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must be 0..{COUNT_MAX:,}")
+            raise DomainError(
+                field, ErrorCode.OUT_OF_RANGE, Msg.FIELD_COUNT_RANGE, field=field, limit=COUNT_MAX
+            )
     sar = check_in.pipeline_sar
     # `not sar >= 0` also refuses NaN; the rounding is the stored value's (half away from zero).
     if not sar >= 0 or not math.isfinite(sar) or _halalas(sar) >= PIPELINE_SAR_LIMIT:
         raise DomainError(
             "pipelineSar",
             ErrorCode.OUT_OF_RANGE,
-            f"pipelineSar must be at least 0 and below {PIPELINE_SAR_LIMIT:,}",
+            Msg.PIPELINE_RANGE,
+            limit=PIPELINE_SAR_LIMIT,
         )
     return check_in
 
@@ -112,21 +116,21 @@ def validate_title(title: str) -> str:
     """A Proof Pack's title: required, at most 120 characters; returned trimmed."""
     trimmed = title.strip()
     if text.blank(trimmed):
-        raise DomainError("title", ErrorCode.REQUIRED, "a Proof Pack needs a title")
+        raise DomainError("title", ErrorCode.REQUIRED, Msg.PROOF_PACK_NEEDS_TITLE)
     if len(trimmed) > TITLE_LIMIT:
-        raise DomainError("title", ErrorCode.TOO_LONG, f"at most {TITLE_LIMIT} characters")
+        raise DomainError("title", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=TITLE_LIMIT)
     return trimmed
 
 
 def not_in_future(field: str, at: datetime, now: datetime) -> datetime:
     """A recorded event cannot have happened after now."""
     if at > now:
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} is in the future")
+        raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.FIELD_IN_FUTURE, field=field)
     return at
 
 
 def history_days(days: int) -> int:
     """How many days of health history may be asked for at once: 1..366."""
     if not 1 <= days <= HISTORY_MAX_DAYS:
-        raise DomainError("days", ErrorCode.OUT_OF_RANGE, f"days must be 1..{HISTORY_MAX_DAYS}")
+        raise DomainError("days", ErrorCode.OUT_OF_RANGE, Msg.DAYS_RANGE, limit=HISTORY_MAX_DAYS)
     return days

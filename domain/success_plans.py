@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 
 class Bundle(StrEnum):
@@ -195,10 +196,10 @@ def renewal_offer_draft(locale: str, customer_name: str) -> str:
     """§4.3: the founder's 7-day renewal email draft offering 15% off annual (`ar` or `en`)."""
     template = _OFFERS.get(locale)
     if template is None:
-        raise DomainError("locale", ErrorCode.INVALID, f"unsupported locale {locale!r}")
+        raise DomainError("locale", ErrorCode.INVALID, Msg.UNSUPPORTED_LOCALE, locale=locale)
     name = customer_name.strip()
     if not name:
-        raise DomainError("customerName", ErrorCode.REQUIRED, "customer name is required")
+        raise DomainError("customerName", ErrorCode.REQUIRED, Msg.CUSTOMER_NAME_REQUIRED)
     return template.format(name=name, pct=ANNUAL_DISCOUNT_PCT)
 
 
@@ -208,14 +209,15 @@ def check_can_complete(item: PlanItem, first_proof_pack_delivered: bool) -> None
         raise DomainError(
             "item",
             ErrorCode.PRECONDITION_FAILED,
-            f"{item.title!r} is an upgrade or upsell item; deliver the first Proof Pack first",
+            Msg.UPSELL_NEEDS_PROOF_PACK,
+            title=item.title,
         )
 
 
 def complete_item(item: PlanItem, on: date, first_proof_pack_delivered: bool) -> PlanItem:
     """§4.3: mark a plan item done on `on`; refuses a done item and early upsells."""
     if item.done_on is not None:
-        raise DomainError("item", ErrorCode.CONFLICT, f"{item.title!r} is already done")
+        raise DomainError("item", ErrorCode.CONFLICT, Msg.ITEM_ALREADY_DONE, title=item.title)
     check_can_complete(item, first_proof_pack_delivered)
     return replace(item, done_on=on)
 
@@ -229,8 +231,10 @@ def check_check_in_allowed(last_check_in: date | None, on: date) -> None:
         raise DomainError(
             "weekOf",
             ErrorCode.CONFLICT,
-            f"last check-in was {last_check_in.isoformat()}, {gap.days} days from "
-            f"{on.isoformat()}; at most one check-in per 7 days",
+            Msg.CHECK_IN_TOO_SOON,
+            last=last_check_in.isoformat(),
+            days=gap.days,
+            on=on.isoformat(),
         )
 
 
@@ -240,7 +244,7 @@ def check_cadence_change(consent_recorded: bool) -> None:
         raise DomainError(
             "consentRecorded",
             ErrorCode.PRECONDITION_FAILED,
-            "changing the cadence needs the customer's recorded consent",
+            Msg.CADENCE_NEEDS_CONSENT,
         )
 
 
@@ -269,20 +273,18 @@ def cadence_consent(
             "consentGivenBy",
             given_by,
             CONSENT_GIVEN_BY_LIMIT,
-            "name the customer contact who consented (name or email)",
+            Msg.NAME_WHO_CONSENTED,
         ),
-        note=_consent_text(
-            "consentNote", note, CONSENT_NOTE_LIMIT, "say how and when the customer consented"
-        ),
+        note=_consent_text("consentNote", note, CONSENT_NOTE_LIMIT, Msg.SAY_HOW_CONSENTED),
     )
 
 
-def _consent_text(field: str, value: str | None, limit: int, missing: str) -> str:
+def _consent_text(field: str, value: str | None, limit: int, missing: Msg) -> str:
     trimmed = "" if value is None else value.strip()
     if text.blank(trimmed):
         raise DomainError(field, ErrorCode.REQUIRED, missing)
     if len(trimmed) > limit:
-        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {limit} characters")
+        raise DomainError(field, ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=limit)
     return trimmed
 
 
@@ -299,7 +301,7 @@ def weekly_check_in(
     }
     for field, value in counts.items():
         if value < 0:
-            raise DomainError(field, ErrorCode.OUT_OF_RANGE, f"{field} must not be negative")
+            raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.FIELD_NOT_NEGATIVE, field=field)
     return CheckInAgenda(
         agenda=tuple(AgendaItem(title, AGENDA_ITEM_MINUTES) for title in AGENDA_TITLES),
         talking_points=(
@@ -364,5 +366,5 @@ def change_cadence(
     """§4.3: a plan's cadence changes only with the customer's recorded consent."""
     check_cadence_change(consent_recorded)
     if target == current:
-        raise DomainError("cadence", ErrorCode.INVALID, f"the plan's cadence is already {current}")
+        raise DomainError("cadence", ErrorCode.INVALID, Msg.CADENCE_ALREADY, current=current)
     return target

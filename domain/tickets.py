@@ -10,6 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.text import blank, normalise
 
 
@@ -168,21 +169,26 @@ def raise_priority(current: Priority, floor: Priority, requested: Priority) -> P
         raise DomainError(
             "priority",
             ErrorCode.PRIORITY_LOWERED,
-            f"{requested} is below the classified priority {floor}; priority may only go up.",
+            Msg.PRIORITY_BELOW_FLOOR,
+            requested=requested,
+            floor=floor,
         )
     if outranks(current, requested):
         raise DomainError(
             "priority",
             ErrorCode.PRIORITY_LOWERED,
-            f"{requested} is lower than the current priority {current}; priority may only go up.",
+            Msg.PRIORITY_BELOW_CURRENT,
+            requested=requested,
+            current=current,
         )
     if requested is current:
         # A raise to where the ticket already is changes nothing: refused, not recorded.
-        highest = ", the highest" if requested is Priority.P0 else ""
+        highest = requested is Priority.P0
         raise DomainError(
             "priority",
             ErrorCode.PRIORITY_LOWERED,
-            f"{requested} is already the current priority{highest}; priority may only go up.",
+            Msg.PRIORITY_ALREADY_HIGHEST if highest else Msg.PRIORITY_ALREADY,
+            requested=requested,
         )
     return requested
 
@@ -235,9 +241,9 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-def _not_before(at: datetime, earliest: datetime, field: str, what: str) -> datetime:
+def _not_before(at: datetime, earliest: datetime, field: str, what: Msg) -> datetime:
     if _aware(at) < earliest:
-        raise DomainError(field, ErrorCode.INVALID, f"{field} cannot be before {what}.")
+        raise DomainError(field, ErrorCode.INVALID, what, field=field)
     return at
 
 
@@ -245,7 +251,9 @@ def _refuse(current: TicketStatus, target: TicketStatus) -> DomainError:
     return DomainError(
         "status",
         ErrorCode.INVALID_TRANSITION,
-        f"A ticket cannot go from '{current}' to '{target}'.",
+        Msg.TICKET_MOVE,
+        current=current,
+        target=target,
     )
 
 
@@ -258,7 +266,7 @@ def record_first_response(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
     """§2.5 `first_response`: the first reply sent stops the clock; later replies change nothing."""
     if lifecycle.first_response_at is not None:
         return lifecycle
-    _not_before(at, lifecycle.opened_at, "firstResponseAt", "the ticket was opened")
+    _not_before(at, lifecycle.opened_at, "firstResponseAt", Msg.NOT_BEFORE_OPENED)
     return replace(lifecycle, first_response_at=at)
 
 
@@ -270,9 +278,9 @@ def resolve(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
         raise DomainError(
             "status",
             ErrorCode.PRECONDITION_FAILED,
-            "A ticket cannot be resolved before its first response.",
+            Msg.RESOLVE_BEFORE_FIRST_RESPONSE,
         )
-    _not_before(at, lifecycle.first_response_at, "resolvedAt", "the first response")
+    _not_before(at, lifecycle.first_response_at, "resolvedAt", Msg.NOT_BEFORE_FIRST_RESPONSE)
     return replace(lifecycle, status=TicketStatus.RESOLVED, resolved_at=at)
 
 
@@ -282,12 +290,10 @@ def confirm_closed(lifecycle: Lifecycle, confirmed_by: str, confirmed_at: dateti
         raise _refuse(lifecycle.status, TicketStatus.CLOSED)
     who = confirmed_by.strip()
     if blank(who):
-        raise DomainError(
-            "confirmedBy", ErrorCode.REQUIRED, "Say who confirmed the ticket is solved."
-        )
+        raise DomainError("confirmedBy", ErrorCode.REQUIRED, Msg.SAY_WHO_CONFIRMED)
     if len(who) > NAME_MAX:
-        raise DomainError("confirmedBy", ErrorCode.TOO_LONG, f"at most {NAME_MAX} characters")
-    _not_before(confirmed_at, lifecycle.resolved_at, "confirmedAt", "the ticket was resolved")
+        raise DomainError("confirmedBy", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=NAME_MAX)
+    _not_before(confirmed_at, lifecycle.resolved_at, "confirmedAt", Msg.NOT_BEFORE_RESOLVED)
     return replace(
         lifecycle, status=TicketStatus.CLOSED, closed_at=confirmed_at, closed_confirmed_by=who
     )
@@ -313,7 +319,8 @@ def escalate(lifecycle: Lifecycle, requested: Priority) -> Lifecycle:
         raise DomainError(
             "status",
             ErrorCode.INVALID_TRANSITION,
-            f"Only an open ticket can be escalated; this one is '{lifecycle.status}'.",
+            Msg.ESCALATE_ONLY_OPEN,
+            status=lifecycle.status,
         )
     raised = raise_priority(lifecycle.priority, lifecycle.classified, requested)
     return replace(lifecycle, manual_raise=raised)
@@ -408,15 +415,15 @@ NOTE_MAX = BODY_MAX  # an escalation's note
 def validate_text(subject: str, body: str) -> None:
     """DESIGN.md limits: a subject up to 120 characters, a body up to 10,000."""
     if len(subject) > SUBJECT_MAX:
-        raise DomainError("subject", ErrorCode.TOO_LONG, f"at most {SUBJECT_MAX} characters")
+        raise DomainError("subject", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=SUBJECT_MAX)
     if len(body) > BODY_MAX:
-        raise DomainError("body", ErrorCode.TOO_LONG, f"at most {BODY_MAX} characters")
+        raise DomainError("body", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=BODY_MAX)
 
 
 def validate_note(note: str | None) -> str | None:
     """An escalation's optional note: at most 10,000 characters, like a body."""
     if note is not None and len(note) > NOTE_MAX:
-        raise DomainError("note", ErrorCode.TOO_LONG, f"at most {NOTE_MAX} characters")
+        raise DomainError("note", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=NOTE_MAX)
     return note
 
 

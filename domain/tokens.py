@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Role
 
 # Higher grants more: a token may be given a role at most its creator's.
@@ -35,7 +36,9 @@ class ApiToken:
 def check_grant(creator: Role, role: Role, *, field: str) -> None:
     """Refuse a role above the creator's own (an agent cannot mint a manager)."""
     if RANK[role] > RANK[creator]:
-        raise DomainError(field, ErrorCode.FORBIDDEN, f"role {creator} may not grant role {role}")
+        raise DomainError(
+            field, ErrorCode.FORBIDDEN, Msg.ROLE_MAY_NOT_GRANT, creator=creator, role=role
+        )
 
 
 def check_expiry(expires_at: datetime | None, now: datetime, *, field: str) -> None:
@@ -43,18 +46,18 @@ def check_expiry(expires_at: datetime | None, now: datetime, *, field: str) -> N
     if expires_at is None:
         return
     if expires_at <= now:
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, "the expiry must be in the future")
+        raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.EXPIRY_IN_FUTURE)
     if expires_at - now > MAX_LIFETIME:
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, "the expiry is at most two years ahead")
+        raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.EXPIRY_TOO_FAR)
 
 
 def validate_name(name: str, *, field: str = "name") -> str:
     """The operator's display name for the token: required, at most NAME_MAX characters."""
     trimmed = name.strip()
     if not trimmed:
-        raise DomainError(field, ErrorCode.REQUIRED, "a token needs a name")
+        raise DomainError(field, ErrorCode.REQUIRED, Msg.TOKEN_NEEDS_NAME)
     if len(trimmed) > NAME_MAX:
-        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {NAME_MAX} characters")
+        raise DomainError(field, ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=NAME_MAX)
     return trimmed
 
 
@@ -62,10 +65,10 @@ def check_revoke(revoker: Role, token: ApiToken, *, field: str) -> None:
     """A token is revoked once, and only by a role at least its own."""
     if RANK[token.role] > RANK[revoker]:
         raise DomainError(
-            field, ErrorCode.FORBIDDEN, f"role {revoker} may not revoke a {token.role} token"
+            field, ErrorCode.FORBIDDEN, Msg.ROLE_MAY_NOT_REVOKE, revoker=revoker, role=token.role
         )
     if token.revoked_at is not None:
-        raise DomainError(field, ErrorCode.INVALID_TRANSITION, "the token is already revoked")
+        raise DomainError(field, ErrorCode.INVALID_TRANSITION, Msg.TOKEN_REVOKED)
 
 
 def revoke(token: ApiToken, now: datetime) -> ApiToken:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from domain.alerts import AlertKind
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 24
@@ -123,20 +124,18 @@ def validate_url(url: str, *, field: str = "url") -> str:
     """An absolute http(s) URL with a host, no credentials, at most URL_MAX characters."""
     value = url.strip()
     if not value:
-        raise DomainError(field, ErrorCode.REQUIRED, "a webhook needs a URL")
+        raise DomainError(field, ErrorCode.REQUIRED, Msg.WEBHOOK_NEEDS_URL)
     if len(value) > URL_MAX:
-        raise DomainError(field, ErrorCode.TOO_LONG, f"at most {URL_MAX} characters")
+        raise DomainError(field, ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=URL_MAX)
     try:
         parts = urlsplit(value)
         _ = parts.port
     except ValueError:
-        raise DomainError(field, ErrorCode.INVALID, "not a URL") from None
+        raise DomainError(field, ErrorCode.INVALID, Msg.NOT_A_URL) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise DomainError(field, ErrorCode.INVALID, "use an http:// or https:// URL with a host")
+        raise DomainError(field, ErrorCode.INVALID, Msg.URL_NEEDS_HTTP)
     if parts.username or parts.password:
-        raise DomainError(
-            field, ErrorCode.INVALID, "no credentials in the URL: it is shown to operators"
-        )
+        raise DomainError(field, ErrorCode.INVALID, Msg.URL_NO_CREDENTIALS)
     return value
 
 
@@ -149,17 +148,15 @@ def private(address: str) -> bool:
 def check_targets(addresses: list[str], *, allow_private: bool, field: str = "url") -> None:
     """Refuse a host that resolves nowhere, or to any non-public address (unless allowed)."""
     if not addresses:
-        raise DomainError(field, ErrorCode.INVALID, "the host does not resolve")
+        raise DomainError(field, ErrorCode.INVALID, Msg.HOST_DOES_NOT_RESOLVE)
     if not allow_private and any(private(a) for a in addresses):
-        raise DomainError(
-            field, ErrorCode.FORBIDDEN, "the host resolves to a private or loopback address"
-        )
+        raise DomainError(field, ErrorCode.FORBIDDEN, Msg.HOST_IS_PRIVATE)
 
 
 def check_overlap(overlap: timedelta, *, field: str = "overlapHours") -> None:
     """How long the old secret keeps signing after a rotation: 0 to 7 days."""
     if overlap < timedelta(0) or overlap > OVERLAP_MAX:
-        raise DomainError(field, ErrorCode.OUT_OF_RANGE, "from 0 to 168 hours")
+        raise DomainError(field, ErrorCode.OUT_OF_RANGE, Msg.OVERLAP_HOURS)
 
 
 def live_secrets(

@@ -19,6 +19,7 @@ from prometheus_client import Counter
 
 from domain import webhooks
 from domain.errors import DomainError
+from domain.messages import Language
 from domain.webhooks import DeliveryStatus
 from resolvers.store import alerts, targets
 from resolvers.store import webhooks as store
@@ -106,7 +107,7 @@ async def _attempt(
         if not 200 <= code < 300:
             error = "redirect not followed" if 300 <= code < 400 else f"HTTP {code}"
     except DomainError as refused:
-        error = refused.message
+        error = refused.message(Language.EN)  # stored for the log
     except httpx.HTTPError as failed:
         error = type(failed).__name__
     latency_ms = round((time.perf_counter() - started) * 1000)

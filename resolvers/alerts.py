@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from domain import alerts
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts as store
@@ -70,7 +71,7 @@ async def acknowledge_alert(
     async with ctx.transaction() as session:
         current = await store.get_for_update(session, org_id=principal.org_id, alert_id=alert_id)
         if current is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such alert in your organisation")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_ALERT_IN_ORG)
         done = alerts.acknowledge(current, action=action, by=principal.operator_id, now=ctx.now)
         await store.save_acknowledgement(session, org_id=principal.org_id, alert=done)
         await ledger.record(

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain import outreach
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers.common import refusals_as_data
 from resolvers.store import drafts as draft_store
@@ -54,7 +55,7 @@ async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput)
             raise DomainError(
                 "weekOf",
                 ErrorCode.PRECONDITION_FAILED,
-                "no check-in metrics recorded for that week; record them first",
+                Msg.RECORD_METRICS_FIRST,
             )
         locale = customer.locale.value
         draft_id = await draft_store.create(

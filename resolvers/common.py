@@ -11,6 +11,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from domain import text
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from resolvers import loaders
 from schema.context import Context
 from schema.types import errors
@@ -52,9 +53,7 @@ def _check(value: object, path: str, name: str) -> None:
     if isinstance(value, str):
         found = text.unsafe_character(value, multiline=name in MULTILINE_FIELDS)
         if found is not None:
-            raise DomainError(
-                path, ErrorCode.INVALID, f"{found}: no control characters or bidi overrides"
-            )
+            raise DomainError(path, ErrorCode.INVALID, Msg.UNSAFE_CHARACTER, found=found)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             _check(item, f"{path}[{index}]", name)
@@ -102,5 +101,5 @@ async def known_customer(ctx: Context, value: str, *, field: str) -> int:
     """
     pk = pk_of(value, "Customer", field=field)
     if await loaders.customers(ctx).load(pk) is None:
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
     return pk

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from domain import customers
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers import loaders
 from resolvers.common import refusals_as_data, refusals_as_errors
@@ -61,7 +62,7 @@ async def get_customer(info: CtxInfo, id: strawberry.ID) -> types.Customer:
     ctx.authorize(Action.READ, field="customer")
     found = await loaders.customers(ctx).load(pk_of(id, "Customer"))
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
     return types.Customer.from_domain(found)
 
 
@@ -137,7 +138,7 @@ async def update_customer(info: CtxInfo, input: types.UpdateCustomerInput) -> An
         current = await _locked(session, principal.org_id, customer_id)
         customers.check_version(current.version, input.version)
         if current.archived_at is not None:
-            raise DomainError("id", ErrorCode.INVALID_TRANSITION, "customer is archived")
+            raise DomainError("id", ErrorCode.INVALID_TRANSITION, Msg.CUSTOMER_ARCHIVED)
         changed = customers.validate(
             dataclasses.replace(current, **changes, version=current.version + 1)
         )
@@ -181,5 +182,5 @@ async def archive_customer(info: CtxInfo, input: types.ArchiveCustomerInput) -> 
 async def _locked(session: Any, org_id: int, customer_id: int) -> customers.Customer:
     current = await store.get_for_update(session, org_id=org_id, customer_id=customer_id)
     if current is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
     return current

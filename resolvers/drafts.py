@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from domain import drafts
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers import loaders
 from resolvers import tickets as ticket_use_cases
@@ -29,7 +30,7 @@ async def get_draft(info: CtxInfo, id: strawberry.ID) -> types.Draft:
     ctx.authorize(Action.READ, field="draft")
     found = await loaders.drafts(ctx).load(pk_of(id, "Draft"))
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such draft in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_DRAFT_IN_ORG)
     return types.Draft.from_domain(found)
 
 
@@ -57,10 +58,10 @@ async def _decide(info: CtxInfo, id: strawberry.ID, version: int, action: str) -
     async with ctx.transaction() as session:
         current = await store.get_for_update(session, org_id=principal.org_id, draft_id=draft_id)
         if current is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such draft in your organisation")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_DRAFT_IN_ORG)
         if current.version != version:
             raise DomainError(
-                "version", ErrorCode.CONFLICT, f"draft changed: version is {current.version}"
+                "version", ErrorCode.CONFLICT, Msg.DRAFT_CHANGED, current=current.version
             )
         role = principal.role.value
         if action == "approveDraft":

@@ -17,6 +17,7 @@ from domain.customers import Locale
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
 from domain.incidents import Incident
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from resolvers import loaders
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
@@ -67,7 +68,7 @@ async def get_incident(info: CtxInfo, id: strawberry.ID) -> types.Incident:
     ctx.authorize(Action.READ, field="incident")
     found = await loaders.incidents(ctx).load(pk_of(id, ENTITY))
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such incident in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_INCIDENT_IN_ORG)
     return _map(ctx, found)
 
 
@@ -127,7 +128,7 @@ async def raise_incident_severity(info: CtxInfo, input: types.RaiseIncidentSever
 async def add_affected_customers(info: CtxInfo, input: types.AddAffectedCustomersInput) -> Any:
     customer_ids = _customer_pks(input.customer_ids, field="customerIds")
     if not customer_ids:
-        raise DomainError("customerIds", ErrorCode.REQUIRED, "name at least one customer")
+        raise DomainError("customerIds", ErrorCode.REQUIRED, Msg.NAME_A_CUSTOMER)
 
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         incidents.ensure_not_closed(current)
@@ -177,7 +178,7 @@ async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) 
     for index, owner in enumerate(input.action_owners):
         if len(owner) > OWNER_MAX:
             raise DomainError(
-                f"actionOwners[{index}]", ErrorCode.TOO_LONG, f"at most {OWNER_MAX} characters"
+                f"actionOwners[{index}]", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=OWNER_MAX
             )
     post_mortem = incidents.PostMortem(
         summary=input.summary,
@@ -244,9 +245,9 @@ async def tick_response_step(info: CtxInfo, input: types.TickResponseStepInput) 
             session, org_id=principal.org_id, incident_id=incident_id, position=input.position
         )
         if step is None:
-            raise DomainError("position", ErrorCode.NOT_FOUND, "no such step in the plan")
+            raise DomainError("position", ErrorCode.NOT_FOUND, Msg.NO_SUCH_STEP)
         if step.done_at is not None:
-            raise DomainError("position", ErrorCode.INVALID_TRANSITION, "step already ticked")
+            raise DomainError("position", ErrorCode.INVALID_TRANSITION, Msg.STEP_ALREADY_TICKED)
         ticked = await store.tick_step(
             session,
             org_id=principal.org_id,
@@ -274,15 +275,11 @@ async def attach_ticket_to_incident(info: CtxInfo, input: types.AttachTicketToIn
             session, org_id=principal.org_id, ticket_id=ticket_id
         )
         if not exists:
-            raise DomainError(
-                "ticketId", ErrorCode.NOT_FOUND, "no such ticket in your organisation"
-            )
+            raise DomainError("ticketId", ErrorCode.NOT_FOUND, Msg.NO_SUCH_TICKET_IN_ORG)
         if attached_to == incident_id:
-            raise DomainError("ticketId", ErrorCode.DUPLICATE, "already attached to this incident")
+            raise DomainError("ticketId", ErrorCode.DUPLICATE, Msg.ALREADY_ATTACHED_HERE)
         if attached_to is not None:
-            raise DomainError(
-                "ticketId", ErrorCode.PRECONDITION_FAILED, "attached to another incident"
-            )
+            raise DomainError("ticketId", ErrorCode.PRECONDITION_FAILED, Msg.ATTACHED_ELSEWHERE)
         await store.attach_ticket(
             session,
             org_id=principal.org_id,
@@ -339,7 +336,7 @@ async def _locked(
 ) -> Incident:
     found = await store.get_for_update(session, org_id=principal.org_id, incident_id=incident_id)
     if found is None:
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such incident in your organisation")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_INCIDENT_IN_ORG)
     return found
 
 
@@ -350,7 +347,7 @@ async def _require_customers(
         return
     found = await store.customer_locales(session, org_id=org_id, customer_ids=customer_ids)
     if len(found) != len(customer_ids):
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
 
 
 async def _record(
@@ -377,7 +374,7 @@ async def _record(
 def _customer_pks(ids: Sequence[strawberry.ID], *, field: str) -> list[int]:
     if len(ids) > MAX_CUSTOMERS_PER_CALL:
         raise DomainError(
-            field, ErrorCode.OUT_OF_RANGE, f"at most {MAX_CUSTOMERS_PER_CALL} customers per call"
+            field, ErrorCode.OUT_OF_RANGE, Msg.CUSTOMERS_PER_CALL, limit=MAX_CUSTOMERS_PER_CALL
         )
     # Order kept, repeats dropped: naming a customer twice affects it once.
     return list(dict.fromkeys(pk_of(value, "Customer", field=field) for value in ids))
@@ -387,17 +384,19 @@ def _detected_at(value: datetime | None, *, now: datetime) -> datetime:
     if value is None:
         return now
     if value.tzinfo is None or value.utcoffset() is None:
-        raise DomainError("detectedAt", ErrorCode.INVALID, "detectedAt needs a time zone")
+        raise DomainError("detectedAt", ErrorCode.INVALID, Msg.NEEDS_TIME_ZONE, field="detectedAt")
     if value > now:
-        raise DomainError("detectedAt", ErrorCode.INVALID, "detectedAt is in the future")
+        raise DomainError("detectedAt", ErrorCode.INVALID, Msg.FIELD_IN_FUTURE, field="detectedAt")
     return value
 
 
 def _bounded(value: str, *, field: str, required: bool = False) -> None:
     if required and text.blank(value):
-        raise DomainError(field, ErrorCode.REQUIRED, f"{field} is required")
+        raise DomainError(field, ErrorCode.REQUIRED, Msg.FIELD_REQUIRED, field=field)
     if len(value) > BODY_MAX:
-        raise DomainError(field, ErrorCode.TOO_LONG, f"{field} is over {BODY_MAX} characters")
+        raise DomainError(
+            field, ErrorCode.TOO_LONG, Msg.FIELD_OVER_CHARS, field=field, limit=BODY_MAX
+        )
 
 
 def _pk(incident: Incident) -> int:

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers.common import refusals_as_errors
 from resolvers.store import ledger as store
@@ -33,9 +34,7 @@ async def list_entries(
                 conn, org_id=principal.org_id, entity=entity_type, entity_id=entity_id
             )
             if not known:
-                raise DomainError(
-                    "entity", ErrorCode.NOT_FOUND, "nothing with this id in your organisation"
-                )
+                raise DomainError("entity", ErrorCode.NOT_FOUND, Msg.NOTHING_WITH_ID)
         rows = await store.page(
             conn,
             org_id=principal.org_id,

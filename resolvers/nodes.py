@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers import loaders
 from resolvers.common import refusals_as_errors
@@ -56,5 +57,5 @@ async def node(info: Info[Context, None], id: strawberry.ID) -> Node:
     fetch = _FETCH.get(type_name)
     found = None if fetch is None else await fetch(ctx, pk)
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "nothing with this id in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NOTHING_WITH_ID)
     return found

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from domain import sla
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import freezes, ledger
@@ -32,7 +33,7 @@ async def sla_health(
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="slaHealth")
     if period_end <= period_start:
-        raise DomainError("periodEnd", ErrorCode.INVALID, "periodEnd must be after periodStart")
+        raise DomainError("periodEnd", ErrorCode.INVALID, Msg.PERIOD_END_AFTER_START)
     customer_id = (
         None if customer is None else await known_customer(ctx, customer, field="customer")
     )
@@ -66,9 +67,7 @@ async def lift_freeze(info: CtxInfo) -> Any:
     async with ctx.transaction() as session:
         reason = await freezes.lift_organisation(session, org_id=principal.org_id)
         if reason is None:
-            raise DomainError(
-                "liftFreeze", ErrorCode.PRECONDITION_FAILED, "live actions are not frozen"
-            )
+            raise DomainError("liftFreeze", ErrorCode.PRECONDITION_FAILED, Msg.NOT_FROZEN)
         await ledger.record(
             session,
             principal=principal,

@@ -33,9 +33,11 @@ from strawberry.types import Info
 
 from domain import alerts
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from resolvers.store import alerts as store
 from resolvers.store import engine, ledger, orgs, pubsub
+from schema import language
 from schema.context import Context
 from schema.types import alerts as types
 from schema.types import errors
@@ -93,7 +95,7 @@ async def customer_at_risk(
         kinds=alerts.AT_RISK_KINDS,
         after=after,
         accept=lambda a: only is None or a.customer_id == only,
-        only=None if only is None else _Only("Customer", only, "customerId"),
+        only=None if only is None else _Only("Customer", only, "customerId", Msg.NO_SUCH_CUSTOMER),
     ):
         yield types.Alert.from_domain(alert)
 
@@ -113,7 +115,7 @@ async def incident_updated(
         kinds=alerts.INCIDENT_KINDS,
         after=after,
         accept=lambda a: only is None or a.subject_id == only,
-        only=None if only is None else _Only("Incident", only, "incidentId"),
+        only=None if only is None else _Only("Incident", only, "incidentId", Msg.NO_SUCH_INCIDENT),
     ):
         yield types.Alert.from_domain(alert)
 
@@ -206,13 +208,13 @@ async def _follow(
     except pubsub.FeedOverflowError:
         raise _resume_error(
             "SUBSCRIBER_TOO_SLOW",
-            "you fell too far behind; subscribe again with `after`",
+            Msg.SUBSCRIBER_TOO_SLOW,
             sent.newest(default=cursor),
         ) from None
     except pubsub.HubClosedError:
         raise _resume_error(
             "SERVER_GOING_AWAY",
-            "this server is stopping; subscribe again with `after`",
+            Msg.SERVER_GOING_AWAY,
             sent.newest(default=cursor),
         ) from None
 
@@ -228,7 +230,7 @@ async def _still_authorised(ctx: Context, field: str) -> None:
         )
     if principal is None:
         raise errors.as_graphql_error(
-            DomainError(field, ErrorCode.UNAUTHENTICATED, "this token is no longer valid")
+            DomainError(field, ErrorCode.UNAUTHENTICATED, Msg.TOKEN_NO_LONGER_VALID)
         )
 
 
@@ -239,6 +241,7 @@ class _Only:
     entity: str
     pk: int
     field: str
+    missing: Msg
 
 
 async def _begin(
@@ -274,7 +277,7 @@ async def _known(
         conn, org_id=org_id, entity=only.entity, entity_id=only.pk
     ):
         # Another organisation's id is refused, not followed in silence.
-        raise DomainError(only.field, ErrorCode.NOT_FOUND, f"no such {only.entity.lower()}")
+        raise DomainError(only.field, ErrorCode.NOT_FOUND, only.missing)
     return await store.latest_ids(conn, org_id=org_id, up_to=start, limit=KNOWN_IDS)
 
 
@@ -294,9 +297,9 @@ async def _replay(
         after_id = page[-1].id
 
 
-def _resume_error(code: str, message: str, newest: int | None) -> GraphQLError:
+def _resume_error(code: str, message: Msg, newest: int | None) -> GraphQLError:
     return GraphQLError(
-        message,
+        language.text(message),
         extensions={
             "code": code,
             "resumeAfter": None if newest is None else to_global_id("Alert", newest),

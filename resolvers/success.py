@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from domain import customers, lifecycle, metrics, signals, success_plans
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from domain.tickets import TicketStatus
 from resolvers.common import refusals_as_data, refusals_as_errors
@@ -37,9 +38,9 @@ async def locked_customer(
     """The customer, row-locked for the transaction; refuses another org's id and archived ones."""
     current = await customer_store.get_for_update(session, org_id=org_id, customer_id=customer_id)
     if current is None:
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such customer in your organisation")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
     if current.archived_at is not None:
-        raise DomainError(field, ErrorCode.INVALID_TRANSITION, "customer is archived")
+        raise DomainError(field, ErrorCode.INVALID_TRANSITION, Msg.CUSTOMER_ARCHIVED)
     return current
 
 
@@ -114,14 +115,12 @@ async def weekly_check_in(
     pk = pk_of(customer_id, "Customer", field="customerId")
     async with ctx.db() as conn:
         if not await customer_store.by_ids(conn, org_id=principal.org_id, ids=[pk]):
-            raise DomainError(
-                "customerId", ErrorCode.NOT_FOUND, "no such customer in your organisation"
-            )
+            raise DomainError("customerId", ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER_IN_ORG)
         found = await store.check_in_for_week(
             conn, org_id=principal.org_id, customer_id=pk, week_of=week_of
         )
     if found is None:
-        raise DomainError("weekOf", ErrorCode.NOT_FOUND, "no check-in recorded for that week")
+        raise DomainError("weekOf", ErrorCode.NOT_FOUND, Msg.NO_CHECK_IN_FOR_WEEK)
     agenda = success_plans.weekly_check_in(
         found.drafts_approved,
         found.replies,
@@ -141,13 +140,9 @@ async def rate_ticket(info: CtxInfo, input: types.RateTicketInput) -> Any:
     async with ctx.transaction() as session:
         ticket = await tickets.get_for_update(session, org_id=principal.org_id, ticket_id=ticket_id)
         if ticket is None:
-            raise DomainError(
-                "ticketId", ErrorCode.NOT_FOUND, "no such ticket in your organisation"
-            )
+            raise DomainError("ticketId", ErrorCode.NOT_FOUND, Msg.NO_SUCH_TICKET_IN_ORG)
         if ticket.lifecycle.status is not TicketStatus.CLOSED:
-            raise DomainError(
-                "ticketId", ErrorCode.PRECONDITION_FAILED, "only a closed ticket can be rated"
-            )
+            raise DomainError("ticketId", ErrorCode.PRECONDITION_FAILED, Msg.ONLY_CLOSED_RATED)
         before = await store.rating_of(session, org_id=principal.org_id, ticket_id=ticket_id)
         rating = signals.CsatRating(ticket_id, ticket.customer_id, value, ctx.now)
         await store.put_rating(session, org_id=principal.org_id, rating=rating)
@@ -296,7 +291,7 @@ async def support_metrics(
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="supportMetrics")
     if not from_ < to:
-        raise DomainError("to", ErrorCode.INVALID, "`to` must be after `from`")
+        raise DomainError("to", ErrorCode.INVALID, Msg.TO_AFTER_FROM)
     async with ctx.db() as conn:
         found = await metric_store.inputs(conn, org_id=principal.org_id, start=from_, end=to)
     value = metrics.support_metrics(

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from domain import success_plans
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from resolvers.common import refusals_as_data
 from resolvers.store import idempotency, ledger
@@ -45,7 +46,7 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
             return types.SuccessPlanPayload(plan=await _plan(session, org_id, once.previous))
         customer = await locked_customer(session, org_id, customer_id)
         if await store.exists_for_customer(session, org_id=org_id, customer_id=customer_id):
-            raise DomainError("customerId", ErrorCode.CONFLICT, "the customer already has a plan")
+            raise DomainError("customerId", ErrorCode.CONFLICT, Msg.ALREADY_HAS_PLAN)
         # Days are the organisation's (its time zone), not UTC's.
         today, started, renews = await store.local_days(
             session,
@@ -80,7 +81,7 @@ async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) 
     async with ctx.transaction() as session:
         owner = await store.plan_of_item(session, org_id=org_id, item_id=item_id)
         if owner is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan item in your organisation")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_PLAN_ITEM_IN_ORG)
         plan_id, customer_id = owner
         await locked_customer(session, org_id, customer_id, field="id")
         plan = await _plan_locked(session, org_id, plan_id)
@@ -116,13 +117,11 @@ async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput
     async with ctx.transaction() as session:
         customer_id = await store.customer_of_plan(session, org_id=org_id, plan_id=plan_id)
         if customer_id is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan in your organisation")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_PLAN_IN_ORG)
         await locked_customer(session, org_id, customer_id, field="id")
         plan = await _plan_locked(session, org_id, plan_id)
         if plan.version != input.version:
-            raise DomainError(
-                "version", ErrorCode.CONFLICT, f"plan changed: version is {plan.version}"
-            )
+            raise DomainError("version", ErrorCode.CONFLICT, Msg.PLAN_CHANGED, current=plan.version)
         cadence = success_plans.change_cadence(plan.cadence, input.cadence, input.consent_recorded)
         changed = dataclasses.replace(plan, cadence=cadence, version=plan.version + 1)
         await store.save_cadence(session, org_id=org_id, plan=changed, consent_at=ctx.now)
@@ -159,7 +158,7 @@ async def _plan_locked(
 ) -> success_plans.SuccessPlan:
     plan = await store.get_for_update(session, org_id=org_id, plan_id=plan_id)
     if plan is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such plan in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_PLAN_IN_ORG)
     return plan
 
 

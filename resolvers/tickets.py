@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from domain import drafts, sla, tickets
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
 from resolvers import loaders
@@ -80,7 +81,7 @@ async def get_ticket(info: CtxInfo, id: strawberry.ID) -> types.Ticket:
     ctx.authorize(Action.READ, field="ticket")
     found = await loaders.tickets(ctx).load(pk_of(id, "Ticket"))
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such ticket in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_TICKET_IN_ORG)
     return types.Ticket.from_domain(found, now=ctx.now)
 
 
@@ -113,7 +114,7 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
             session, org_id=principal.org_id, customer_id=customer_id
         )
         if customer is None:
-            raise DomainError("customer", ErrorCode.NOT_FOUND, "no such customer")
+            raise DomainError("customer", ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER)
         ticket = await store.insert(
             session,
             org_id=principal.org_id,
@@ -271,14 +272,12 @@ async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput
     known = {event.value for event in tickets.TicketEvent}
     if input.event not in known:
         raise DomainError(
-            "event", ErrorCode.INVALID, f"unknown SLA event; one of {', '.join(sorted(known))}"
+            "event", ErrorCode.INVALID, Msg.UNKNOWN_SLA_EVENT, known=", ".join(sorted(known))
         )
     now = info.context.now
     event = tickets.TicketEvent(input.event)
     if event is tickets.TicketEvent.OPENED:
-        raise DomainError(
-            "event", ErrorCode.INVALID_TRANSITION, "a ticket is opened once, by openTicket"
-        )
+        raise DomainError("event", ErrorCode.INVALID_TRANSITION, Msg.OPENED_ONCE)
     redraft = event is tickets.TicketEvent.ESCALATED
     if redraft:
         change = _escalate(input.priority)
@@ -315,7 +314,7 @@ async def _step(
         current = await locked(session, principal.org_id, ticket_id)
         if current.version != version:
             raise DomainError(
-                "version", ErrorCode.CONFLICT, f"ticket changed: version is {current.version}"
+                "version", ErrorCode.CONFLICT, Msg.TICKET_CHANGED, current=current.version
             )
         if pending is not None:
             change = _noting_rewrite(change, pending.id)
@@ -389,7 +388,7 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 async def locked(session: AsyncSession, org_id: int, ticket_id: int) -> Ticket:
     current = await store.get_for_update(session, org_id=org_id, ticket_id=ticket_id)
     if current is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such ticket in your organisation")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_TICKET_IN_ORG)
     return current
 
 

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from domain import tokens
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action
 from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import ledger
@@ -78,7 +79,7 @@ async def revoke_token(info: CtxInfo, input: types.RevokeApiTokenInput) -> Any:
     async with ctx.transaction() as session:
         current = await store.get_for_update(session, org_id=principal.org_id, token_id=token_id)
         if current is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such token in your organisation")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_TOKEN)
         tokens.check_revoke(principal.role, current, field="id")
         await store.revoke(session, org_id=principal.org_id, token_id=token_id, now=ctx.now)
         revoked = tokens.revoke(current, ctx.now)

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from domain import webhooks
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal
 from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import ledger, targets
@@ -50,7 +51,7 @@ async def list_deliveries(
     endpoint_id = pk_of(endpoint, "WebhookEndpoint", field="endpoint")
     async with ctx.db() as conn:
         if await store.endpoint(conn, org_id=principal.org_id, endpoint_id=endpoint_id) is None:
-            raise DomainError("endpoint", ErrorCode.NOT_FOUND, "no such webhook endpoint")
+            raise DomainError("endpoint", ErrorCode.NOT_FOUND, Msg.NO_SUCH_WEBHOOK)
         rows = await store.deliveries_page(
             conn,
             org_id=principal.org_id,
@@ -123,10 +124,8 @@ async def _switch(info: CtxInfo, input: types.WebhookEndpointInput, *, enable: b
     async with ctx.transaction() as session:
         current = await _endpoint(session, principal, endpoint_id)
         if (current.disabled_at is None) == enable:
-            state = "enabled" if enable else "disabled"
-            raise DomainError(
-                "id", ErrorCode.INVALID_TRANSITION, f"the endpoint is already {state}"
-            )
+            already = Msg.WEBHOOK_ALREADY_ENABLED if enable else Msg.WEBHOOK_ALREADY_DISABLED
+            raise DomainError("id", ErrorCode.INVALID_TRANSITION, already)
         if enable:
             await _check_host(ctx, current.url)
         changed = await store.set_disabled(
@@ -150,10 +149,10 @@ async def redeliver(info: CtxInfo, input: types.RedeliverWebhookInput) -> Any:
             session, org_id=principal.org_id, delivery_id=delivery_id
         )
         if current is None:
-            raise DomainError("id", ErrorCode.NOT_FOUND, "no such webhook delivery")
+            raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_DELIVERY)
         endpoint = await _endpoint(session, principal, current.endpoint_id)
         if endpoint.disabled_at is not None:
-            raise DomainError("id", ErrorCode.PRECONDITION_FAILED, "enable the endpoint first")
+            raise DomainError("id", ErrorCode.PRECONDITION_FAILED, Msg.ENABLE_WEBHOOK_FIRST)
         again = await store.redeliver(
             session, org_id=principal.org_id, delivery_id=delivery_id, now=ctx.now
         )
@@ -184,7 +183,7 @@ async def _endpoint(session: Any, principal: Principal, endpoint_id: int) -> web
         session, org_id=principal.org_id, endpoint_id=endpoint_id
     )
     if found is None:
-        raise DomainError("id", ErrorCode.NOT_FOUND, "no such webhook endpoint")
+        raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_WEBHOOK)
     return found
 
 

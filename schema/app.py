@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -24,11 +25,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import engine, orgs, pubsub, ratelimit
-from schema import metrics
+from schema import language, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -56,6 +59,10 @@ class WafiGraphQL(GraphQL[Context, None]):
         self._dev = dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with language.answering(_header(scope, b"accept-language")):
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if _too_large(scope):
                 await _body_too_large(scope, receive, send)
@@ -69,6 +76,20 @@ class WafiGraphQL(GraphQL[Context, None]):
             except _BodyTooLargeError:
                 # The body is read whole before any response starts.
                 await _body_too_large(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        """UTF-8 JSON: Arabic as itself, not `\\u0634` escapes (README: Language)."""
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = "application/json; charset=utf-8"
+        return response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        processed = await super().process_result(request, result)
+        language.localise_errors(processed.get("errors"))
+        return processed
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         resources = self._resources()
@@ -162,7 +183,7 @@ async def _body_too_large(scope: Scope, receive: Receive, send: Send) -> None:
         {
             "errors": [
                 {
-                    "message": "request body too large",
+                    "message": language.text(Msg.BODY_TOO_LARGE),
                     "extensions": {"code": "OUT_OF_RANGE", "field": "body"},
                 }
             ]
@@ -170,6 +191,13 @@ async def _body_too_large(scope: Scope, receive: Receive, send: Send) -> None:
         status_code=413,
     )
     await response(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def _too_large(scope: Scope) -> bool:

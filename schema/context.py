@@ -16,6 +16,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Action, Principal, require
 from resolvers.store import engine, outbox, pubsub, ratelimit
 
@@ -67,7 +68,7 @@ class Context:
     def authorize(self, action: Action, *, field: str) -> Principal:
         """The caller, if their role may do `action`; refuses naming the operation `field`."""
         if self.principal is None:
-            raise DomainError(field, ErrorCode.UNAUTHENTICATED, "a valid bearer token is required")
+            raise DomainError(field, ErrorCode.UNAUTHENTICATED, Msg.TOKEN_REQUIRED)
         require(self.principal.role, action, field=field)
         return self.principal
 

@@ -25,6 +25,9 @@ from graphql import (
 )
 from strawberry.extensions import AddValidationRules
 
+from domain import messages
+from domain.messages import Language, Msg
+
 MAX_DEPTH = 10
 # Field selections once every fragment spread is expanded in place: far above any real client's
 # (GraphiQL's introspection query expands to a few hundred) and far below what stalls a server.
@@ -107,15 +110,21 @@ class DepthRule(ASTValidationRule):
             if size.depth > MAX_DEPTH:
                 self.report_error(
                     GraphQLError(
-                        f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}",
+                        # English, as cached with the document; schema/language.py localises.
+                        messages.render(
+                            Msg.DEPTH_LIMIT, {"operation": name, "limit": MAX_DEPTH}, Language.EN
+                        ),
                         extensions={"code": "QUERY_TOO_DEEP", "field": "query"},
                     )
                 )
             if size.selections > MAX_SELECTIONS:
                 self.report_error(
                     GraphQLError(
-                        f"'{name}' expands to more than {MAX_SELECTIONS:,} field selections "
-                        "once its fragments are spread",
+                        messages.render(
+                            Msg.QUERY_TOO_LARGE,
+                            {"operation": name, "limit": MAX_SELECTIONS},
+                            Language.EN,
+                        ),
                         extensions={"code": "QUERY_TOO_LARGE", "field": "query"},
                     )
                 )

@@ -19,8 +19,9 @@ from graphql import GraphQLError
 from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 
+from domain.messages import Msg
 from resolvers.store import ratelimit
-from schema import cost
+from schema import cost, language
 from schema.context import Context
 
 log = logging.getLogger("wafi")
@@ -47,8 +48,7 @@ class CostLimit(SchemaExtension):
         )
         if self.requested > cost.MAX_COST:
             raise GraphQLError(
-                f"this query costs {self.requested:,} points, more than the maximum of "
-                f"{cost.MAX_COST:,} a request; ask for smaller pages or fewer fields",
+                language.text(Msg.QUERY_TOO_COSTLY, cost=self.requested, limit=cost.MAX_COST),
                 extensions={
                     "code": "QUERY_TOO_COSTLY",
                     "field": "query",
@@ -69,8 +69,13 @@ class CostLimit(SchemaExtension):
             request.response.status_code = 429
             request.response.headers["Retry-After"] = str(verdict.retry_after_s)
         raise GraphQLError(
-            f"rate limit reached: this query costs {points:,} points and {verdict.remaining:,} "
-            f"of {verdict.limit:,} are left; retry after {verdict.retry_after_s} s",
+            language.text(
+                Msg.RATE_LIMITED,
+                cost=points,
+                remaining=verdict.remaining,
+                limit=verdict.limit,
+                retry=verdict.retry_after_s,
+            ),
             extensions={
                 "code": "RATE_LIMITED",
                 "field": "query",

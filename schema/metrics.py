@@ -27,7 +27,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.extensions import SchemaExtension
 
+from domain.messages import Msg
 from resolvers.store import engine, metrics_probe
+from schema import language
 from schema.context import Resources
 
 REQUESTS = Counter(
@@ -125,7 +127,7 @@ async def endpoint(request: Request) -> Response:
             {
                 "errors": [
                     {
-                        "message": "metrics need the metrics token",
+                        "message": language.text(Msg.METRICS_TOKEN),
                         "extensions": {"code": "UNAUTHENTICATED"},
                     }
                 ]

@@ -17,6 +17,7 @@ from strawberry.extensions.parser_cache import ParserCache
 from strawberry.extensions.validation_cache import ValidationCache
 
 from domain import text
+from domain.messages import Msg
 from resolvers import alerts as alert_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
@@ -33,7 +34,7 @@ from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
-from schema import depth, limits, metrics
+from schema import depth, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -350,7 +351,7 @@ class LoggedMaskErrors(MaskErrors):
         error_id = uuid.uuid4().hex[:12]
         log.error("unexpected error %s", error_id, exc_info=error.original_error)
         return GraphQLError(
-            f"{self.error_message} (id {error_id})",
+            language.text(Msg.INTERNAL, error_id=error_id),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
@@ -403,7 +404,7 @@ class RejectUnstorableText(SchemaExtension):
             where = "query" if literals.unstorable else None
         if where is not None:
             raise GraphQLError(
-                f"{where}: text holds a NUL character or a lone surrogate",
+                language.text(Msg.TEXT_UNSTORABLE, where=where),
                 extensions={"code": "INVALID", "field": where},
             )
         yield

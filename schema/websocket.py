@@ -19,6 +19,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
+from domain.messages import Msg
+from schema import language
 from schema.context import Context
 from schema.root import MAX_TOKENS
 
@@ -40,8 +42,7 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._refuse(
                     message["id"],
                     USE_HTTP,
-                    f"{kind.value}: queries and mutations go over HTTP POST /graphql; "
-                    "the WebSocket carries subscriptions",
+                    language.text(Msg.USE_HTTP, kind=kind.value),
                 )
                 return
             limit = self.max_subscriptions_per_connection
@@ -49,11 +50,18 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._refuse(
                     message["id"],
                     TOO_MANY_SUBSCRIPTIONS,
-                    f"at most {limit} subscriptions at a time on one connection; "
-                    "complete one or open another connection",
+                    language.text(Msg.TOO_MANY_SUBSCRIPTIONS, limit=limit),
                 )
                 return
         await super().handle_subscribe(message)
+
+    async def send_message(self, message: Any) -> None:
+        # Depth and token refusals are written by graphql-core in English: in the socket's.
+        payload = message.get("payload")
+        language.localise_errors(payload if message.get("type") == "error" else None)
+        if message.get("type") == "next" and isinstance(payload, dict):
+            language.localise_errors(payload.get("errors"))
+        await super().send_message(message)
 
     async def _refuse(self, op_id: str, code: str, text: str) -> None:
         error = GraphQLError(text, extensions={"code": code, "field": "operation"})

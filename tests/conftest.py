@@ -23,6 +23,8 @@ from asgi_lifespan import LifespanManager
 from resolvers.store import embedded, engine, migrate
 from tests.factories import Clock, Org, make_org
 
+ENGLISH = {"Accept-Language": "en"}
+
 
 @pytest.fixture(scope="session")
 def server_urls() -> Iterator[tuple[str, str]]:
@@ -119,7 +121,10 @@ async def app(settings: engine.Settings, clock: Clock) -> AsyncIterator[Any]:
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://wafi.test") as http:
+    # The suite reads the English texts; tests/api/test_language.py covers Arabic, the default.
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://wafi.test", headers=ENGLISH
+    ) as http:
         yield http
 
 

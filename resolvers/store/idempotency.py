@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import idempotency
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from resolvers.store.tables import IdempotencyKeyRow
 
 
@@ -30,12 +31,10 @@ async def claim(
     if row is None:
         return None
     if row.operation != operation:
-        raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, "key already used by another call")
+        raise DomainError("idempotencyKey", ErrorCode.DUPLICATE, Msg.KEY_ALREADY_USED)
     if idempotency.reused(row.fingerprint, fingerprint):
         raise DomainError(
-            "idempotencyKey",
-            ErrorCode.IDEMPOTENCY_KEY_REUSED,
-            "key already used with a different input: send a new key for a new request",
+            "idempotencyKey", ErrorCode.IDEMPOTENCY_KEY_REUSED, Msg.KEY_REUSED_OTHER_INPUT
         )
     return row.entity_id
 

@@ -9,6 +9,7 @@ import strawberry
 
 from domain import connectors
 from domain.errors import DomainError
+from schema import language
 from schema.types import errors, relations
 
 # Relation name the resolvers layer provides a loader for (schema.types.relations).
@@ -114,7 +115,7 @@ class ConnectorTransitionError(errors.UserError):
         return cls(
             field=error.field,
             code=error.code,
-            message=error.message,
+            message=error.message(language.current()),
             from_state=current,
             to_state=target,
         )

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from domain.errors import DomainError
 from domain.errors import ErrorCode as DomainErrorCode
+from schema import language
 
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why input was refused.")
 
@@ -17,7 +18,10 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Why 
 class UserError:
     field: str = strawberry.field(description="The input field refused, in GraphQL spelling.")
     code: DomainErrorCode = strawberry.field(description="A stable code for the refusal.")
-    message: str = strawberry.field(description="A sentence for a person.")
+    message: str = strawberry.field(
+        description="A sentence for a person, in the request's language (Accept-Language: "
+        "Arabic or English; Arabic by default). `field` and `code` never change with it."
+    )
 
 
 @strawberry.type(description="An input broke a field rule (missing, too long, out of range).")
@@ -65,9 +69,12 @@ ERROR_TYPES = (ValidationError, NotFoundError, ConflictError, ForbiddenError, Ru
 def from_domain(error: DomainError) -> Any:
     """The union member for a domain refusal."""
     kind = _BY_CODE.get(error.code, ValidationError)
-    return kind(field=error.field, code=error.code, message=error.message)
+    return kind(field=error.field, code=error.code, message=error.message(language.current()))
 
 
 def as_graphql_error(error: DomainError) -> GraphQLError:
     """A query's refusal: a top-level error whose extensions name the field and the code."""
-    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})
+    return GraphQLError(
+        error.message(language.current()),
+        extensions={"code": error.code.value, "field": error.field},
+    )

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 
 MAX_FIRST = 100
 MAX_PK = 2**63 - 1  # ids are bigint: anything larger cannot name a row
@@ -40,11 +41,11 @@ def from_global_id(value: str, *, field: str = "id", expect: str | None = None) 
         type_name, _, raw = base64.urlsafe_b64decode(value.encode()).decode().partition(":")
         pk = int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such id") from None
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_ID) from None
     if not 1 <= pk <= MAX_PK or to_global_id(type_name, pk) != value:
-        raise DomainError(field, ErrorCode.NOT_FOUND, "no such id")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NO_SUCH_ID)
     if expect is not None and type_name != expect:
-        raise DomainError(field, ErrorCode.NOT_FOUND, f"not a {expect} id")
+        raise DomainError(field, ErrorCode.NOT_FOUND, Msg.NOT_AN_ID_OF, expect=expect)
     return type_name, pk
 
 
@@ -62,7 +63,7 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
     """Validate `first` (1..100) and decode the `after` cursor."""
     size = DEFAULT_FIRST if first is None else first
     if not 1 <= size <= MAX_FIRST:
-        raise DomainError("first", ErrorCode.OUT_OF_RANGE, f"first must be 1..{MAX_FIRST}")
+        raise DomainError("first", ErrorCode.OUT_OF_RANGE, Msg.FIRST_RANGE, limit=MAX_FIRST)
     if after is None:
         return PageArgs(size, None)
     try:
@@ -70,7 +71,7 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
     except (binascii.Error, UnicodeDecodeError, ValueError, IndexError):
         position = -1
     if not 0 <= position <= MAX_PK or cursor(position) != after:
-        raise DomainError("after", ErrorCode.INVALID, "not a cursor from this API")
+        raise DomainError("after", ErrorCode.INVALID, Msg.NOT_A_CURSOR)
     return PageArgs(size, position)
 
 

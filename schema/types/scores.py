@@ -34,7 +34,12 @@ class CustomerHealth:
     value: float
     band: scores.HealthBand
     contributions: list[HealthContribution]
-    explanation: list[str] = strawberry.field(description="One sentence per term, in order.")
+    explanation: list[str] = strawberry.field(
+        description="One sentence per term, in order, in English (`explanationAr`: Arabic)."
+    )
+    explanation_ar: list[str] = strawberry.field(
+        description="The same sentences as `explanation`, in Arabic, in the same order."
+    )
 
     @classmethod
     def from_domain(cls, value: scores.Health) -> CustomerHealth:
@@ -46,6 +51,7 @@ class CustomerHealth:
                 for c in value.contributions
             ],
             explanation=list(value.explanation),
+            explanation_ar=list(value.explanation_ar),
         )
 
 
@@ -58,8 +64,18 @@ cost.weigh("AtRisk", 5)
 class AtRisk:
     score: int
     severity: scores.Severity
-    reasons: list[str] = strawberry.field(description="Arabic, in factor order, then signals.")
-    recommended_action: str = strawberry.field(description="Arabic, per severity.")
+    reasons: list[str] = strawberry.field(
+        description="Arabic, in factor order, then signals (`reasonsEn`: English)."
+    )
+    recommended_action: str = strawberry.field(
+        description="Arabic, per severity (`recommendedActionEn`: English)."
+    )
+    reasons_en: list[str] = strawberry.field(
+        description="The same reasons as `reasons`, in English, in the same order."
+    )
+    recommended_action_en: str = strawberry.field(
+        description="The same action as `recommendedAction`, in English."
+    )
 
     @classmethod
     def from_domain(cls, value: scores.AtRisk) -> AtRisk:
@@ -68,6 +84,8 @@ class AtRisk:
             severity=value.severity,
             reasons=list(value.reasons),
             recommended_action=value.recommended_action,
+            reasons_en=list(value.reasons_en),
+            recommended_action_en=value.recommended_action_en,
         )
 
 

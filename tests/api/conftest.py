@@ -12,6 +12,7 @@ import pytest
 
 from resolvers.store import engine
 from schema.app import create_app
+from tests.conftest import ENGLISH
 from tests.factories import Clock, Org, make_org
 from tests.live import Live, PrivateRedis, private_redis, uvicorn_server
 
@@ -27,7 +28,10 @@ async def live(
     settings: engine.Settings, clock: Clock, redis_server: PrivateRedis, system_pool: asyncpg.Pool
 ) -> AsyncIterator[Live]:
     app = create_app(replace(settings, redis_url=redis_server.url), clock=clock)
-    async with uvicorn_server(app) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        uvicorn_server(app) as url,
+        httpx.AsyncClient(base_url=url, headers=ENGLISH) as client,
+    ):
         yield Live(app, url, client, redis_server, system_pool, clock)
 
 

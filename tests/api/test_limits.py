@@ -13,6 +13,7 @@ from asgi_lifespan import LifespanManager
 from resolvers.store import engine
 from schema.app import create_app
 from schema.root import MAX_DEPTH, MAX_TOKENS
+from tests.conftest import ENGLISH
 from tests.factories import Org
 from tests.live import PrivateRedis, private_redis
 
@@ -69,7 +70,9 @@ async def probe(
     app = create_app(replace(settings, redis_url=own_redis.url))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://wafi.test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://wafi.test", headers=ENGLISH
+        ) as http:
             yield http
 
 

@@ -332,3 +332,53 @@ async def test_the_check_in_window_is_the_organisations_30_days(
     org.clock.now = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
     inputs = {x["factor"]: x["input"] for x in (await scores(org, c))["health"]["contributions"]}
     assert (inputs["pipeline_sar"], inputs["meetings"]) == (pipeline, meetings)
+
+
+# --- both languages (README: Language) ----------------------------------------------------
+
+BILINGUAL = """
+query($id: ID!) { customer(id: $id) {
+  health { explanation explanationAr }
+  atRisk { reasons reasonsEn recommendedAction recommendedActionEn } } }"""
+
+
+async def test_health_explanation_and_at_risk_reasons_come_in_arabic_and_english(
+    org: Org,
+) -> None:
+    c = await customer(org, started=T0 - timedelta(days=60))  # never active: 60 days
+    await add_drafts(org, c, "draft", 5)
+    found = (await org.data(BILINGUAL, {"id": c}))["customer"]
+    assert found["health"] == {
+        "explanation": [
+            "No ticket rating in the period: CSAT counts 0 (+0.0).",
+            "Pipeline 0 SAR / 1000 = +0.0",
+            "0 meeting(s) × 8 = +0.0",
+            "No drafts decided in the period: approval rate counts 0 (+0.0).",
+            "60 day(s) inactive × 2 = -120.0",
+            "5 draft(s) pending = -5.0",
+            "Total -125.0 clamped to 0.0.",
+        ],
+        "explanationAr": [
+            "لا تقييم للتذاكر في الفترة: يُحسب CSAT صفرًا (+0.0).",
+            "الـ pipeline 0 ريال / 1000 = +0.0",
+            "0 اجتماع × 8 = +0.0",
+            "لم يُبتّ في أي مسودة خلال الفترة: تُحسب نسبة الاعتماد صفرًا (+0.0).",
+            "60 يوم بلا نشاط × 2 = -120.0",
+            "5 مسودة معلقة = -5.0",
+            "المجموع -125.0 حُصر عند 0.0.",
+        ],
+    }
+    assert found["atRisk"] == {
+        "reasons": [
+            "العميل غير نشط منذ 60 يوم.",
+            "تراكم 5 مسودة بدون اعتماد.",
+            "آخر Proof Pack قبل 60 يوم — يتجاوز SLA.",
+        ],
+        "reasonsEn": [
+            "Customer inactive for 60 days.",
+            "5 drafts building up without approval.",
+            "Last Proof Pack 60 days ago — past the SLA.",
+        ],
+        "recommendedAction": HIGH,
+        "recommendedActionEn": "Send a personal email from the founder + book a QBR this week.",
+    }

@@ -9,6 +9,7 @@ import pytest
 
 from resolvers.store import engine
 from tests.api.test_customers import ARCHIVE, UPDATE, count_rows, create
+from tests.conftest import ENGLISH
 from tests.factories import Org, gql
 
 
@@ -176,7 +177,9 @@ async def test_production_mode_refuses_everything_without_a_token(settings: Any,
     app = create_app(replace(settings, dev=False))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://wafi.test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://wafi.test", headers=ENGLISH
+        ) as http:
             bare = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
             assert bare.status_code == 401
             assert "bearer token" in bare.text

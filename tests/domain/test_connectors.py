@@ -9,6 +9,7 @@ import pytest
 from domain import connectors
 from domain.connectors import ConnectorKey, ConnectorState, Mode
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Language
 
 K, S = ConnectorKey, ConnectorState
 
@@ -108,8 +109,8 @@ def test_refused_transition_names_both_states(
     with pytest.raises(DomainError) as err:
         connectors.transition(current, target)
     assert (err.value.field, err.value.code) == ("state", ErrorCode.INVALID_TRANSITION)
-    assert current.value in err.value.message
-    assert target.value in err.value.message
+    assert current.value in err.value.message(Language.EN)
+    assert target.value in err.value.message(Language.EN)
 
 
 @pytest.mark.parametrize(("current", "target"), ALL_PAIRS)

@@ -10,6 +10,7 @@ import pytest
 from domain import drafts
 from domain.drafts import DraftKind, DraftStatus
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Language
 
 ALLOWED = {
     (DraftStatus.DRAFT, DraftStatus.APPROVED),
@@ -47,7 +48,7 @@ def test_refuses_any_other_transition(current: DraftStatus, target: DraftStatus)
     with pytest.raises(DomainError) as caught:
         drafts.transition(current, target)
     assert (caught.value.field, caught.value.code) == ("status", ErrorCode.INVALID_TRANSITION)
-    assert caught.value.message == f"A draft cannot go from '{current}' to '{target}'."
+    assert caught.value.message(Language.EN) == f"A draft cannot go from '{current}' to '{target}'."
 
 
 def test_refused_transitions_count() -> None:
@@ -67,7 +68,7 @@ def test_viewer_approves_nothing(frozen: bool) -> None:
     with pytest.raises(DomainError) as caught:
         drafts.approve(DraftStatus.DRAFT, "viewer", frozen=frozen)
     assert (caught.value.field, caught.value.code) == ("role", ErrorCode.FORBIDDEN)
-    assert caught.value.message == "A viewer cannot approve drafts."
+    assert caught.value.message(Language.EN) == "A viewer cannot approve drafts."
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_viewer_approves_nothing(frozen: bool) -> None:
 def test_viewer_decides_nothing(act: Callable[[], DraftStatus], message: str) -> None:
     with pytest.raises(DomainError) as caught:
         act()
-    assert (caught.value.code, caught.value.message) == (ErrorCode.FORBIDDEN, message)
+    assert (caught.value.code, caught.value.message(Language.EN)) == (ErrorCode.FORBIDDEN, message)
 
 
 def test_frozen_organisation_approves_nothing() -> None:
@@ -98,10 +99,10 @@ def test_refuses_approving_a_decided_draft(status: DraftStatus) -> None:
     with pytest.raises(DomainError) as caught:
         drafts.approve(status, "owner", frozen=False)
     assert caught.value.code == ErrorCode.INVALID_TRANSITION
-    assert caught.value.message == f"A draft cannot go from '{status}' to 'approved'."
+    assert caught.value.message(Language.EN) == f"A draft cannot go from '{status}' to 'approved'."
 
 
 def test_refuses_sending_an_unapproved_draft() -> None:
     with pytest.raises(DomainError) as caught:
         drafts.mark_sent(DraftStatus.DRAFT, "agent")
-    assert caught.value.message == "A draft cannot go from 'draft' to 'sent'."
+    assert caught.value.message(Language.EN) == "A draft cannot go from 'draft' to 'sent'."

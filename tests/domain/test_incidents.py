@@ -10,6 +10,7 @@ import pytest
 from domain import incidents
 from domain.errors import DomainError, ErrorCode
 from domain.incidents import IncidentStatus, Severity
+from domain.messages import Language
 
 SEV1, SEV2, SEV3 = Severity.SEV1, Severity.SEV2, Severity.SEV3
 OPEN, MITIGATED = IncidentStatus.OPEN, IncidentStatus.MITIGATED
@@ -120,7 +121,7 @@ def test_refuses_severity_below_triage(
     with pytest.raises(DomainError) as caught:
         incidents.raise_severity(current, floor, requested)
     assert (caught.value.field, caught.value.code) == ("severity", ErrorCode.SEVERITY_LOWERED)
-    assert caught.value.message == (
+    assert caught.value.message(Language.EN) == (
         f"cannot change severity from {current} to {requested}: triage gave {floor}"
     )
 
@@ -179,7 +180,11 @@ def test_refuses_text(
 ) -> None:
     with pytest.raises(DomainError) as caught:
         incidents.validate_text(title, description)
-    assert (caught.value.field, caught.value.code, caught.value.message) == (field, code, message)
+    assert (caught.value.field, caught.value.code, caught.value.message(Language.EN)) == (
+        field,
+        code,
+        message,
+    )
 
 
 def test_status_values_in_lifecycle_order() -> None:
@@ -225,7 +230,9 @@ def test_refuses_other_transitions(current: IncidentStatus, target: IncidentStat
     with pytest.raises(DomainError) as caught:
         incidents.transition(current, target, severity=SEV3, has_post_mortem=True)
     assert (caught.value.field, caught.value.code) == ("status", ErrorCode.INVALID_TRANSITION)
-    assert caught.value.message == f"cannot move an incident from {current} to {target}"
+    assert (
+        caught.value.message(Language.EN) == f"cannot move an incident from {current} to {target}"
+    )
 
 
 @pytest.mark.parametrize("severity", [SEV1, SEV2])
@@ -233,7 +240,7 @@ def test_refuses_closing_sev1_sev2_without_post_mortem(severity: Severity) -> No
     with pytest.raises(DomainError) as caught:
         incidents.transition(RESOLVED, CLOSED, severity=severity, has_post_mortem=False)
     assert (caught.value.field, caught.value.code) == ("postMortem", ErrorCode.PRECONDITION_FAILED)
-    assert caught.value.message == (
+    assert caught.value.message(Language.EN) == (
         f"a {severity} incident cannot be closed without its post-mortem"
     )
 

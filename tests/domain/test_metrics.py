@@ -6,6 +6,7 @@ import pytest
 
 from domain import metrics
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Language
 from domain.metrics import SupportMetrics
 
 
@@ -123,7 +124,7 @@ def test_validate_rating_refuses_out_of_range(value: int) -> None:
     with pytest.raises(DomainError) as caught:
         metrics.validate_rating(value)
     assert (caught.value.field, caught.value.code) == ("rating", ErrorCode.OUT_OF_RANGE)
-    assert caught.value.message == f"rating must be between 1 and 5, got {value}"
+    assert caught.value.message(Language.EN) == f"rating must be between 1 and 5, got {value}"
 
 
 @pytest.mark.parametrize("value", [0, 6, 10])
@@ -136,7 +137,7 @@ def test_validate_nps_refuses_out_of_range(value: int) -> None:
     with pytest.raises(DomainError) as caught:
         metrics.validate_nps(value)
     assert (caught.value.field, caught.value.code) == ("nps", ErrorCode.OUT_OF_RANGE)
-    assert caught.value.message == f"nps must be between 0 and 10, got {value}"
+    assert caught.value.message(Language.EN) == f"nps must be between 0 and 10, got {value}"
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,16 @@ from domain.scores import Contribution, HealthBand, RiskSignal, Severity
 HIGH_ACTION = "أرسل إيميل personal من المؤسس + احجز QBR هذا الأسبوع."
 MEDIUM_ACTION = "أرسل Proof Pack ملخص + اقترح ديمو لخدمة جديدة."
 LOW_ACTION = "متابعة weekly check-in عادية."
-SEV1 = RiskSignal(reason_ar="حادثة SEV1 مفتوحة تؤثر على العميل.", points=20)
-P0_BREACH = RiskSignal(reason_ar="تجاوز SLA لتذكرة P0 خلال آخر 14 يوم.", points=20)
+SEV1 = RiskSignal(
+    reason_ar="حادثة SEV1 مفتوحة تؤثر على العميل.",
+    points=20,
+    reason_en="An open SEV1 incident affects the customer.",
+)
+P0_BREACH = RiskSignal(
+    reason_ar="تجاوز SLA لتذكرة P0 خلال آخر 14 يوم.",
+    points=20,
+    reason_en="A P0 ticket breached its SLA in the last 14 days.",
+)
 
 
 # --- §4.1 at-risk ---------------------------------------------------------------------------
@@ -171,7 +179,7 @@ def test_product_signals_are_the_proposed_ones() -> None:
 @pytest.mark.parametrize("points", [-1, 101])
 def test_risk_signal_refuses_points_out_of_range(points: int) -> None:
     with pytest.raises(DomainError) as caught:
-        RiskSignal(reason_ar="x", points=points)
+        RiskSignal(reason_ar="x", points=points, reason_en="x")
     assert (caught.value.field, caught.value.code) == ("points", ErrorCode.OUT_OF_RANGE)
 
 
@@ -347,3 +355,29 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 )
 def test_days_between_counts_whole_days(later: datetime, days: int) -> None:
     assert scores.days_between(T0, later) == days
+
+
+def test_health_explains_each_term_in_english_and_arabic_line_for_line() -> None:
+    result = scores.health(4.0, 18000, 1, 1, 1, 3, 2)
+    assert result.explanation_ar == (
+        "متوسط CSAT 4.0/5، أي 8.0/10 × 5 = +40.0",
+        "الـ pipeline 18,000 ريال / 1000 = +18.0",
+        "1 اجتماع × 8 = +8.0",
+        "نسبة الاعتماد 1/2 = 0.50 × 50 = +25.0",
+        "3 يوم بلا نشاط × 2 = -6.0",
+        "2 مسودة معلقة = -2.0",
+    )
+    assert len(result.explanation) == len(result.explanation_ar)
+
+
+def test_at_risk_gives_reasons_and_action_in_english_in_the_same_order() -> None:
+    result = scores.at_risk(20, 15, 21, extra=(SEV1,))
+    assert result.reasons_en == (
+        "Customer inactive for 20 days.",
+        "15 drafts pending without approval.",
+        "Last Proof Pack 21 days ago — past the SLA.",
+        "An open SEV1 incident affects the customer.",
+    )
+    assert result.recommended_action_en == (
+        "Send a personal email from the founder + book a QBR this week."
+    )

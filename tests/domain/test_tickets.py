@@ -14,6 +14,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from domain import tickets
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Language
 from domain.tickets import Owner, Priority, TicketStatus
 
 # Hypothesis caches to `./.hypothesis` by default; pyproject's `norecursedirs` replaces pytest's
@@ -352,7 +353,7 @@ def test_refuses_lowering_priority(
     with pytest.raises(DomainError) as caught:
         tickets.raise_priority(current, floor, requested)
     assert (caught.value.field, caught.value.code) == ("priority", ErrorCode.PRIORITY_LOWERED)
-    assert caught.value.message == message
+    assert caught.value.message(Language.EN) == message
 
 
 @pytest.mark.parametrize(
@@ -413,7 +414,7 @@ def test_refuses_resolving_twice() -> None:
     with pytest.raises(DomainError) as caught:
         tickets.resolve(resolved, _at(40))
     assert caught.value.code == ErrorCode.INVALID_TRANSITION
-    assert caught.value.message == "A ticket cannot go from 'resolved' to 'resolved'."
+    assert caught.value.message(Language.EN) == "A ticket cannot go from 'resolved' to 'resolved'."
 
 
 def test_refuses_closing_an_open_ticket() -> None:
@@ -421,7 +422,7 @@ def test_refuses_closing_an_open_ticket() -> None:
     with pytest.raises(DomainError) as caught:
         tickets.confirm_closed(answered, "Sara", _at(30))
     assert (caught.value.field, caught.value.code) == ("status", ErrorCode.INVALID_TRANSITION)
-    assert caught.value.message == "A ticket cannot go from 'open' to 'closed'."
+    assert caught.value.message(Language.EN) == "A ticket cannot go from 'open' to 'closed'."
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from httpx_ws import aconnect_ws
 from resolvers.store import engine, outbox, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
+from tests.conftest import ENGLISH
 from tests.factories import T0, Clock, Org, make_org, raise_alerts
 from tests.live import WAIT_S, PrivateRedis, WsClient, private_redis, until, uvicorn_server
 
@@ -132,7 +133,10 @@ async def stack(
         worker = WorkerProcess(database_url, redis_server.url, Path(folder) / "worker.log")
         queue = await create_pool(RedisSettings.from_dsn(redis_server.url))
         try:
-            async with uvicorn_server(app) as url, httpx.AsyncClient(base_url=url) as client:
+            async with (
+                uvicorn_server(app) as url,
+                httpx.AsyncClient(base_url=url, headers=ENGLISH) as client,
+            ):
                 hub = app.state.resources.hub
                 yield Stack(url, client, hub, redis_server, worker, queue, system_pool, clock)
         finally:

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.errors import DomainError, ErrorCode
+from domain.messages import Msg
 from domain.roles import Principal, Role
 from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
@@ -280,7 +281,7 @@ async def test_a_rolled_back_transaction_stores_nothing_and_enqueues_nothing(
         async with context.transaction() as session:
             await _raise(session, org_id, customer)
             context.on_commit(lambda: ran.append("after"))
-            raise DomainError("id", ErrorCode.CONFLICT, "refused")
+            raise DomainError("id", ErrorCode.CONFLICT, Msg.CUSTOMER_CHANGED, current=2, expected=1)
 
     with pytest.raises(DomainError):
         await refused()
