@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,7 +16,7 @@ from schema.types import errors
 from schema.types import onboarding as onboarding_types
 from schema.types import scores as score_types
 from schema.types import success_plans as plan_types
-from schema.types.relay import Connection, Node, to_global_id
+from schema.types.relay import Connection, Direction, Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.incidents import Incident
@@ -115,6 +118,39 @@ class Customer(Node):
     )
     success_plan: plan_types.SuccessPlan | None = strawberry.field(
         resolver=plan_types.resolve_plan, description="The success plan, once started (§4.3)."
+    )
+
+
+class CustomerOrderField(StrEnum):
+    """What the customers list can be ordered by."""
+
+    HEALTH_SCORE = "HEALTH_SCORE"
+    AT_RISK_SCORE = "AT_RISK_SCORE"
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+
+
+strawberry.enum(
+    CustomerOrderField,
+    description="HEALTH_SCORE and AT_RISK_SCORE order by the last daily snapshot (the last "
+    "point of `healthHistory`), not the live `health`/`atRisk`; customers never scored come "
+    "last in either direction. NAME by the name as stored; CREATED_AT by when it was added.",
+)
+
+# How each ordering's sort key, as a cursor holds it, is read back (a bad one is refused).
+ORDER_KEYS: dict[CustomerOrderField, Callable[[str], object]] = {
+    CustomerOrderField.HEALTH_SCORE: Decimal,
+    CustomerOrderField.AT_RISK_SCORE: int,
+    CustomerOrderField.NAME: str,
+    CustomerOrderField.CREATED_AT: datetime.fromisoformat,
+}
+
+
+@strawberry.input(description="An order for the customers list; ties are broken by id.")
+class CustomerOrder:
+    field: CustomerOrderField = strawberry.field(description="The sort key.")
+    direction: Direction = strawberry.field(
+        default=Direction.ASC, description="ASC: smallest first (default); DESC: largest first."
     )
 
 
