@@ -102,6 +102,7 @@ async def _affected_customers(
         pairs,
         first=page.first,
         after=page.after,
+        total=await relations.total(info, AFFECTED_CUSTOMER_IDS, root.pk),
         key=lambda p: p[0],
         build=lambda p: Customer.from_domain(p[1]),
     )
@@ -121,6 +122,7 @@ async def _timeline(
         entries,
         first=page.first,
         after=page.after,
+        total=await relations.total(info, TIMELINE, root.pk),
         key=lambda e: e.id,
         build=LedgerEntry.from_store,
     )
@@ -246,6 +248,7 @@ async def of_customer(
         found,
         first=page.first,
         after=page.after,
+        total=await relations.total(info, CUSTOMER_INCIDENTS, customer_pk),
         key=lambda i: i.id,
         build=lambda i: Incident.from_domain(i, now=now),
     )

@@ -198,11 +198,18 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The page's items, in the list's order.")
     page_info: PageInfo = strawberry.field(description="Where the page starts and ends.")
-    total_count: int | None = strawberry.field(
-        default=None,
-        description="How many items the list holds with its filters, over all pages; counted "
-        "only when selected. Null on lists nested in another object.",
+    counted: strawberry.Private[int | None] = None
+    total_count: int = strawberry.field(
+        resolver=lambda root: _counted(root),
+        description="How many items the list holds with its filters, over all pages (one count "
+        "query per list, made only when this is selected).",
     )
+
+
+def _counted(root: Connection[Any]) -> int:
+    if root.counted is None:  # the list's resolver counts whenever totalCount is selected
+        raise RuntimeError("totalCount was selected but not counted")
+    return root.counted
 
 
 def connection(
@@ -212,6 +219,7 @@ def connection(
     key: Callable[[R], int],
     build: Callable[[R], T],
     after: int | None = None,
+    total: int | None = None,
 ) -> Connection[T]:
     """A connection from `first + 1` fetched items: the extra one only says a next page exists."""
     shown = items[:first]
@@ -224,6 +232,7 @@ def connection(
             has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
         ),
+        counted=total,
     )
 
 
@@ -250,8 +259,13 @@ def window_connection(
             has_previous_page=more if window.backward else window.after is not None,
             start_cursor=edges[0].cursor if edges else None,
         ),
-        total_count=total,
+        counted=total,
     )
+
+
+def count_name(relation: str) -> str:
+    """The loader name of a nested list's per-parent counts."""
+    return f"{relation}.count"
 
 
 def wants_total(info: Any) -> bool:

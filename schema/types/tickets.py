@@ -164,6 +164,7 @@ async def of_customer(
         found,
         first=page.first,
         after=page.after,
+        total=await relations.total(info, CUSTOMER_TICKETS, customer_pk),
         key=_pk,
         build=lambda t: Ticket.from_domain(t, now=now),
     )

@@ -13,6 +13,7 @@ import pytest
 
 from resolvers.store import engine
 from schema.types.relay import to_global_id
+from tests.api.test_incidents import declared
 from tests.factories import T0, Org, new_customer, open_ticket, raise_alerts
 
 PAGE = """
@@ -310,3 +311,56 @@ async def test_refusals_name_the_field(
         assert _errors(await org.gql(query, variables)) == [expected], variables
     refused = await org.gql(_query("tickets", None), {"first": 1, "last": 1})
     assert _errors(refused) == [{"code": "INVALID", "field": "last"}]
+
+
+NESTED = """
+{ customers(first: 10) { edges { node {
+    tickets(first: 1) { totalCount edges { node { id } } }
+    incidents(first: 1) { totalCount edges { node { id } } }
+} } } }
+"""
+
+
+async def test_nested_lists_count_in_one_query_per_relation(org: Org) -> None:
+    busy, quiet = await new_customer(org, name="busy"), await new_customer(org, name="quiet")
+    for _ in range(3):
+        await open_ticket(org, busy, "hello")
+    await open_ticket(org, quiet, "hello")
+    incident = await declared(org, affectedCustomerIds=[busy, quiet])
+    await declared(org, affectedCustomerIds=[busy])
+    data = await org.data(NESTED)
+    nodes = [edge["node"] for edge in data["customers"]["edges"]]
+    assert [(n["tickets"]["totalCount"], n["incidents"]["totalCount"]) for n in nodes] == [
+        (3, 2),
+        (1, 1),
+    ]
+    assert all(len(n["tickets"]["edges"]) == 1 for n in nodes)
+    costs = []
+    for query in (NESTED, NESTED.replace("totalCount ", "")):
+        before = engine.READ_QUERIES.count
+        await org.data(query)
+        costs.append(engine.READ_QUERIES.count - before)
+    # Two counts (one per relation), for the whole page of customers.
+    assert costs[0] == costs[1] + 2
+    await new_customer(org, name="third")
+    before = engine.READ_QUERIES.count
+    await org.data(NESTED)
+    assert engine.READ_QUERIES.count - before == costs[0]
+    inside = await org.data(
+        "query($id: ID!) { incident(id: $id) { affectedCustomers(first: 1) { totalCount "
+        "pageInfo { hasNextPage } } timeline(first: 1) { totalCount } } }",
+        {"id": incident["id"]},
+    )
+    assert inside["incident"]["affectedCustomers"] == {
+        "totalCount": 2,
+        "pageInfo": {"hasNextPage": True},
+    }
+    async with org.pool.acquire() as conn:
+        entries = await conn.fetchval(
+            "SELECT count(*) FROM ledger WHERE org_id = $1 AND entity = 'Incident' "
+            "AND entity_id = $2",
+            org.id,
+            pk(incident["id"]),
+        )
+    assert entries >= 1
+    assert inside["incident"]["timeline"]["totalCount"] == entries
