@@ -7,9 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
-from domain.alerts import AlertKind, AlertSeverity, severity_of
+from domain.alerts import AlertKind
 from jobs import sla as sla_jobs
 from schema.types.relay import to_global_id
 from tests.factories import T0, Org, new_customer, open_ticket, raise_alerts
@@ -124,29 +123,6 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
 
 def test_every_kind_has_a_case() -> None:
     assert sorted(case[0] for case in CASES) == sorted(kind.value for kind in AlertKind)
-
-
-@pytest.mark.parametrize(
-    ("kind", "payload", "expected"),
-    [
-        ("SLA_FIRST_RESPONSE_BREACH", {"priority": "P0"}, AlertSeverity.HIGH),
-        ("SLA_FIRST_RESPONSE_BREACH", {"priority": "P1"}, AlertSeverity.MEDIUM),
-        ("SLA_RESOLUTION_BREACH", {"priority": "P2"}, AlertSeverity.LOW),
-        ("SLA_RESOLUTION_BREACH", {"priority": "P3"}, AlertSeverity.LOW),
-        ("SLA_RESOLUTION_BREACH", {}, AlertSeverity.MEDIUM),
-        ("INCIDENT_UPDATE_OVERDUE", {"severity": "SEV1"}, AlertSeverity.HIGH),
-        ("INCIDENT_UPDATE_OVERDUE", {"severity": "SEV3"}, AlertSeverity.LOW),
-        ("PDPL_DEADLINE_NEAR", {"severity": "SEV3"}, AlertSeverity.HIGH),
-        ("AT_RISK", {"severity": "low"}, AlertSeverity.LOW),
-        ("AT_RISK", {}, AlertSeverity.MEDIUM),
-        ("SLA_HEALTH_CRITICAL", {}, AlertSeverity.HIGH),
-        ("PAYMENT_PAST_DUE", {}, AlertSeverity.HIGH),
-        ("INACTIVE_CUSTOMER", {"severity": "high"}, AlertSeverity.MEDIUM),
-        ("ONBOARDING_STALLED", {}, AlertSeverity.LOW),
-    ],
-)
-def test_severity_per_kind(kind: str, payload: dict[str, Any], expected: AlertSeverity) -> None:
-    assert severity_of(AlertKind(kind), payload) is expected
 
 
 async def _raise_each(pool: asyncpg.Pool, org_id: int) -> None:
