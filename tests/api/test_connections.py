@@ -364,3 +364,38 @@ async def test_nested_lists_count_in_one_query_per_relation(org: Org) -> None:
         )
     assert entries >= 1
     assert inside["incident"]["timeline"]["totalCount"] == entries
+
+
+async def test_a_cursor_holds_its_place_when_rows_are_added_before_it(
+    org: Org, system_pool: asyncpg.Pool, customers: dict[str, list[tuple[Any, int]]]
+) -> None:
+    query = _query("customers", "CustomerOrder")
+    by_name = {"field": "NAME"}
+    first = (await org.data(query, {"first": 3, "order": by_name}))["customers"]
+    expected = [to_global_id("Customer", n) for n in _sorted(customers["NAME"], False)]
+    assert [e["node"]["id"] for e in first["edges"]] == expected[:3]
+    await system_pool.execute(
+        "INSERT INTO customers (org_id, name, name_search, locale, bundle, stage, "
+        "subscription_status, subscription_started_at, created_at, updated_at) "
+        "VALUES ($1, 'a', 'a', 'ar', 'growth_starter', 'onboarding', 'pilot', $2, $2, $2)",
+        org.id,
+        T0,
+    )
+    rest = await org.data(
+        query, {"first": 10, "after": first["pageInfo"]["endCursor"], "order": by_name}
+    )
+    assert [e["node"]["id"] for e in rest["customers"]["edges"]] == expected[3:]
+    assert rest["customers"]["totalCount"] == len(CUSTOMERS) + 1
+
+
+async def test_tickets_and_incidents_by_default_newest_first_both_ways(org: Org) -> None:
+    customer = await new_customer(org)
+    for _ in range(5):
+        await open_ticket(org, customer, "hello")
+    for _ in range(3):
+        await declared(org, affectedCustomerIds=[customer])
+    for name, count in (("tickets", 5), ("incidents", 3)):
+        forward = await _walk(org, name, None, None, 2, backward=False)
+        assert len(forward) == count
+        assert [pk(g) for g in forward] == sorted((pk(g) for g in forward), reverse=True)
+        assert await _walk(org, name, None, None, 2, backward=True) == forward
