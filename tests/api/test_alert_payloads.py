@@ -8,9 +8,14 @@ from typing import Any
 
 import asyncpg
 
+from domain import onboarding
 from domain.alerts import AlertKind
+from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
+from jobs import success as success_jobs
+from resolvers.store import engine
 from schema.types.relay import to_global_id
+from tests.api.test_incidents import declared
 from tests.factories import T0, Org, new_customer, open_ticket, raise_alerts
 from tests.live import Live
 
@@ -179,4 +184,62 @@ async def test_a_p0_breach_from_the_scan_is_high_with_a_global_ticket_id(
             "priority": "P0",
             "dueAt": ticket["firstResponseDueAt"],
         },
+    }
+
+
+async def test_the_scans_payloads_read_back_typed(
+    org: Org, system_pool: asyncpg.Pool, settings: engine.Settings
+) -> None:
+    customer = await new_customer(org)  # started at T0, never active, onboarding not begun
+    await org.data(
+        "mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { __typename } }",
+        {
+            "i": {
+                "id": customer,
+                "version": 1,
+                "subscriptionStatus": "PAST_DUE",
+                "renewsAt": "2026-11-05T12:00:00+03:00",
+            }
+        },
+    )
+    incident = await declared(org, affectedCustomerIds=[customer])
+    at = T0 + timedelta(days=8)
+    ctx = {"db": system_pool, "clock": org.clock, "settings": settings}
+    await success_jobs.scan_customers(ctx, now=at)
+    await incident_jobs.scan_incident_updates(ctx, now=at)
+    data = await org.data(LIST)
+    got = {e["node"]["kind"]: e["node"] for e in data["alerts"]["edges"]}
+    assert got["ONBOARDING_STALLED"] == {
+        "kind": "ONBOARDING_STALLED",
+        "severity": "LOW",
+        "payload": {
+            "__typename": "OnboardingStalledDetails",
+            "customerId": customer,
+            "stepsDone": 0,
+            "stepsTotal": len(onboarding.STEPS),
+            "subscriptionStartedAt": T0.isoformat(),
+        },
+    }
+    assert got["INACTIVE_CUSTOMER"]["payload"] == {
+        "__typename": "InactiveCustomerDetails",
+        "customerId": customer,
+        "lastActivityAt": None,
+        "inactiveSince": T0.isoformat(),
+    }
+    assert got["PAYMENT_PAST_DUE"]["payload"] == {
+        "__typename": "PaymentPastDueDetails",
+        "customerId": customer,
+        "renewsAt": "2026-11-05T09:00:00+00:00",
+    }
+    overdue = got["INCIDENT_UPDATE_OVERDUE"]
+    assert (
+        overdue["severity"]
+        == {"SEV1": "HIGH", "SEV2": "MEDIUM", "SEV3": "LOW"}[incident["severity"]]
+    )
+    assert overdue["payload"] == {
+        "__typename": "IncidentUpdateOverdueDetails",
+        "incidentId": incident["id"],
+        "title": incident["title"],
+        "incidentSeverity": incident["severity"],
+        "dueAt": incident["nextUpdateDueAt"],
     }
