@@ -55,15 +55,56 @@ class Alert:
     action_taken: str | None = None
 
     @property
-    def severity(self) -> str | None:
-        """The at-risk severity the payload carries (§4.1), if any."""
-        value = self.payload.get("severity")
-        return None if value is None else str(value)
+    def severity(self) -> AlertSeverity:
+        """§5: how urgent it is, by `severity_of`."""
+        return severity_of(self.kind, self.payload)
+
+
+class AlertSeverity(StrEnum):
+    """§5: every alert's urgency, on the at-risk scale (§4.1), lowest first."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+# §5 severity per kind. A kind whose urgency varies reads it from the payload: a ticket's
+# priority, an incident's severity, the at-risk severity the scan computed. A value the
+# payload lacks (an alert stored before it was recorded) counts as MEDIUM.
+_BY_PRIORITY = {"P0": AlertSeverity.HIGH, "P1": AlertSeverity.MEDIUM}  # P2, P3: LOW
+_BY_INCIDENT = {"SEV1": AlertSeverity.HIGH, "SEV2": AlertSeverity.MEDIUM, "SEV3": AlertSeverity.LOW}
+_FIXED = {
+    AlertKind.SLA_HEALTH_CRITICAL: AlertSeverity.HIGH,
+    AlertKind.PDPL_DEADLINE_NEAR: AlertSeverity.HIGH,
+    AlertKind.PAYMENT_PAST_DUE: AlertSeverity.HIGH,
+    AlertKind.INACTIVE_CUSTOMER: AlertSeverity.MEDIUM,
+    AlertKind.ONBOARDING_STALLED: AlertSeverity.LOW,
+    AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
+}
+
+
+def severity_of(kind: AlertKind, payload: Mapping[str, Any]) -> AlertSeverity:
+    """§5: an alert's severity — SLA breaches by the ticket's priority (P0 high, P1 medium,
+    P2/P3 low), incident alerts by the incident's (SEV1 high, SEV2 medium, SEV3 low) except the
+    PDPL deadline (high), at-risk by its §4.1 severity, the rest fixed per kind."""
+    if kind in _FIXED:
+        return _FIXED[kind]
+    if kind in SLA_BREACH_KINDS:
+        priority = payload.get("priority")
+        if priority is None:
+            return AlertSeverity.MEDIUM
+        return _BY_PRIORITY.get(str(priority), AlertSeverity.LOW)
+    if kind is AlertKind.INCIDENT_UPDATE_OVERDUE:
+        return _BY_INCIDENT.get(str(payload.get("severity")), AlertSeverity.MEDIUM)
+    try:
+        return AlertSeverity(str(payload.get("severity")))
+    except ValueError:
+        return AlertSeverity.MEDIUM
 
 
 def needs_recorded_action(alert: Alert) -> bool:
     """§4.1: a `high` at-risk alert cannot be dismissed without a recorded action."""
-    return alert.kind is AlertKind.AT_RISK and alert.severity == "high"
+    return alert.kind is AlertKind.AT_RISK and alert.severity is AlertSeverity.HIGH
 
 
 def acknowledge(alert: Alert, *, action: str | None, by: int, now: datetime) -> Alert:

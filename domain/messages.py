@@ -107,6 +107,9 @@ class Msg(Enum):
     # --- paging -------------------------------------------------------------------------------
     FIRST_RANGE = Template("يجب أن يكون first من 1 إلى {limit}", "first must be 1..{limit}")
     NOT_A_CURSOR = Template("ليس مؤشرًا (cursor) من هذه الواجهة", "not a cursor from this API")
+    CURSOR_OTHER_ORDER = Template("مؤشر (cursor) لترتيب orderBy آخر", "a cursor of another orderBy")
+    FIRST_OR_LAST = Template("مرّر first أو last، لا كليهما", "pass first or last, not both")
+    PAGE_RANGE = Template("يجب أن يكون {name} من 1 إلى {limit}", "{name} must be 1..{limit}")
 
     # --- versions -----------------------------------------------------------------------------
     CUSTOMER_CHANGED = Template(

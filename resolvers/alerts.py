@@ -11,12 +11,14 @@ from domain import alerts
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action
+from resolvers import pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts as store
 from resolvers.store import ledger
 from schema.context import Context
 from schema.types import alerts as types
-from schema.types.relay import Connection, connection, page_args, pk_of
+from schema.types import relay
+from schema.types.relay import Connection, pk_of
 
 CtxInfo = Info[Context, None]
 
@@ -27,27 +29,39 @@ async def list_alerts(
     first: int | None = None,
     after: str | None = None,
     filter: types.AlertFilter | None = None,
+    last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[types.Alert]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="alerts")
-    page = page_args(first, after)
+    window = relay.window(first=first, last=last, after=after, before=before)
     wanted = filter or types.AlertFilter()
     customer_id = (
         None
         if wanted.customer is None
         else await known_customer(ctx, wanted.customer, field="filter.customer")
     )
+    kinds = None if wanted.kinds is None else frozenset(wanted.kinds)
+    where = store.Filter(kinds=kinds, acknowledged=wanted.acknowledged, customer_id=customer_id)
     async with ctx.db() as conn:
         rows = await store.page(
             conn,
             org_id=principal.org_id,
-            kinds=None if wanted.kinds is None else frozenset(wanted.kinds),
-            acknowledged=wanted.acknowledged,
-            customer_id=customer_id,
-            before_id=page.after,
-            first=page.first,
+            filter=where,
+            keyset=pages.keyset(window, descending=True),
         )
-    return connection(rows, first=page.first, key=_pk, build=types.Alert.from_domain)
+        total = (
+            await store.count(conn, org_id=principal.org_id, filter=where)
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda a: relay.cursor(a.id),
+        build=types.Alert.from_domain,
+        total=total,
+    )
 
 
 def _pk(alert: alerts.Alert) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,13 +12,14 @@ from domain import customers
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action
-from resolvers import loaders
+from resolvers import loaders, pages
 from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import customers as store
 from resolvers.store import idempotency, ledger
 from schema.context import Context
 from schema.types import customers as types
-from schema.types.relay import Connection, connection, page_args, pk_of
+from schema.types import relay
+from schema.types.relay import BEFORE, LAST, Connection, pk_of
 
 CtxInfo = Info[Context, None]
 
@@ -29,26 +30,53 @@ async def list_customers(
     first: int | None = None,
     after: str | None = None,
     filter: types.CustomerFilter | None = None,
+    last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+    order_by: Annotated[
+        types.CustomerOrder | None,
+        strawberry.argument(description="The order; by default oldest first (by id)."),
+    ] = None,
 ) -> Connection[types.Customer]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="customers")
-    page = page_args(first, after)
+    field = None if order_by is None else order_by.field
+    window = relay.window(
+        first=first,
+        last=last,
+        after=after,
+        before=before,
+        order="" if order_by is None else f"{order_by.field}_{order_by.direction}",
+        parse_key=str if field is None else types.ORDER_KEYS[field],
+    )
+    descending = order_by is not None and order_by.direction is relay.Direction.DESC
     wanted = filter or types.CustomerFilter()
     search = customers.validate_search(wanted.search, field="filter.search")
+    where = store.Filter(
+        stage=wanted.stage,
+        bundle=wanted.bundle,
+        search=search,
+        include_archived=wanted.include_archived,
+    )
     async with ctx.db() as conn:
         rows = await store.page(
             conn,
             org_id=principal.org_id,
-            filter=store.Filter(
-                stage=wanted.stage,
-                bundle=wanted.bundle,
-                search=search,
-                include_archived=wanted.include_archived,
-            ),
-            after_id=page.after,
-            first=page.first,
+            filter=where,
+            keyset=pages.keyset(window, descending=descending),
+            order=None if field is None else field.value,
         )
-    return connection(rows, first=page.first, key=_pk, build=types.Customer.from_domain)
+        total = (
+            await store.count(conn, org_id=principal.org_id, filter=where)
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda row: pages.cursor_of(window, _pk(row[1]), row[0]),
+        build=lambda row: types.Customer.from_domain(row[1]),
+        total=total,
+    )
 
 
 def _pk(customer: customers.Customer) -> int:

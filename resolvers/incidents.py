@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +19,14 @@ from domain.errors import DomainError, ErrorCode
 from domain.incidents import Incident
 from domain.messages import Msg
 from domain.roles import Action, Principal
-from resolvers import loaders
+from resolvers import loaders, pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import drafts, idempotency, ledger
 from resolvers.store import incidents as store
 from schema.context import Context
 from schema.types import incidents as types
-from schema.types.relay import Connection, connection, page_args, pk_of
+from schema.types import relay
+from schema.types.relay import Connection, pk_of
 
 CtxInfo = Info[Context, None]
 
@@ -41,25 +42,36 @@ async def list_incidents(
     first: int | None = None,
     after: str | None = None,
     filter: types.IncidentFilter | None = None,
+    last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[types.Incident]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="incidents")
-    page = page_args(first, after)
+    window = relay.window(first=first, last=last, after=after, before=before)
     wanted = filter or types.IncidentFilter()
     customer_id = None
     if wanted.customer is not None:
         customer_id = await known_customer(ctx, wanted.customer, field="filter.customer")
+    where = store.Filter(status=wanted.status, severity=wanted.severity, customer_id=customer_id)
     async with ctx.db() as conn:
         rows = await store.page(
             conn,
             org_id=principal.org_id,
-            filter=store.Filter(
-                status=wanted.status, severity=wanted.severity, customer_id=customer_id
-            ),
-            after_id=page.after,
-            first=page.first,
+            filter=where,
+            keyset=pages.keyset(window, descending=True),
         )
-    return connection(rows, first=page.first, key=_pk, build=lambda i: _map(ctx, i))
+        total = (
+            await store.count(conn, org_id=principal.org_id, filter=where)
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda i: relay.cursor(_pk(i)),
+        build=lambda i: _map(ctx, i),
+        total=total,
+    )
 
 
 @refusals_as_errors

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action
+from resolvers import pages
 from resolvers.common import refusals_as_errors
 from resolvers.store import ledger as store
 from schema.context import Context
+from schema.types import relay
 from schema.types.ledger import LedgerEntry
-from schema.types.relay import Connection, connection, from_global_id, page_args
+from schema.types.relay import Connection, from_global_id
 
 
 @refusals_as_errors
@@ -21,10 +25,12 @@ async def list_entries(
     entity: strawberry.ID | None = None,
     first: int | None = None,
     after: str | None = None,
+    last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[LedgerEntry]:
     ctx = info.context
     principal = ctx.authorize(Action.READ_LEDGER, field="ledger")
-    page = page_args(first, after)
+    window = relay.window(first=first, last=last, after=after, before=before)
     entity_type, entity_id = (None, None)
     if entity is not None:
         entity_type, entity_id = from_global_id(entity, field="entity")
@@ -40,7 +46,19 @@ async def list_entries(
             org_id=principal.org_id,
             entity=entity_type,
             entity_id=entity_id,
-            after_id=page.after,
-            first=page.first,
+            keyset=pages.keyset(window, descending=True),
         )
-    return connection(rows, first=page.first, key=lambda e: e.id, build=LedgerEntry.from_store)
+        total = (
+            await store.count(
+                conn, org_id=principal.org_id, entity=entity_type, entity_id=entity_id
+            )
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda e: relay.cursor(e.id),
+        build=LedgerEntry.from_store,
+        total=total,
+    )

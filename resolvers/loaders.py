@@ -13,6 +13,7 @@ from domain.incidents import Incident
 from domain.signals import CustomerScores, HealthPoint
 from domain.tickets import Ticket
 from resolvers.store import connectors as connector_store
+from resolvers.store import counts as count_store
 from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
 from resolvers.store import incidents as incident_store
@@ -24,7 +25,7 @@ from schema.context import Context
 from schema.types import connectors as connector_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
-from schema.types import relations
+from schema.types import relations, relay
 from schema.types import scores as score_types
 from schema.types import success_plans as plan_types
 from schema.types import tickets as ticket_types
@@ -116,6 +117,19 @@ relations.provide(
 relations.provide(
     incident_types.TIMELINE, _provider(incident_types.TIMELINE, _sliced(incident_store.timelines))
 )
+
+
+def _counts(relation: str) -> Callable[[Any, int, Sequence[int]], Awaitable[dict[int, int]]]:
+    async def fetch(conn: Any, org_id: int, ids: Sequence[int]) -> dict[int, int]:
+        return await count_store.per_parent(conn, org_id=org_id, relation=relation, parent_ids=ids)
+
+    return fetch
+
+
+# Nested lists' totalCount: one count query per relation for all the page's parents.
+for _relation in count_store.RELATIONS:
+    _name = relay.count_name(_relation)
+    relations.provide(_name, _provider(_name, _counts(_relation)))
 
 
 # Tickets and drafts (DOMAIN.md §1, §2) and the relations their types reach by name.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,16 +16,17 @@ from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
-from resolvers import loaders
+from resolvers import loaders, pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
 from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
 from resolvers.store import tickets as store
 from schema.context import Context
+from schema.types import relay
 from schema.types import tickets as types
 from schema.types.drafts import Draft
-from schema.types.relay import Connection, connection, page_args, pk_of
+from schema.types.relay import Connection, pk_of
 from schema.types.sla import SupportPriority
 
 CtxInfo = Info[Context, None]
@@ -40,33 +41,58 @@ async def list_tickets(
     first: int | None = None,
     after: str | None = None,
     filter: types.TicketFilter | None = None,
+    last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
+    before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
+    order_by: Annotated[
+        types.TicketOrder | None,
+        strawberry.argument(description="The order; by default newest first (by id)."),
+    ] = None,
 ) -> Connection[types.Ticket]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="tickets")
-    page = page_args(first, after)
+    window = relay.window(
+        first=first,
+        last=last,
+        after=after,
+        before=before,
+        order="" if order_by is None else f"{order_by.field}_{order_by.direction}",
+        parse_key=str if order_by is None else datetime.fromisoformat,
+    )
+    # By default newest first: descending by id, as before orderings existed.
+    descending = order_by is None or order_by.direction is relay.Direction.DESC
     wanted = filter or types.TicketFilter()
     customer_id = (
         None
         if wanted.customer is None
         else await known_customer(ctx, wanted.customer, field="filter.customer")
     )
+    where = store.Filter(
+        status=wanted.status,
+        priority=wanted.priority,
+        customer_id=customer_id,
+        breached=wanted.breached,
+        sla_state=wanted.sla_state,
+    )
     async with ctx.db() as conn:
         rows = await store.page(
             conn,
             org_id=principal.org_id,
-            filter=store.Filter(
-                status=wanted.status,
-                priority=wanted.priority,
-                customer_id=customer_id,
-                breached=wanted.breached,
-                sla_state=wanted.sla_state,
-            ),
-            after_id=page.after,
-            first=page.first,
+            filter=where,
+            keyset=pages.keyset(window, descending=descending),
             now=ctx.now,
+            order=None if order_by is None else order_by.field.value,
         )
-    return connection(
-        rows, first=page.first, key=_pk, build=lambda t: types.Ticket.from_domain(t, now=ctx.now)
+        total = (
+            await store.count(conn, org_id=principal.org_id, filter=where, now=ctx.now)
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda row: pages.cursor_of(window, _pk(row[1]), row[0]),
+        build=lambda row: types.Ticket.from_domain(row[1], now=ctx.now),
+        total=total,
     )
 
 

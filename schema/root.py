@@ -63,7 +63,8 @@ class Query:
         resolver=node_resolvers.node, description="Anything by global id."
     )
     customers: Connection[Customer] = strawberry.field(
-        resolver=customer_resolvers.list_customers, description="Your customers, oldest first."
+        resolver=customer_resolvers.list_customers,
+        description="Your customers, oldest first unless `orderBy` says otherwise.",
     )
     customer: Customer = strawberry.field(
         resolver=customer_resolvers.get_customer, description="One customer by id."
@@ -100,7 +101,8 @@ class Query:
     )
     tickets: Connection[ticket_types.Ticket] = strawberry.field(
         resolver=ticket_resolvers.list_tickets,
-        description="Support tickets, newest first; filter by status, priority, customer, SLA.",
+        description="Support tickets, newest first unless `orderBy` says otherwise; filter by "
+        "status, priority, customer, SLA.",
     )
     ticket: ticket_types.Ticket = strawberry.field(
         resolver=ticket_resolvers.get_ticket, description="One ticket by id."

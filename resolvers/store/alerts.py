@@ -41,7 +41,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import Alert, AlertKind
-from resolvers.store import outbox, pubsub
+from resolvers.store import outbox, paging, pubsub
 
 # Advisory lock namespaces (the two-int form; `outbox.NS_RELAY` is the third). The two-int keys
 # never meet the one-bigint keys used elsewhere (PostgreSQL keeps the forms apart). Organisation
@@ -219,31 +219,55 @@ def _from_record(row: asyncpg.Record) -> Alert:
     return Alert(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class Filter:
+    kinds: Collection[AlertKind] | None = None
+    acknowledged: bool | None = None
+    customer_id: int | None = None
+
+
+def _where(org_id: int, filter: Filter, bind: paging.Params) -> list[str]:
+    kinds = filter.kinds
+    wanted = bind(None if kinds is None else [str(kind) for kind in kinds])
+    taken, customer = bind(filter.acknowledged), bind(filter.customer_id)
+    return [
+        f"org_id = {bind(org_id)}",
+        f"({wanted}::text[] IS NULL OR kind = ANY({wanted}))",
+        f"({taken}::boolean IS NULL OR (acknowledged_at IS NOT NULL) = {taken})",
+        f"({customer}::bigint IS NULL OR customer_id = {customer})",
+    ]
+
+
 async def page(
     conn: asyncpg.Connection,
     *,
     org_id: int,
-    kinds: Collection[AlertKind] | None,
-    acknowledged: bool | None,
-    customer_id: int | None,
-    before_id: int | None,
-    first: int,
+    filter: Filter,
+    keyset: paging.Keyset,
 ) -> list[Alert]:
-    """Newest first; `first + 1` rows so the caller can tell whether there is a next page."""
+    """Newest first (by id); `keyset.limit` rows, read backward for `last`."""
+    bind = paging.Params()
+    where = _where(org_id, filter, bind)
+    more, tail = paging.clauses(keyset, id_sql="id", bind=bind)
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM alerts WHERE org_id = $1 "
-        "AND ($2::text[] IS NULL OR kind = ANY($2)) "
-        "AND ($3::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $3) "
-        "AND ($4::bigint IS NULL OR customer_id = $4) AND ($5::bigint IS NULL OR id < $5) "
-        "ORDER BY id DESC LIMIT $6",
-        org_id,
-        None if kinds is None else [str(kind) for kind in kinds],
-        acknowledged,
-        customer_id,
-        before_id,
-        first + 1,
+        f"SELECT {_COLUMNS} FROM alerts WHERE {' AND '.join(where + more)}{tail}", *bind.values
     )
     return [_from_record(row) for row in rows]
+
+
+async def count(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    filter: Filter,
+) -> int:
+    """How many alerts `page` would list with these filters, over all pages."""
+    bind = paging.Params()
+    where = _where(org_id, filter, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM alerts WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total
 
 
 async def since(

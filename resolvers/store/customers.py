@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import text
 from domain.customers import Bundle, Customer, Locale, Stage, SubscriptionStatus
+from resolvers.store import paging
 from resolvers.store.tables import CustomerRow
 
 _COLUMNS = (
@@ -50,25 +51,70 @@ def _get(row: asyncpg.Record | CustomerRow, key: str) -> Any:
     return value
 
 
-async def page(
-    conn: asyncpg.Connection, *, org_id: int, filter: Filter, after_id: int | None, first: int
-) -> list[Customer]:
-    """Oldest first by id; `first + 1` rows so the caller can tell whether there is more."""
+# The sort keys of `page`'s orderings: (SQL, type, the key of a customer never scored when
+# ascending, when descending). Health and at-risk order by the last daily snapshot (what
+# `healthHistory` shows last), not the live scores: those are computed per page and cannot be
+# ordered on in SQL. A customer never scanned sorts last either way.
+_ORDERS = {
+    "HEALTH_SCORE": ("coalesce(s.value, {missing})", "numeric", "1000", "-1"),
+    "AT_RISK_SCORE": ("coalesce(s.risk_score, {missing})", "int", "1000", "-1"),
+    "NAME": ("x.name", "text", "", ""),
+    "CREATED_AT": ("x.created_at", "timestamptz", "", ""),
+}
+_LAST_SNAPSHOT = (
+    " LEFT JOIN LATERAL (SELECT h.value, h.risk_score FROM health_snapshots h "
+    "WHERE h.org_id = x.org_id AND h.customer_id = x.id ORDER BY h.day DESC LIMIT 1) s ON true"
+)
+
+
+def _where(filter: Filter, org_id: int, bind: paging.Params) -> list[str]:
     search = None if not filter.search else "%" + _like_escape(text.search_key(filter.search)) + "%"
+    stage, bundle, like = bind(filter.stage), bind(filter.bundle), bind(search)
+    return [
+        f"x.org_id = {bind(org_id)}",
+        f"({stage}::text IS NULL OR x.stage = {stage})",
+        f"({bundle}::text IS NULL OR x.bundle = {bundle})",
+        f"({like}::text IS NULL OR x.name_search LIKE {like})",
+        f"({bind(filter.include_archived)} OR x.archived_at IS NULL)",
+    ]
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    filter: Filter,
+    keyset: paging.Keyset,
+    order: str | None = None,
+) -> list[tuple[Any, Customer]]:
+    """One page, each customer with its sort key: by id (oldest first) or by `order` (a key of
+    `_ORDERS`), ties by id; `keyset.limit` rows, read backward for `last`."""
+    joins = ""
+    if order is not None:
+        sql, cast, missing_asc, missing_desc = _ORDERS[order]
+        missing = missing_desc if keyset.descending else missing_asc
+        keyset = replace(keyset, key=sql.format(missing=missing), cast=cast)
+        joins = _LAST_SNAPSHOT if "s." in sql else ""
+    bind = paging.Params()
+    where = _where(filter, org_id, bind)
+    more, tail = paging.clauses(keyset, id_sql="x.id", bind=bind)
+    columns = ", ".join(f"x.{c}" for c in _COLUMNS.split(", "))
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM customers WHERE org_id = $1 "
-        "AND ($2::text IS NULL OR stage = $2) AND ($3::text IS NULL OR bundle = $3) "
-        "AND ($4::text IS NULL OR name_search LIKE $4) AND ($5 OR archived_at IS NULL) "
-        "AND ($6::bigint IS NULL OR id > $6) ORDER BY id LIMIT $7",
-        org_id,
-        filter.stage,
-        filter.bundle,
-        search,
-        filter.include_archived,
-        after_id,
-        first + 1,
+        f"SELECT {columns}, {keyset.key or 'NULL'} AS sort_key FROM customers x{joins} "
+        f"WHERE {' AND '.join(where + more)}{tail}",
+        *bind.values,
     )
-    return [_from_record(row) for row in rows]
+    return [(row["sort_key"], _from_record(row)) for row in rows]
+
+
+async def count(conn: asyncpg.Connection, *, org_id: int, filter: Filter) -> int:
+    """How many customers `page` would list with `filter`, over all pages."""
+    bind = paging.Params()
+    where = _where(filter, org_id, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM customers x WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total
 
 
 def _like_escape(value: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.incidents import Incident, IncidentStatus, PostMortem, Severity
 from domain.ledger import Entry
-from resolvers.store import alerts
+from resolvers.store import alerts, paging
 from resolvers.store.tables import IncidentRow
 
 # `affected_count` and `first_action_at` come with the incident, so one read gives the whole
@@ -120,24 +120,43 @@ def _from_record(row: Mapping[Any, Any]) -> Incident:
 # Reads (asyncpg) ------------------------------------------------------------------------------
 
 
+def _where(filter: Filter, org_id: int, bind: paging.Params) -> list[str]:
+    status, severity, customer = (
+        bind(filter.status),
+        bind(filter.severity),
+        bind(filter.customer_id),
+    )
+    return [
+        f"i.org_id = {bind(org_id)}",
+        f"({status}::text IS NULL OR i.status = {status})",
+        f"({severity}::text IS NULL OR i.severity = {severity})",
+        f"({customer}::bigint IS NULL OR EXISTS (SELECT 1 FROM incident_customers c "
+        f"WHERE c.org_id = i.org_id AND c.incident_id = i.id AND c.customer_id = {customer}))",
+    ]
+
+
 async def page(
-    conn: asyncpg.Connection, *, org_id: int, filter: Filter, after_id: int | None, first: int
+    conn: asyncpg.Connection, *, org_id: int, filter: Filter, keyset: paging.Keyset
 ) -> list[Incident]:
-    """Newest first by id; `first + 1` rows so the caller can tell whether there is more."""
+    """Newest first by id; `keyset.limit` rows, read backward for `last`."""
+    bind = paging.Params()
+    where = _where(filter, org_id, bind)
+    more, tail = paging.clauses(keyset, id_sql="i.id", bind=bind)
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM incidents i WHERE i.org_id = $1 "
-        "AND ($2::text IS NULL OR i.status = $2) AND ($3::text IS NULL OR i.severity = $3) "
-        "AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM incident_customers c "
-        "WHERE c.org_id = i.org_id AND c.incident_id = i.id AND c.customer_id = $4)) "
-        "AND ($5::bigint IS NULL OR i.id < $5) ORDER BY i.id DESC LIMIT $6",
-        org_id,
-        filter.status,
-        filter.severity,
-        filter.customer_id,
-        after_id,
-        first + 1,
+        f"SELECT {_COLUMNS} FROM incidents i WHERE {' AND '.join(where + more)}{tail}",
+        *bind.values,
     )
     return [_from_record(row) for row in rows]
+
+
+async def count(conn: asyncpg.Connection, *, org_id: int, filter: Filter) -> int:
+    """How many incidents `page` would list with `filter`, over all pages."""
+    bind = paging.Params()
+    where = _where(filter, org_id, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM incidents i WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total
 
 
 async def by_ids(conn: asyncpg.Connection, *, org_id: int, ids: Sequence[int]) -> list[Incident]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import Entry
 from domain.roles import Principal
+from resolvers.store import paging
 from resolvers.store.tables import LedgerRow
 
 
@@ -66,28 +67,47 @@ async def record(
     await session.flush()
 
 
+def _where(
+    org_id: int, entity: str | None, entity_id: int | None, bind: paging.Params
+) -> list[str]:
+    kind, pk = bind(entity), bind(entity_id)
+    return [
+        f"org_id = {bind(org_id)}",
+        f"({kind}::text IS NULL OR entity = {kind})",
+        f"({pk}::bigint IS NULL OR entity_id = {pk})",
+    ]
+
+
 async def page(
     conn: asyncpg.Connection,
     *,
     org_id: int,
     entity: str | None,
     entity_id: int | None,
-    after_id: int | None,
-    first: int,
+    keyset: paging.Keyset,
 ) -> list[Entry]:
-    """Newest first; `first + 1` rows so the caller can tell whether there is a next page."""
+    """Newest first (by id); `keyset.limit` rows, read backward for `last`."""
+    bind = paging.Params()
+    where = _where(org_id, entity, entity_id, bind)
+    more, tail = paging.clauses(keyset, id_sql="id", bind=bind)
     rows = await conn.fetch(
         "SELECT id, operator_id, role, action, entity, entity_id, before, after, at FROM ledger "
-        "WHERE org_id = $1 AND ($2::text IS NULL OR entity = $2) "
-        "AND ($3::bigint IS NULL OR entity_id = $3) AND ($4::bigint IS NULL OR id < $4) "
-        "ORDER BY id DESC LIMIT $5",
-        org_id,
-        entity,
-        entity_id,
-        after_id,
-        first + 1,
+        f"WHERE {' AND '.join(where + more)}{tail}",
+        *bind.values,
     )
     return [Entry(**dict(row)) for row in rows]
+
+
+async def count(
+    conn: asyncpg.Connection, *, org_id: int, entity: str | None, entity_id: int | None
+) -> int:
+    """How many entries `page` would list, over all pages."""
+    bind = paging.Params()
+    where = _where(org_id, entity, entity_id, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM ledger WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total
 
 
 # The tables behind the ledger's entity names: `ledger(entity:)` answers NOT_FOUND for an id

@@ -22,7 +22,7 @@ from domain.tickets import (
     Ticket,
     TicketStatus,
 )
-from resolvers.store import alerts
+from resolvers.store import alerts, paging
 from resolvers.store.tables import TicketEventRow, TicketRow
 
 _COLUMNS = (
@@ -101,35 +101,65 @@ _STATE_SQL = {
 }
 
 
-async def page(
-    conn: asyncpg.Connection,
-    *,
-    org_id: int,
-    filter: Filter,
-    after_id: int | None,
-    first: int,
-    now: datetime,
-) -> list[Ticket]:
-    """Newest first; `first + 1` rows so the caller can tell whether there is more."""
+# The sort keys of `page`'s orderings (never null): ticket column and its type.
+_ORDERS = {
+    "FIRST_RESPONSE_DUE_AT": "first_response_due_at",
+    "RESOLUTION_DUE_AT": "resolution_due_at",
+    "OPENED_AT": "opened_at",
+}
+
+
+def _where(filter: Filter, org_id: int, now: datetime, bind: paging.Params) -> list[str]:
+    status, priority = bind(filter.status), bind(filter.priority)
+    customer = bind(filter.customer_id)
     where = [
-        "org_id = $1",
-        "($2::text IS NULL OR status = $2)",
-        "($3::text IS NULL OR priority = $3)",
-        "($4::bigint IS NULL OR customer_id = $4)",
-        "($5::bigint IS NULL OR id < $5)",
+        f"org_id = {bind(org_id)}",
+        f"({status}::text IS NULL OR status = {status})",
+        f"({priority}::text IS NULL OR priority = {priority})",
+        f"({customer}::bigint IS NULL OR customer_id = {customer})",
     ]
     if filter.breached is not None:
         where.append(_ANY_BREACHED if filter.breached else f"NOT {_ANY_BREACHED}")
     if filter.sla_state is not None:
         where.append(_STATE_SQL[filter.sla_state])
-    sql = f"SELECT {_COLUMNS} FROM tickets WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT $6"
-    args: list[Any] = [org_id, filter.status, filter.priority, filter.customer_id, after_id]
-    args.append(first + 1)
-    if "$now" in sql:  # only the SLA filters judge the clocks at the request's time
-        sql = sql.replace("$now", "$7::timestamptz")
-        args.append(now)
-    rows = await conn.fetch(sql, *args)
-    return [_from_record(row) for row in rows]
+    if any("$now" in clause for clause in where):  # only the SLA filters judge the clocks
+        at = f"{bind(now)}::timestamptz"
+        where = [clause.replace("$now", at) for clause in where]
+    return where
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    org_id: int,
+    filter: Filter,
+    keyset: paging.Keyset,
+    now: datetime,
+    order: str | None = None,
+) -> list[tuple[Any, Ticket]]:
+    """One page, each ticket with its sort key: by id (newest first unless `keyset` says
+    ascending) or by `order` (a key of `_ORDERS`), ties by id; read backward for `last`."""
+    if order is not None:
+        keyset = replace(keyset, key=_ORDERS[order], cast="timestamptz")
+    bind = paging.Params()
+    where = _where(filter, org_id, now, bind)
+    more, tail = paging.clauses(keyset, id_sql="id", bind=bind)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS}, {keyset.key or 'NULL'} AS sort_key FROM tickets "
+        f"WHERE {' AND '.join(where + more)}{tail}",
+        *bind.values,
+    )
+    return [(row["sort_key"], _from_record(row)) for row in rows]
+
+
+async def count(conn: asyncpg.Connection, *, org_id: int, filter: Filter, now: datetime) -> int:
+    """How many tickets `page` would list with `filter`, over all pages."""
+    bind = paging.Params()
+    where = _where(filter, org_id, now, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM tickets WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total
 
 
 async def by_ids(conn: asyncpg.Connection, *, org_id: int, ids: Sequence[int]) -> list[Ticket]:

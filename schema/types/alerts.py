@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.scalars import JSON
 
 from domain import alerts
-from schema.types import errors
+from schema.types import alert_payloads, errors
 from schema.types.relay import Node, to_global_id
 
 AlertKind = strawberry.enum(alerts.AlertKind, description="Why an alert was raised (DOMAIN.md §5).")
+AlertSeverity = strawberry.enum(
+    alerts.AlertSeverity,
+    description="How urgent an alert is: by the ticket's priority, the incident's severity, the "
+    "at-risk severity, or fixed per kind (see `Alert.severity`).",
+)
 
 
 def _type_name(subject: str) -> str:
@@ -33,10 +37,15 @@ class Alert(Node):
         description="The customer concerned, if any."
     )
     for_role: str = strawberry.field(description="The role the alert is addressed to.")
-    severity: str | None = strawberry.field(
-        description="For at-risk alerts: low, medium or high (DOMAIN.md §4.1)."
+    severity: alerts.AlertSeverity = strawberry.field(
+        description="Always set. SLA breaches: P0 HIGH, P1 MEDIUM, P2/P3 LOW. Incident update "
+        "overdue: SEV1 HIGH, SEV2 MEDIUM, SEV3 LOW. At-risk: its §4.1 severity. PDPL deadline, "
+        "SLA health critical, payment past due: HIGH. Inactive customer: MEDIUM. Onboarding "
+        "stalled: LOW. A value an older alert lacks counts as MEDIUM."
     )
-    payload: JSON = strawberry.field(description="The rule's details (due times, scores, …).")
+    payload: alert_payloads.AlertDetails = strawberry.field(
+        description="The rule's details, typed by kind: global ids, DateTime dates."
+    )
     created_at: datetime = strawberry.field(description="When it was raised.")
     acknowledged_at: datetime | None = strawberry.field(description="When someone took it.")
     acknowledged_by: strawberry.ID | None = strawberry.field(
@@ -46,7 +55,6 @@ class Alert(Node):
 
     @classmethod
     def from_domain(cls, value: alerts.Alert) -> Alert:
-        payload: dict[str, Any] = dict(value.payload)
         return cls(
             id=to_global_id("Alert", value.id),
             pk=value.id,
@@ -59,7 +67,7 @@ class Alert(Node):
             else to_global_id("Customer", value.customer_id),
             for_role=value.for_role,
             severity=value.severity,
-            payload=JSON(payload),
+            payload=alert_payloads.details(value),
             created_at=value.created_at,
             acknowledged_at=value.acknowledged_at,
             acknowledged_by=None

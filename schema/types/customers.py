@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -15,7 +17,7 @@ from schema.types import errors
 from schema.types import onboarding as onboarding_types
 from schema.types import scores as score_types
 from schema.types import success_plans as plan_types
-from schema.types.relay import Connection, Node, to_global_id
+from schema.types.relay import Connection, Direction, Node, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.incidents import Incident
@@ -129,6 +131,39 @@ def _history_weight(arguments: Mapping[str, Any]) -> int:
 
 # Query cost (schema/cost.py): a history reads and scores one snapshot per day asked for.
 cost.weigh_field("Customer", "healthHistory", _history_weight)
+
+
+class CustomerOrderField(StrEnum):
+    """What the customers list can be ordered by."""
+
+    HEALTH_SCORE = "HEALTH_SCORE"
+    AT_RISK_SCORE = "AT_RISK_SCORE"
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+
+
+strawberry.enum(
+    CustomerOrderField,
+    description="HEALTH_SCORE and AT_RISK_SCORE order by the last daily snapshot (the last "
+    "point of `healthHistory`), not the live `health`/`atRisk`; customers never scored come "
+    "last in either direction. NAME by the name as stored; CREATED_AT by when it was added.",
+)
+
+# How each ordering's sort key, as a cursor holds it, is read back (a bad one is refused).
+ORDER_KEYS: dict[CustomerOrderField, Callable[[str], object]] = {
+    CustomerOrderField.HEALTH_SCORE: Decimal,
+    CustomerOrderField.AT_RISK_SCORE: int,
+    CustomerOrderField.NAME: str,
+    CustomerOrderField.CREATED_AT: datetime.fromisoformat,
+}
+
+
+@strawberry.input(description="An order for the customers list; ties are broken by id.")
+class CustomerOrder:
+    field: CustomerOrderField = strawberry.field(description="The sort key.")
+    direction: Direction = strawberry.field(
+        default=Direction.ASC, description="ASC: smallest first (default); DESC: largest first."
+    )
 
 
 @strawberry.input(description="Filters for the customers list; all are optional and combine.")

@@ -99,7 +99,12 @@ async def _affected_customers(
     found = await relations.loader(info.context, CUSTOMERS).load_many(ids)
     pairs = [(pk, c) for pk, c in zip(ids, found, strict=True) if c is not None]
     return connection(
-        pairs, first=page.first, key=lambda p: p[0], build=lambda p: Customer.from_domain(p[1])
+        pairs,
+        first=page.first,
+        after=page.after,
+        total=await relations.total(info, AFFECTED_CUSTOMER_IDS, root.pk),
+        key=lambda p: p[0],
+        build=lambda p: Customer.from_domain(p[1]),
     )
 
 
@@ -113,7 +118,14 @@ async def _timeline(
         raise errors.as_graphql_error(error) from None
     page = _page(first, after)
     entries = await relations.loader(info.context, TIMELINE).load((root.pk, page.after, page.first))
-    return connection(entries, first=page.first, key=lambda e: e.id, build=LedgerEntry.from_store)
+    return connection(
+        entries,
+        first=page.first,
+        after=page.after,
+        total=await relations.total(info, TIMELINE, root.pk),
+        key=lambda e: e.id,
+        build=LedgerEntry.from_store,
+    )
 
 
 async def _tickets(root: Incident, info: strawberry.Info) -> list[Ticket]:
@@ -235,6 +247,8 @@ async def of_customer(
     return connection(
         found,
         first=page.first,
+        after=page.after,
+        total=await relations.total(info, CUSTOMER_INCIDENTS, customer_pk),
         key=lambda i: i.id,
         build=lambda i: Incident.from_domain(i, now=now),
     )

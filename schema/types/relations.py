@@ -25,3 +25,14 @@ def provide(name: str, factory: Factory) -> None:
 def loader(context: Any, name: str) -> DataLoader[Any, Any]:
     """The request's loader for relation `name`."""
     return _FACTORIES[name](context)
+
+
+async def total(info: Any, relation: str, parent: int) -> int | None:
+    """How many items nested list `relation` holds for `parent` when its `totalCount` is
+    selected (one query for all the page's parents); None when it is not."""
+    from schema.types.relay import count_name, wants_total
+
+    if not wants_total(info):
+        return None
+    counted: int = await loader(info.context, count_name(relation)).load(parent)
+    return counted

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
@@ -16,6 +19,8 @@ from domain.messages import Msg
 MAX_FIRST = 100
 MAX_PK = 2**63 - 1  # ids are bigint: anything larger cannot name a row
 DEFAULT_FIRST = 20
+LAST = "The last n edges (1..100), counted back from the end or from `before`; not with `first`."
+BEFORE = "A cursor: only edges before it (use a page's `startCursor` with `last`)."
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,26 +84,149 @@ def cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"c:{pk}".encode()).decode()
 
 
-@strawberry.type(description="Where a page ends and whether another follows.")
+class Direction(StrEnum):
+    """Which way an ordered list runs."""
+
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+OrderDirection = strawberry.enum(
+    Direction, name="OrderDirection", description="ASC: smallest first; DESC: largest first."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a cursor points: the edge's sort key as text (None when ordered by id) and its id."""
+
+    key: str | None
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A page request: `size` edges after `after` and before `before`, counted from the start of
+    the list, or from its end when `backward` (`last`). `order` names the ordering the cursors
+    belong to ("" for a list's default order by id)."""
+
+    size: int
+    backward: bool
+    after: Position | None
+    before: Position | None
+    order: str = ""
+
+
+def ordered_cursor(order: str, key: str | None, pk: int) -> str:
+    """An opaque cursor holding the ordering, the sort key and the id: keyset paging is stable."""
+    if not order:
+        return cursor(pk)
+    return base64.urlsafe_b64encode(json.dumps([order, key, pk]).encode()).decode()
+
+
+def _position(value: str, field: str, order: str, parse_key: Callable[[str], object]) -> Position:
+    refused = DomainError(field, ErrorCode.INVALID, Msg.NOT_A_CURSOR)
+    try:
+        text = base64.urlsafe_b64decode(value.encode()).decode()
+        if not order:
+            tag, _, raw = text.partition(":")
+            if tag != "c":
+                raise DomainError(field, ErrorCode.INVALID, Msg.CURSOR_OTHER_ORDER)
+            key, pk = None, int(raw)
+        else:
+            decoded: Any = json.loads(text)
+            if not isinstance(decoded, list) or len(decoded) != 3:
+                raise refused
+            if decoded[0] != order:
+                raise DomainError(field, ErrorCode.INVALID, Msg.CURSOR_OTHER_ORDER)
+            key, pk = decoded[1], decoded[2]
+            if not isinstance(key, str) or not isinstance(pk, int):
+                raise refused
+            parse_key(key)
+    except (binascii.Error, UnicodeDecodeError, ValueError, ArithmeticError):
+        raise refused from None
+    # Only the exact text this API wrote names a place (`c: 1`, `c:01`, `c:1_0` do not).
+    if not 1 <= pk <= MAX_PK or ordered_cursor(order, key, pk) != value:
+        raise refused
+    return Position(key, pk)
+
+
+def window(
+    *,
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    order: str = "",
+    parse_key: Callable[[str], object] = str,
+) -> Window:
+    """Validate `first`/`last` (1..100, not both) and decode `after`/`before` for `order`."""
+    if first is not None and last is not None:
+        raise DomainError("last", ErrorCode.INVALID, Msg.FIRST_OR_LAST)
+    size = last if last is not None else DEFAULT_FIRST if first is None else first
+    name = "last" if last is not None else "first"
+    if not 1 <= size <= MAX_FIRST:
+        raise DomainError(name, ErrorCode.OUT_OF_RANGE, Msg.PAGE_RANGE, name=name, limit=MAX_FIRST)
+    return Window(
+        size=size,
+        backward=last is not None,
+        after=None if after is None else _position(after, "after", order, parse_key),
+        before=None if before is None else _position(before, "before", order, parse_key),
+        order=order,
+    )
+
+
+@strawberry.type(description="Where a page starts and ends, and whether more lie either side.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More edges follow the last one (paging forward); with `before`: true."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor: pass it as `after` for the next page."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="More edges precede the first one (paging backward); with `after`: true.",
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The first edge's cursor: pass it as `before` with `last`."
+    )
 
 
 @strawberry.type(description="One item of a page, with the cursor to continue after it.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque; holds the order and sort key, so paging under an order is stable."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of items (Relay connection).")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Where the page starts and ends.")
+    counted: strawberry.Private[int | None] = None
+    total_count: int = strawberry.field(
+        resolver=lambda root: _counted(root),
+        description="How many items the list holds with its filters, over all pages (one count "
+        "query per list, made only when this is selected).",
+    )
+
+
+def _counted(root: Connection[Any]) -> int:
+    if root.counted is None:  # the list's resolver counts whenever totalCount is selected
+        raise RuntimeError("totalCount was selected but not counted")
+    return root.counted
 
 
 def connection(
-    items: Sequence[R], *, first: int, key: Callable[[R], int], build: Callable[[R], T]
+    items: Sequence[R],
+    *,
+    first: int,
+    key: Callable[[R], int],
+    build: Callable[[R], T],
+    after: int | None = None,
+    total: int | None = None,
 ) -> Connection[T]:
     """A connection from `first + 1` fetched items: the extra one only says a next page exists."""
     shown = items[:first]
@@ -106,6 +234,57 @@ def connection(
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=len(items) > first, end_cursor=edges[-1].cursor if edges else None
+            has_next_page=len(items) > first,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
         ),
+        counted=total,
     )
+
+
+def window_connection(
+    items: Sequence[R],
+    *,
+    window: Window,
+    cursor_of: Callable[[R], str],
+    build: Callable[[R], T],
+    total: int | None = None,
+) -> Connection[T]:
+    """A connection from `size + 1` items read in the window's direction (reversed when paging
+    backward): the extra one only says more lie that way."""
+    more = len(items) > window.size
+    shown = list(items[: window.size])
+    if window.backward:
+        shown.reverse()
+    edges = [Edge(cursor=cursor_of(item), node=build(item)) for item in shown]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=window.before is not None if window.backward else more,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=more if window.backward else window.after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
+        counted=total,
+    )
+
+
+def count_name(relation: str) -> str:
+    """The loader name of a nested list's per-parent counts."""
+    return f"{relation}.count"
+
+
+def wants_total(info: Any) -> bool:
+    """Whether the connection's `totalCount` is selected (fragments included)."""
+
+    def selects(selections: Sequence[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == "totalCount":
+                    return True
+            elif selects(selection.selections):
+                return True
+        return False
+
+    return any(selects(field.selections) for field in info.selected_fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 import strawberry
@@ -13,7 +14,15 @@ from domain.errors import DomainError
 from schema.types import errors, relations
 from schema.types.customers import Customer
 from schema.types.drafts import Draft
-from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
+from schema.types.relay import (
+    Connection,
+    Direction,
+    Node,
+    PageArgs,
+    connection,
+    page_args,
+    to_global_id,
+)
 from schema.types.sla import TicketSla
 
 TicketStatus = strawberry.enum(tickets.TicketStatus, description="open → resolved → closed.")
@@ -152,13 +161,40 @@ async def of_customer(
     )
     now = info.context.now
     return connection(
-        found, first=page.first, key=_pk, build=lambda t: Ticket.from_domain(t, now=now)
+        found,
+        first=page.first,
+        after=page.after,
+        total=await relations.total(info, CUSTOMER_TICKETS, customer_pk),
+        key=_pk,
+        build=lambda t: Ticket.from_domain(t, now=now),
     )
 
 
 def _pk(ticket: tickets.Ticket) -> int:
     assert ticket.id is not None
     return ticket.id
+
+
+class TicketOrderField(StrEnum):
+    """What the tickets list can be ordered by."""
+
+    FIRST_RESPONSE_DUE_AT = "FIRST_RESPONSE_DUE_AT"
+    RESOLUTION_DUE_AT = "RESOLUTION_DUE_AT"
+    OPENED_AT = "OPENED_AT"
+
+
+strawberry.enum(
+    TicketOrderField,
+    description="A ticket's due times (§2.1: first response, resolution) or when it opened.",
+)
+
+
+@strawberry.input(description="An order for the tickets list; ties are broken by id.")
+class TicketOrder:
+    field: TicketOrderField = strawberry.field(description="The sort key.")
+    direction: Direction = strawberry.field(
+        default=Direction.ASC, description="ASC: earliest first (default); DESC: latest first."
+    )
 
 
 @strawberry.input(description="Filters for the tickets list; all are optional and combine.")

@@ -14,7 +14,8 @@ from tests.factories import T0, Org, add_customers, raise_alerts
 LIST = """
 query ($first: Int, $after: String, $filter: AlertFilter) {
   alerts(first: $first, after: $after, filter: $filter) {
-    edges { node { id kind subject subjectId occurrence customerId forRole severity payload
+    edges { node { id kind subject subjectId occurrence customerId forRole severity
+                   payload { __typename ... on FirstResponseBreachDetails { ticketId priority } }
                    createdAt acknowledgedAt acknowledgedBy actionTaken } }
     pageInfo { hasNextPage endCursor }
   }
@@ -79,8 +80,12 @@ async def test_alerts_are_listed_newest_first_with_every_field(
         "occurrence": "o3",
         "customerId": to_global_id("Customer", customer),
         "forRole": "owner",
-        "severity": None,
-        "payload": {"priority": "P0", "n": 3},
+        "severity": "HIGH",
+        "payload": {
+            "__typename": "FirstResponseBreachDetails",
+            "ticketId": to_global_id("Ticket", 42),
+            "priority": "P0",
+        },
         "createdAt": T0.isoformat(),
         "acknowledgedAt": None,
         "acknowledgedBy": None,

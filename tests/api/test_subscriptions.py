@@ -19,7 +19,9 @@ from tests.live import Live, WsClient, until
 
 ALERTS = """
 subscription ($after: ID, $kinds: [AlertKind!]) {
-  alerts(after: $after, kinds: $kinds) { id kind subject subjectId customerId severity payload }
+  alerts(after: $after, kinds: $kinds) {
+    id kind subject subjectId customerId severity payload { ... on AtRiskDetails { riskSeverity } }
+  }
 }
 """
 
@@ -68,8 +70,8 @@ async def test_a_subscriber_gets_each_new_alert_once_and_another_organisation_no
                         "subject": "Customer",
                         "subjectId": to_global_id("Customer", 1),
                         "customerId": to_global_id("Customer", customer),
-                        "severity": "high",
-                        "payload": {"severity": "high", "n": 1},
+                        "severity": "HIGH",
+                        "payload": {"riskSeverity": "HIGH"},
                     }
                 }
             },
