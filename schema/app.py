@@ -25,7 +25,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from domain.roles import Principal
-from resolvers.store import engine, orgs, pubsub
+from resolvers.store import availability, engine, orgs, pubsub
+from schema import http_errors
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -36,11 +37,15 @@ MAX_BODY_BYTES = 256 * 1024
 _STACK = "wafi.exit_stack"
 
 
-class WafiGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection, and a
-    WebSocket that carries subscriptions only (schema/websocket.py)."""
+class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
+    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection, a
+    WebSocket that carries subscriptions only (schema/websocket.py), and JSON refusals
+    (schema/http_errors.py)."""
 
     graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
+
+    def answered_by_caller(self, error: Exception) -> bool:
+        return isinstance(error, _BodyTooLargeError)  # answered 413 by `__call__`
 
     def __init__(self, resources: Callable[[], Resources], *, dev: bool) -> None:
         super().__init__(
@@ -82,8 +87,9 @@ class WafiGraphQL(GraphQL[Context, None]):
             return ctx
         ctx.token = token  # a long-running (streamed) subscription re-checks it
         if token is not None:
-            conn = await stack.enter_async_context(resources.pool.acquire())
-            ctx.principal = await orgs.authenticate(conn, token=token)
+            conn, ctx.principal = await stack.enter_async_context(
+                availability.first_use(resources.pool, lambda c: orgs.authenticate(c, token=token))
+            )
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
             # Production: not even introspection without a token (DESIGN.md Request path).

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
 from graphql import GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
@@ -33,6 +31,7 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
+from schema import failures
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -286,29 +285,6 @@ class Subscription:
     )
 
 
-def _unexpected(error: Exception) -> bool:
-    # Refusals were turned into GraphQLErrors with a code; anything else is a bug: mask it.
-    original = getattr(error, "original_error", None)
-    return original is not None and not isinstance(original, GraphQLError)
-
-
-class LoggedMaskErrors(MaskErrors):
-    """Masks unexpected errors for the client and logs each with an id the client is shown."""
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s", error_id, exc_info=error.original_error)
-        return GraphQLError(
-            f"{self.error_message} (id {error_id})",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": "INTERNAL", "errorId": error_id},
-        )
-
-
 def _unstorable_path(value: object, path: str) -> str | None:
     """The first place in a variables tree holding text PostgreSQL cannot store."""
     if isinstance(value, str):
@@ -371,7 +347,7 @@ class DepthLimit(AddValidationRules):
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return failures.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -383,7 +359,11 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: LoggedMaskErrors(should_mask_error=_unexpected, error_message="Internal error"),
+            lambda: failures.LoggedMaskErrors(
+                should_mask_error=failures.unexpected, error_message="Internal error"
+            ),
+            failures.OperationRules,
+            failures.RequestFields,
         ],
     )
 
