@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TextIO
 
 from resolvers.store import engine, orgs
 
@@ -31,7 +32,8 @@ FORMATS = ("text", "json")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _SECRETS = (
-    (re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+"), r"\1 ***"),
+    # A credential after "Bearer" is long; "a valid bearer token is required" stays readable.
+    (re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]{16,}"), r"\1 ***"),
     (re.compile(re.escape(orgs.TOKEN_PREFIX) + r"[A-Za-z0-9_-]+"), orgs.TOKEN_PREFIX + "***"),
 )
 
@@ -176,9 +178,10 @@ def log_format() -> str:
     return value
 
 
-def handler(fmt: str) -> logging.Handler:
-    """A standard-error handler in `fmt` (`text` or `json`) that masks secrets."""
-    out = logging.StreamHandler(sys.stderr)
+def handler(fmt: str, stream: TextIO | None = None) -> logging.Handler:
+    """A handler writing to `stream` (standard error) in `fmt` (`text` or `json`), with the
+    request's fields on each line and secrets masked."""
+    out = logging.StreamHandler(stream or sys.stderr)
     out.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     out.addFilter(_RequestFields())
     return out
@@ -195,3 +198,6 @@ def configure(level: int = logging.INFO) -> None:
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    # arq logs two INFO lines per job run, and the relay runs every second: keep its warnings
+    # and failures only.
+    logging.getLogger("arq").setLevel(max(level, logging.WARNING))
