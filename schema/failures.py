@@ -82,7 +82,7 @@ class LoggedMaskErrors(MaskErrors):
 
 
 class OperationRules(SchemaExtension):
-    """Before validation: a document of several operations needs `operationName` (GraphQL
+    """At validation: a document of several operations needs `operationName` (GraphQL
     spec, "GetOperation"; strawberry would run the first), and subscriptions run over the
     WebSocket only (over HTTP they could only answer null)."""
 
