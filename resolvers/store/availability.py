@@ -57,7 +57,11 @@ def _closed(error: BaseException) -> bool:
 
 
 def _stale(error: BaseException) -> bool:
-    return isinstance(error, asyncpg.ConnectionDoesNotExistError) or _closed(error)
+    """The connection, not the statement, failed: closed under us, or the "terminating
+    connection" notice of a server that went away while the connection sat in the pool."""
+    return isinstance(
+        error, asyncpg.ConnectionDoesNotExistError | asyncpg.AdminShutdownError
+    ) or _closed(error)
 
 
 @asynccontextmanager
