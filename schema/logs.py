@@ -89,6 +89,7 @@ def finished(record: Request, method: str, path: str, status: int) -> None:
 def client_error(description: str) -> None:
     """A refusal of the client's request: on its request's line, or one INFO line of its own
     (a WebSocket subscription has no request line)."""
+    description = description.replace("\r", "\\r").replace("\n", "\\n")  # one line, always
     record = current()
     if record is not None:
         record.errors.append(description)

@@ -226,3 +226,12 @@ def test_wafi_worker_refuses_an_unknown_log_format_in_one_line() -> None:
     assert done.stderr == (
         "wafi: WAFI_LOG_FORMAT must be text or json, not 'xml'; unset it for text\n"
     )
+
+
+async def test_a_client_error_cannot_forge_a_log_line(org: Org, capture: Capture) -> None:
+    out = capture("text")
+    forged = "X\n2026-12-04 10:00:00,000 INFO wafi POST /graphql 200"
+    response = await post(org, "query A { __typename }", token=None, operationName=forged)
+    assert response.status_code == 400
+    [line] = out.getvalue().splitlines()
+    assert 'Unknown operation named "X\\n2026-12-04 10:00:00,000 INFO' in line
