@@ -429,6 +429,24 @@ class Msg(Enum):
     )
     METRICS_TOKEN = Template("/metrics يحتاج رمز المقاييس", "metrics need the metrics token")
 
+    DATABASE_UNAVAILABLE = Template(
+        "قاعدة البيانات غير متاحة؛ أعد المحاولة بعد ثوانٍ",
+        "the database is unavailable; retry in a few seconds",
+    )
+    NOT_JSON = Template("الطلب ليس JSON صالحًا: {detail}", "the request is not valid JSON: {detail}")
+    BODY_NOT_OBJECT = Template(
+        "يجب أن يكون جسم الطلب كائن JSON فيه query",
+        "the request body must be a JSON object with a query",
+    )
+    SEVERAL_OPERATIONS = Template(
+        "المستند يحوي أكثر من عملية: حدّد أيّها تُنفَّذ في operationName",
+        "the document holds several operations: say which to run in operationName",
+    )
+    USE_WEBSOCKET = Template(
+        "الاشتراكات تعمل عبر WebSocket (graphql-transport-ws) على /graphql",
+        "subscriptions run over a WebSocket (graphql-transport-ws) at /graphql",
+    )
+
     # --- input hygiene and idempotency ---------------------------------------------------------
     KEY_NEEDS_VISIBLE = Template(
         "يحتاج المفتاح إلى محرف ظاهر؛ أو لا ترسل مفتاحًا",

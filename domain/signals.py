@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -97,8 +96,10 @@ def validate_check_in(check_in: CheckIn) -> CheckIn:
                 field, ErrorCode.OUT_OF_RANGE, Msg.FIELD_COUNT_RANGE, field=field, limit=COUNT_MAX
             )
     sar = check_in.pipeline_sar
-    # `not sar >= 0` also refuses NaN; the rounding is the stored value's (half away from zero).
-    if not sar >= 0 or not math.isfinite(sar) or _halalas(sar) >= PIPELINE_SAR_LIMIT:
+    # The chained comparison also refuses NaN and infinities, and keeps 1e26 and up away from
+    # the rounding (Decimal's 28 digits cannot quantize them); the rounding is the stored
+    # value's (half away from zero).
+    if not 0 <= sar < PIPELINE_SAR_LIMIT or _halalas(sar) >= PIPELINE_SAR_LIMIT:
         raise DomainError(
             "pipelineSar",
             ErrorCode.OUT_OF_RANGE,

@@ -30,8 +30,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.messages import Msg
 from domain.roles import Principal
-from resolvers.store import engine, orgs, pubsub, ratelimit
-from schema import language, metrics
+from resolvers.store import availability, engine, orgs, pubsub, ratelimit
+from schema import http_errors, language, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -42,11 +42,15 @@ MAX_BODY_BYTES = 256 * 1024
 _STACK = "wafi.exit_stack"
 
 
-class WafiGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection, and a
-    WebSocket that carries subscriptions only (schema/websocket.py)."""
+class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
+    """strawberry's ASGI app, plus: a per-request exit stack that returns the connection, a
+    WebSocket that carries subscriptions only (schema/websocket.py), and JSON refusals
+    (schema/http_errors.py)."""
 
     graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
+
+    def answered_by_caller(self, error: Exception) -> bool:
+        return isinstance(error, _BodyTooLargeError)  # answered 413 by `__call__`
 
     def __init__(self, resources: Callable[[], Resources], *, dev: bool) -> None:
         super().__init__(
@@ -107,12 +111,15 @@ class WafiGraphQL(GraphQL[Context, None]):
         ctx.token = token  # a long-running (streamed) subscription re-checks it
         ctx.response = response
         if token is not None:
-            conn = await stack.enter_async_context(resources.pool.acquire())
-            ctx.principal = await orgs.authenticate(conn, token=token, now=ctx.now)
+            conn, ctx.principal = await stack.enter_async_context(
+                availability.first_use(
+                    resources.pool, lambda c: orgs.authenticate(c, token=token, now=ctx.now)
+                )
+            )
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
             # Production: not even introspection without a token (DESIGN.md Request path).
-            raise HTTPException(401, "a valid bearer token is required")
+            raise HTTPException(401, language.text(Msg.TOKEN_REQUIRED))
         return ctx
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

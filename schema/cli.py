@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from domain.roles import Role
 from resolvers.store import embedded, engine, migrate
+from schema import logs
 
 _SERVER_HINT = (
     "Is PostgreSQL running and WAFI_DATABASE_URL right? Unset it to use the embedded one."
@@ -283,6 +284,7 @@ def _serve(args: argparse.Namespace) -> None:
     from schema.app import create_app
 
     configured = engine.Settings.from_env()
+    logs.configure()
     if args.no_worker and not (configured.database_url and configured.redis_url):
         _fail(
             "--no-worker needs WAFI_DATABASE_URL and WAFI_REDIS_URL: alerts are delivered only "
@@ -303,7 +305,8 @@ def _serve(args: argparse.Namespace) -> None:
         worker = None if args.no_worker else in_process_worker(settings)
         app = create_app(settings, worker=worker)
         print(f"wafi: GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        # Logging is ours (schema/logs.py): one line per request replaces uvicorn's access log.
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
 
 
 def in_process_worker(settings: engine.Settings) -> Callable[[Any], Awaitable[None]]:
@@ -338,6 +341,7 @@ def _worker(args: argparse.Namespace) -> None:
     from jobs import worker as jobs_worker
 
     settings = engine.Settings.from_env()
+    logs.configure()
     if not (settings.database_url and settings.redis_url):
         _fail("`wafi worker` needs WAFI_DATABASE_URL and WAFI_REDIS_URL (serve runs its own)")
     _terminate_as_exit()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
 from graphql import GraphQLError, StringValueNode, Visitor, visit
 from strawberry.extensions import (
-    MaskErrors,
     MaxTokensLimiter,
     SchemaExtension,
 )
@@ -34,7 +32,7 @@ from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
-from schema import depth, language, limits, metrics
+from schema import depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -340,29 +338,6 @@ class Subscription:
     )
 
 
-def _unexpected(error: Exception) -> bool:
-    # Refusals were turned into GraphQLErrors with a code; anything else is a bug: mask it.
-    original = getattr(error, "original_error", None)
-    return original is not None and not isinstance(original, GraphQLError)
-
-
-class LoggedMaskErrors(MaskErrors):
-    """Masks unexpected errors for the client and logs each with an id the client is shown."""
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s", error_id, exc_info=error.original_error)
-        return GraphQLError(
-            language.text(Msg.INTERNAL, error_id=error_id),
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": "INTERNAL", "errorId": error_id},
-        )
-
-
 def _unstorable_path(value: object, path: str) -> str | None:
     """The first place in a variables tree holding text PostgreSQL cannot store."""
     if isinstance(value, str):
@@ -413,7 +388,7 @@ class RejectUnstorableText(SchemaExtension):
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return failures.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -427,7 +402,11 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: LoggedMaskErrors(should_mask_error=_unexpected, error_message="Internal error"),
+            lambda: failures.LoggedMaskErrors(
+                should_mask_error=failures.unexpected, error_message="Internal error"
+            ),
+            failures.OperationRules,
+            failures.RequestFields,
         ],
     )
 

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from resolvers.store import availability
+
 APP_ROLE = "wafi_app"
 
 log = logging.getLogger("wafi")
@@ -222,14 +224,14 @@ async def scoped(pool: asyncpg.Pool, org_id: int | None) -> AsyncIterator[asyncp
     asyncpg resets the connection on release (RESET ALL also drops the role), which happens
     after the response is sent, so every acquire sets both the role and the organisation.
     """
-    async with pool.acquire() as conn:
-        await conn.execute(scope_sql(org_id))
-        yield conn
+    async with availability.first_use(pool, lambda conn: conn.execute(scope_sql(org_id))) as used:
+        yield used[0]
 
 
 def create_write_engine(url: str, *, size: int = 10) -> AsyncEngine:
     """The write engine: each transaction runs as APP_ROLE for the session's organisation."""
-    return create_async_engine(sqlalchemy_url(url), pool_size=size)
+    # pool_pre_ping: a connection a database restart closed is replaced, not handed out.
+    return create_async_engine(sqlalchemy_url(url), pool_size=size, pool_pre_ping=True)
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,10 +7,14 @@ far-past or far-future value (PostgreSQL's -infinity, year 9999 overflows) reach
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError, ValueNode, print_ast, value_from_ast_untyped
+
+T = TypeVar("T")
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -42,11 +46,30 @@ def parse_date(value: Any) -> date:
     return parsed
 
 
+def _literal(parse: Callable[[Any], T], name: str) -> Callable[..., T]:
+    """`parse` for a value written in the query: its refusal is the same clear error a variable
+    gets (graphql-core would wrap any other exception, and the masking would hide it)."""
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> T:
+        try:
+            return parse(value_from_ast_untyped(node, variables))
+        except ValueError as error:
+            raise GraphQLError(
+                f"Expected value of type '{name}', but encountered error '{error}'; "
+                f"found: {print_ast(node)}.",
+                node,
+                extensions={"code": "INVALID"},
+            ) from None
+
+    return parse_literal
+
+
 AwareDateTime = strawberry.scalar(
     name="DateTime",
     description="ISO 8601 date and time with an offset (answers are in UTC), 1900–2199.",
     serialize=_serialize,
     parse_value=parse_datetime,
+    parse_literal=_literal(parse_datetime, "DateTime"),
 )
 
 BoundedDate = strawberry.scalar(
@@ -54,6 +77,7 @@ BoundedDate = strawberry.scalar(
     description="ISO 8601 calendar date, 1900–2199.",
     serialize=_serialize,
     parse_value=parse_date,
+    parse_literal=_literal(parse_date, "Date"),
 )
 
 OVERRIDES: dict[object, Any] = {datetime: AwareDateTime, date: BoundedDate}
