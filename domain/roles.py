@@ -10,7 +10,7 @@ from domain.errors import DomainError, ErrorCode
 
 
 class Role(StrEnum):
-    """An operator's role in their organisation (DESIGN.md Request path)."""
+    """An operator's role in their organisation (docs/architecture.md#request-path)."""
 
     OWNER = "owner"
     MANAGER = "manager"

@@ -1,4 +1,4 @@
-"""Alert use-cases: the stored alerts list, and acknowledging one (DOMAIN.md §5, §4.1)."""
+"""Alert use-cases: the stored alerts list, and acknowledging one (docs/rules.md §5, §4.1)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ async def acknowledge_alert(
     action: Annotated[
         str | None,
         strawberry.argument(
-            description="What was done; required for a high at-risk alert (DOMAIN.md §4.1)."
+            description="What was done; required for a high at-risk alert (docs/rules.md §4.1)."
         ),
     ] = None,
 ) -> Any:

@@ -1,4 +1,4 @@
-"""The weekly check-in note (DOMAIN.md §1, §4.3): the week's check-in drafted as a note to the
+"""The weekly check-in note (docs/rules.md §1, §4.3): the week's check-in drafted as a note to the
 customer, approval first: authorize → validate → transaction{lock, domain, save, ledger} → map."""
 
 from __future__ import annotations

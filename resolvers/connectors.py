@@ -1,4 +1,4 @@
-"""Connector use-cases (DOMAIN.md §4.5): move one of a customer's connectors."""
+"""Connector use-cases (docs/rules.md §4.5): move one of a customer's connectors."""
 
 from __future__ import annotations
 

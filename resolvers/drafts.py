@@ -1,4 +1,4 @@
-"""Draft use-cases (DOMAIN.md §1): approve, reject, record as sent; nothing is sent by Wafi."""
+"""Draft use-cases (docs/rules.md §1): approve, reject, record as sent; nothing is sent by Wafi."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incident use-cases (DOMAIN.md §3): authorize → validate → transaction{lock, domain, save,
+"""Incident use-cases (docs/rules.md §3): authorize → validate → transaction{lock, domain, save,
 ledger} → map."""
 
 from __future__ import annotations

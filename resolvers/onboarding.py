@@ -1,4 +1,4 @@
-"""Onboarding checklist use-cases (DOMAIN.md §4.4): complete or reopen a step."""
+"""Onboarding checklist use-cases (docs/rules.md §4.4): complete or reopen a step."""
 
 from __future__ import annotations
 

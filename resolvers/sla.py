@@ -1,4 +1,4 @@
-"""SLA health (DOMAIN.md §2.7): the report, and the owner's lift of the freeze it triggers."""
+"""SLA health (docs/rules.md §2.7): the report, and the owner's lift of the freeze it triggers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Success plan use-cases (DOMAIN.md §4.3): start from the bundle, complete items, change the
+"""Success plan use-cases (docs/rules.md §4.3): start from the bundle, complete items, change the
 cadence with consent."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ticket use-cases (DOMAIN.md §2): validate → load → domain → save with history and ledger."""
+"""Ticket use-cases (docs/rules.md §2): validate → load → domain → save with history and ledger."""
 
 from __future__ import annotations
 

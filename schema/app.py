@@ -86,7 +86,8 @@ class WafiGraphQL(GraphQL[Context, None]):
             ctx.principal = await orgs.authenticate(conn, token=token)
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
-            # Production: not even introspection without a token (DESIGN.md Request path).
+            # Production: not even introspection without a token
+            # (docs/architecture.md#request-path).
             raise HTTPException(401, "a valid bearer token is required")
         return ctx
 

@@ -1,4 +1,4 @@
-"""What a client sees of alerts (DOMAIN.md §5): stored, listed, acknowledged, pushed live."""
+"""What a client sees of alerts (docs/rules.md §5): stored, listed, acknowledged, pushed live."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from domain import alerts
 from schema.types import errors
 from schema.types.relay import Node, to_global_id
 
-AlertKind = strawberry.enum(alerts.AlertKind, description="Why an alert was raised (DOMAIN.md §5).")
+AlertKind = strawberry.enum(
+    alerts.AlertKind, description="Why an alert was raised (docs/rules.md §5)."
+)
 
 
 def _type_name(subject: str) -> str:
@@ -34,7 +36,7 @@ class Alert(Node):
     )
     for_role: str = strawberry.field(description="The role the alert is addressed to.")
     severity: str | None = strawberry.field(
-        description="For at-risk alerts: low, medium or high (DOMAIN.md §4.1)."
+        description="For at-risk alerts: low, medium or high (docs/rules.md §4.1)."
     )
     payload: JSON = strawberry.field(description="The rule's details (due times, scores, …).")
     created_at: datetime = strawberry.field(description="When it was raised.")

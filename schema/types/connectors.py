@@ -1,4 +1,4 @@
-"""What a client sees of a customer's connectors (DOMAIN.md §4.5)."""
+"""What a client sees of a customer's connectors (docs/rules.md §4.5)."""
 
 from __future__ import annotations
 

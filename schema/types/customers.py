@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 Locale = strawberry.enum(customers.Locale, description="Language Wafi writes to the customer in.")
 Bundle = strawberry.enum(customers.Bundle, description="The bundle the customer bought.")
-Stage = strawberry.enum(customers.Stage, description="Lifecycle stage (DOMAIN.md §4.6).")
+Stage = strawberry.enum(customers.Stage, description="Lifecycle stage (docs/rules.md §4.6).")
 SubscriptionStatus = strawberry.enum(
     customers.SubscriptionStatus, description="Where the subscription stands."
 )
@@ -92,7 +92,7 @@ class Customer(Node):
         resolver=_tickets, description="This customer's support tickets, newest first (§2)."
     )
 
-    # Customer success (DOMAIN.md §4): each batched over a page through one loader per kind.
+    # Customer success (docs/rules.md §4): each batched over a page through one loader per kind.
     health: score_types.CustomerHealth = strawberry.field(
         resolver=score_types.resolve_health,
         description="Health now (§4.2), with each contribution.",

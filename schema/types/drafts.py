@@ -1,4 +1,4 @@
-"""What a client sees of drafts: approval first, never a live send (DOMAIN.md §1)."""
+"""What a client sees of drafts: approval first, never a live send (docs/rules.md §1)."""
 
 from __future__ import annotations
 

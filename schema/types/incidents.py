@@ -1,4 +1,4 @@
-"""What a client sees of incidents (DOMAIN.md §3)."""
+"""What a client sees of incidents (docs/rules.md §3)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from schema.types.ledger import LedgerEntry
 from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
 from schema.types.tickets import Ticket
 
-Severity = strawberry.enum(incidents.Severity, description="Incident severity (DOMAIN.md §3).")
+Severity = strawberry.enum(incidents.Severity, description="Incident severity (docs/rules.md §3).")
 IncidentStatus = strawberry.enum(
-    incidents.IncidentStatus, description="open → mitigated → resolved → closed (DOMAIN.md §3)."
+    incidents.IncidentStatus, description="open → mitigated → resolved → closed (docs/rules.md §3)."
 )
 
 # Relation names the resolvers layer provides loaders for (schema.types.relations).
@@ -34,7 +34,7 @@ TICKETS = "tickets"
 @strawberry.type(description="One response-plan step, ticked off with who and when.")
 class ResponseStep:
     position: int = strawberry.field(description="1-based place in the plan.")
-    text_ar: str = strawberry.field(description="The step, in Arabic (DOMAIN.md §3).")
+    text_ar: str = strawberry.field(description="The step, in Arabic (docs/rules.md §3).")
     done: bool
     done_at: datetime | None
     done_by: strawberry.ID | None = strawberry.field(description="The operator who ticked it.")
@@ -50,7 +50,7 @@ class ResponseStep:
         )
 
 
-@strawberry.type(description="The post-mortem, its eight fields in the order of DOMAIN.md §3.")
+@strawberry.type(description="The post-mortem, its eight fields in the order of docs/rules.md §3.")
 class PostMortem:
     summary: str
     timeline: str
@@ -123,7 +123,9 @@ async def _tickets(root: Incident, info: strawberry.Info) -> list[Ticket]:
     return [Ticket.from_domain(ticket, now=now) for ticket in found if ticket is not None]
 
 
-@strawberry.type(description="Something that went wrong for one or more customers (DOMAIN.md §3).")
+@strawberry.type(
+    description="Something that went wrong for one or more customers (docs/rules.md §3)."
+)
 class Incident(Node):
     pk: strawberry.Private[int]
     version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
@@ -249,7 +251,7 @@ class IncidentFilter:
     )
 
 
-@strawberry.input(description="A new incident; triage sets its severity (DOMAIN.md §3).")
+@strawberry.input(description="A new incident; triage sets its severity (docs/rules.md §3).")
 class DeclareIncidentInput:
     title: str = strawberry.field(description="At most 120 characters.")
     description: str = strawberry.field(default="", description="At most 500 characters.")
@@ -307,7 +309,7 @@ class RecordPdplNotificationInput:
     version: int
 
 
-@strawberry.input(description="The post-mortem's eight fields, in the order of DOMAIN.md §3.")
+@strawberry.input(description="The post-mortem's eight fields, in the order of docs/rules.md §3.")
 class SubmitPostMortemInput:
     id: strawberry.ID
     version: int

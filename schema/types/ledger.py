@@ -1,4 +1,4 @@
-"""What a client sees of the action ledger (DOMAIN.md §6)."""
+"""What a client sees of the action ledger (docs/rules.md §6)."""
 
 from __future__ import annotations
 

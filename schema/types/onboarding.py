@@ -1,4 +1,4 @@
-"""What a client sees of a customer's onboarding checklist (DOMAIN.md §4.4)."""
+"""What a client sees of a customer's onboarding checklist (docs/rules.md §4.4)."""
 
 from __future__ import annotations
 

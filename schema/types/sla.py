@@ -1,4 +1,4 @@
-"""What a client sees of SLA clocks, priority tiers and the SLA health report (DOMAIN.md §2)."""
+"""What a client sees of SLA clocks, priority tiers and the SLA health report (docs/rules.md §2)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SlaVerdict = strawberry.enum(
 )
 
 
-@strawberry.type(description="One priority tier of DOMAIN.md §2.1.")
+@strawberry.type(description="One priority tier of docs/rules.md §2.1.")
 class SupportPriority:
     priority: tickets.Priority
     label_ar: str

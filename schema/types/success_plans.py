@@ -1,4 +1,4 @@
-"""What a client sees of success plans, their items and cadence (DOMAIN.md §4.3)."""
+"""What a client sees of success plans, their items and cadence (docs/rules.md §4.3)."""
 
 from __future__ import annotations
 

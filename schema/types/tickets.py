@@ -1,4 +1,4 @@
-"""What a client sees of support tickets (DOMAIN.md §2)."""
+"""What a client sees of support tickets (docs/rules.md §2)."""
 
 from __future__ import annotations
 
