@@ -23,9 +23,19 @@ CtxInfo = Info[Context, None]
 @refusals_as_errors
 async def list_alerts(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.AlertFilter | None = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
+    filter: Annotated[
+        types.AlertFilter | None,
+        strawberry.argument(description="Narrow the list; left out: every alert."),
+    ] = None,
 ) -> Connection[types.Alert]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="alerts")
@@ -56,7 +66,7 @@ def _pk(alert: alerts.Alert) -> int:
 @refusals_as_data
 async def acknowledge_alert(
     info: CtxInfo,
-    id: strawberry.ID,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The alert's global id.")],
     action: Annotated[
         str | None,
         strawberry.argument(

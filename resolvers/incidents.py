@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,9 +37,19 @@ MAX_CUSTOMERS_PER_CALL = 1_000
 @refusals_as_errors
 async def list_incidents(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.IncidentFilter | None = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
+    filter: Annotated[
+        types.IncidentFilter | None,
+        strawberry.argument(description="Narrow the list; left out: every incident."),
+    ] = None,
 ) -> Connection[types.Incident]:
     ctx = info.context
     principal = ctx.authorize(Action.READ, field="incidents")
@@ -62,7 +72,10 @@ async def list_incidents(
 
 
 @refusals_as_errors
-async def get_incident(info: CtxInfo, id: strawberry.ID) -> types.Incident:
+async def get_incident(
+    info: CtxInfo,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The incident's global id.")],
+) -> types.Incident:
     ctx = info.context
     ctx.authorize(Action.READ, field="incident")
     found = await loaders.incidents(ctx).load(pk_of(id, ENTITY))
@@ -72,7 +85,17 @@ async def get_incident(info: CtxInfo, id: strawberry.ID) -> types.Incident:
 
 
 @refusals_as_data
-async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> Any:
+async def declare_incident(
+    info: CtxInfo,
+    input: Annotated[
+        types.DeclareIncidentInput,
+        strawberry.argument(
+            description=(
+                "What happened, who is affected and whether data leaked or was sent unapproved."
+            )
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="declareIncident")
     customer_ids = _customer_pks(input.affected_customer_ids, field="affectedCustomerIds")
@@ -113,7 +136,13 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
 
 
 @refusals_as_data
-async def raise_incident_severity(info: CtxInfo, input: types.RaiseIncidentSeverityInput) -> Any:
+async def raise_incident_severity(
+    info: CtxInfo,
+    input: Annotated[
+        types.RaiseIncidentSeverityInput,
+        strawberry.argument(description="The incident, the version you read and the new severity."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         changed = incidents.change_severity(current, input.severity)
         await _replan_if_needed(session, principal, current, changed)
@@ -123,7 +152,15 @@ async def raise_incident_severity(info: CtxInfo, input: types.RaiseIncidentSever
 
 
 @refusals_as_data
-async def add_affected_customers(info: CtxInfo, input: types.AddAffectedCustomersInput) -> Any:
+async def add_affected_customers(
+    info: CtxInfo,
+    input: Annotated[
+        types.AddAffectedCustomersInput,
+        strawberry.argument(
+            description="The incident, the version you read and the customers to add."
+        ),
+    ],
+) -> Any:
     customer_ids = _customer_pks(input.customer_ids, field="customerIds")
     if not customer_ids:
         raise DomainError("customerIds", ErrorCode.REQUIRED, "name at least one customer")
@@ -142,7 +179,13 @@ async def add_affected_customers(info: CtxInfo, input: types.AddAffectedCustomer
 
 
 @refusals_as_data
-async def change_incident_status(info: CtxInfo, input: types.ChangeIncidentStatusInput) -> Any:
+async def change_incident_status(
+    info: CtxInfo,
+    input: Annotated[
+        types.ChangeIncidentStatusInput,
+        strawberry.argument(description="The incident, the version you read and the next status."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         return incidents.advance(current, input.status, now=info.context.now)
 
@@ -150,7 +193,13 @@ async def change_incident_status(info: CtxInfo, input: types.ChangeIncidentStatu
 
 
 @refusals_as_data
-async def record_pdpl_notification(info: CtxInfo, input: types.RecordPdplNotificationInput) -> Any:
+async def record_pdpl_notification(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordPdplNotificationInput,
+        strawberry.argument(description="The incident and the version you read."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         return incidents.record_pdpl_notification(current, now=info.context.now)
 
@@ -158,7 +207,15 @@ async def record_pdpl_notification(info: CtxInfo, input: types.RecordPdplNotific
 
 
 @refusals_as_data
-async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) -> Any:
+async def submit_post_mortem(
+    info: CtxInfo,
+    input: Annotated[
+        types.SubmitPostMortemInput,
+        strawberry.argument(
+            description="The incident, the version you read and the eight post-mortem fields."
+        ),
+    ],
+) -> Any:
     texts = {
         "summary": input.summary,
         "timeline": input.timeline,
@@ -196,7 +253,15 @@ async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) 
 
 
 @refusals_as_data
-async def post_incident_update(info: CtxInfo, input: types.PostIncidentUpdateInput) -> Any:
+async def post_incident_update(
+    info: CtxInfo,
+    input: Annotated[
+        types.PostIncidentUpdateInput,
+        strawberry.argument(
+            description="The incident, the version you read and the update's text."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="postIncidentUpdate")
     incident_id = pk_of(input.id, ENTITY)
@@ -232,7 +297,13 @@ async def post_incident_update(info: CtxInfo, input: types.PostIncidentUpdateInp
 
 
 @refusals_as_data
-async def tick_response_step(info: CtxInfo, input: types.TickResponseStepInput) -> Any:
+async def tick_response_step(
+    info: CtxInfo,
+    input: Annotated[
+        types.TickResponseStepInput,
+        strawberry.argument(description="The incident and the step's position."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="tickResponseStep")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")
@@ -261,7 +332,13 @@ async def tick_response_step(info: CtxInfo, input: types.TickResponseStepInput) 
 
 
 @refusals_as_data
-async def attach_ticket_to_incident(info: CtxInfo, input: types.AttachTicketToIncidentInput) -> Any:
+async def attach_ticket_to_incident(
+    info: CtxInfo,
+    input: Annotated[
+        types.AttachTicketToIncidentInput,
+        strawberry.argument(description="The incident and the ticket."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="attachTicketToIncident")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")

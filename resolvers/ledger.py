@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -17,9 +19,19 @@ from schema.types.relay import Connection, connection, from_global_id, page_args
 @refusals_as_errors
 async def list_entries(
     info: Info[Context, None],
-    entity: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    entity: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="A global id: only that thing's entries."),
+    ] = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
 ) -> Connection[LedgerEntry]:
     ctx = info.context
     principal = ctx.authorize(Action.READ_LEDGER, field="ledger")

@@ -86,7 +86,7 @@ class AlertFilter:
 
 @strawberry.type(description="The alert as it is after the mutation.")
 class AlertPayload:
-    alert: Alert
+    alert: Alert = strawberry.field(description="The alert, acknowledged.")
 
 
 AcknowledgeAlertResult = Annotated[
