@@ -1,4 +1,4 @@
-"""Alerts: their kinds, and what acknowledging one requires (DOMAIN.md §5, §4.1)."""
+"""Alerts: their kinds, and what acknowledging one requires (docs/rules.md §5, §4.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Connectors: the eleven integrations, their states and readiness (DOMAIN.md §4.5)."""
+"""Connectors: the eleven integrations, their states and readiness (docs/rules.md §4.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The customer aggregate's rules: its vocabulary and what a valid customer is (DOMAIN.md §4)."""
+"""The customer aggregate's rules: its vocabulary, what a valid customer is (docs/rules.md §4)."""
 
 from __future__ import annotations
 

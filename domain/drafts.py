@@ -1,4 +1,4 @@
-"""Approval first: every outbound text is a draft an operator approves and sends (DOMAIN.md §1)."""
+"""Approval first: every outbound text is a draft an operator approves, sends (docs/rules.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incidents: severity, triage, response plan, lifecycle and deadlines (DOMAIN.md §3)."""
+"""Incidents: severity, triage, response plan, lifecycle and deadlines (docs/rules.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The action ledger's entry (DOMAIN.md §6): who, role, action, entity, before and after."""
+"""The action ledger's entry (docs/rules.md §6): who, role, action, entity, before and after."""
 
 from __future__ import annotations
 

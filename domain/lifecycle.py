@@ -1,4 +1,4 @@
-"""Lifecycle stages: which moves a customer's stage may make (DOMAIN.md §4.6)."""
+"""Lifecycle stages: which moves a customer's stage may make (docs/rules.md §4.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Support metrics over a period (DOMAIN.md §4.6)."""
+"""Support metrics over a period (docs/rules.md §4.6)."""
 
 from __future__ import annotations
 

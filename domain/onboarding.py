@@ -1,4 +1,4 @@
-"""The onboarding checklist: eight steps in order, progress and stalling (DOMAIN.md §4.4)."""
+"""The onboarding checklist: eight steps in order, progress and stalling (docs/rules.md §4.4)."""
 
 from __future__ import annotations
 

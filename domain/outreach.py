@@ -1,4 +1,4 @@
-"""The founder's at-risk email (DOMAIN.md §4.1) and the weekly check-in note (§4.3): outbound
+"""The founder's at-risk email (docs/rules.md §4.1) and the weekly check-in note (§4.3): outbound
 texts Wafi drafts for a customer, in the customer's locale (`ar` or `en`), approval first (§1)."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from domain.messages import Msg
 
 
 class Role(StrEnum):
-    """An operator's role in their organisation (DESIGN.md Request path)."""
+    """An operator's role in their organisation (docs/architecture.md#request-path)."""
 
     OWNER = "owner"
     MANAGER = "manager"

@@ -1,4 +1,4 @@
-"""Customer scores: the at-risk score (DOMAIN.md §4.1) and the health score (§4.2)."""
+"""Customer scores: the at-risk score (docs/rules.md §4.1) and the health score (§4.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The customer-success signals the scores read (DOMAIN.md §4.1–§4.3, §4.6), as values."""
+"""The customer-success signals the scores read (docs/rules.md §4.1–§4.3, §4.6), as values."""
 
 from __future__ import annotations
 

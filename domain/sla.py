@@ -1,4 +1,4 @@
-"""SLA clocks: due times, clock states, breaches and the health report (DOMAIN.md §2.5–§2.7)."""
+"""SLA clocks: due times, clock states, breaches and the health report (docs/rules.md §2.5–§2.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cadences, success plans, renewals and the weekly check-in (DOMAIN.md §4.3)."""
+"""Cadences, success plans, renewals and the weekly check-in (docs/rules.md §4.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Text normalisation: `normalise` is classification's (DOMAIN.md §2.2, exactly as specified);
+"""Text normalisation: `normalise` is classification's (docs/rules.md §2.2, exactly as specified);
 `search_key` folds further for customer-name search (hamza carriers, standalone hamza, ta marbuta).
 Input hygiene: `blank` (nothing a reader can see) and `unsafe_character` (controls, bidi overrides).
 """

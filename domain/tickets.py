@@ -413,7 +413,7 @@ NOTE_MAX = BODY_MAX  # an escalation's note
 
 
 def validate_text(subject: str, body: str) -> None:
-    """DESIGN.md limits: a subject up to 120 characters, a body up to 10,000."""
+    """Limits (docs/architecture.md#request-path): a subject ≤ 120 characters, a body ≤ 10,000."""
     if len(subject) > SUBJECT_MAX:
         raise DomainError("subject", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=SUBJECT_MAX)
     if len(body) > BODY_MAX:

@@ -1,4 +1,4 @@
-"""Alert delivery: the outbox relay (DESIGN.md Alerts, step 2)."""
+"""Alert delivery: the outbox relay (docs/architecture.md#alerts, step 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incident scans (DOMAIN.md §3, §5): overdue customer updates and near PDPL deadlines."""
+"""Incident scans (docs/rules.md §3, §5): overdue customer updates and near PDPL deadlines."""
 
 from __future__ import annotations
 

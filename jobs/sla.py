@@ -1,4 +1,4 @@
-"""The SLA breach scan (DOMAIN.md §2.6, §2.7, §5): set-based, idempotent, every minute."""
+"""The SLA breach scan (docs/rules.md §2.6, §2.7, §5): set-based, idempotent, every minute."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer-success scans (DOMAIN.md §4, §5): daily health snapshots with at-risk alerts on a
+"""Customer-success scans (docs/rules.md §4, §5): daily health snapshots with at-risk alerts on a
 rise, and the hourly customer scan (stalled onboarding, inactivity, past due, renewals).
 
 Both are set-based and idempotent: snapshots are unique per customer and day, alerts per

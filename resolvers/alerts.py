@@ -1,4 +1,4 @@
-"""Alert use-cases: the stored alerts list, and acknowledging one (DOMAIN.md §5, §4.1)."""
+"""Alert use-cases: the stored alerts list, and acknowledging one (docs/rules.md §5, §4.1)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,14 @@ CtxInfo = Info[Context, None]
 @refusals_as_errors
 async def list_alerts(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.AlertFilter | None = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
+    filter: Annotated[
+        types.AlertFilter | None,
+        strawberry.argument(
+            description="Narrow the list by kinds, acknowledged or customer; left out: every alert."
+        ),
+    ] = None,
     last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[types.Alert]:
@@ -71,11 +76,11 @@ def _pk(alert: alerts.Alert) -> int:
 @refusals_as_data
 async def acknowledge_alert(
     info: CtxInfo,
-    id: strawberry.ID,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The alert's global id.")],
     action: Annotated[
         str | None,
         strawberry.argument(
-            description="What was done; required for a high at-risk alert (DOMAIN.md §4.1)."
+            description="What was done; required for a high at-risk alert (docs/rules.md §4.1)."
         ),
     ] = None,
 ) -> Any:

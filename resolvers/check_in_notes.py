@@ -1,10 +1,11 @@
-"""The weekly check-in note (DOMAIN.md §1, §4.3): the week's check-in drafted as a note to the
+"""The weekly check-in note (docs/rules.md §1, §4.3): the week's check-in drafted as a note to the
 customer, approval first: authorize → validate → transaction{lock, domain, save, ledger} → map."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from domain import outreach
@@ -27,7 +28,13 @@ DRAFT_CHECK_IN_NOTE = "draftCheckInNote"
 
 
 @refusals_as_data
-async def draft_check_in_note(info: CtxInfo, input: types.DraftCheckInNoteInput) -> Any:
+async def draft_check_in_note(
+    info: CtxInfo,
+    input: Annotated[
+        types.DraftCheckInNoteInput,
+        strawberry.argument(description="The customer and the week whose metrics are recorded."),
+    ],
+) -> Any:
     """§4.3: the `weeklyCheckIn` agenda and talking points as a check_in draft (§1) in the
     customer's locale; refused while no metrics are recorded for that week."""
     ctx = info.context

@@ -1,9 +1,10 @@
-"""Connector use-cases (DOMAIN.md §4.5): move one of a customer's connectors."""
+"""Connector use-cases (docs/rules.md §4.5): move one of a customer's connectors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from domain import connectors
@@ -21,7 +22,13 @@ CtxInfo = Info[Context, None]
 
 
 @refusals_as_data
-async def move_connector(info: CtxInfo, input: types.MoveConnectorInput) -> Any:
+async def move_connector(
+    info: CtxInfo,
+    input: Annotated[
+        types.MoveConnectorInput,
+        strawberry.argument(description="The customer, the connector and the state to move it to."),
+    ],
+) -> Any:
     """§4.5: any move the state machine does not list is refused, naming both states."""
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="moveConnector")

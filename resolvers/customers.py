@@ -27,9 +27,14 @@ CtxInfo = Info[Context, None]
 @refusals_as_errors
 async def list_customers(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.CustomerFilter | None = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
+    filter: Annotated[
+        types.CustomerFilter | None,
+        strawberry.argument(
+            description="Narrow the list; left out: every live (not archived) customer."
+        ),
+    ] = None,
     last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     order_by: Annotated[
@@ -85,7 +90,10 @@ def _pk(customer: customers.Customer) -> int:
 
 
 @refusals_as_errors
-async def get_customer(info: CtxInfo, id: strawberry.ID) -> types.Customer:
+async def get_customer(
+    info: CtxInfo,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global id.")],
+) -> types.Customer:
     ctx = info.context
     ctx.authorize(Action.READ, field="customer")
     found = await loaders.customers(ctx).load(pk_of(id, "Customer"))
@@ -95,7 +103,15 @@ async def get_customer(info: CtxInfo, id: strawberry.ID) -> types.Customer:
 
 
 @refusals_as_data
-async def create_customer(info: CtxInfo, input: types.CreateCustomerInput) -> Any:
+async def create_customer(
+    info: CtxInfo,
+    input: Annotated[
+        types.CreateCustomerInput,
+        strawberry.argument(
+            description="The new customer; only the name and the subscription start are required."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="createCustomer")
     customer = customers.validate(
@@ -155,7 +171,15 @@ _UPDATABLE = (
 
 
 @refusals_as_data
-async def update_customer(info: CtxInfo, input: types.UpdateCustomerInput) -> Any:
+async def update_customer(
+    info: CtxInfo,
+    input: Annotated[
+        types.UpdateCustomerInput,
+        strawberry.argument(
+            description="The customer, the version you read, and the fields to change."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="updateCustomer")
     customer_id = pk_of(input.id, "Customer")
@@ -185,7 +209,13 @@ async def update_customer(info: CtxInfo, input: types.UpdateCustomerInput) -> An
 
 
 @refusals_as_data
-async def archive_customer(info: CtxInfo, input: types.ArchiveCustomerInput) -> Any:
+async def archive_customer(
+    info: CtxInfo,
+    input: Annotated[
+        types.ArchiveCustomerInput,
+        strawberry.argument(description="The customer and the version you read."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.ARCHIVE_CUSTOMERS, field="archiveCustomer")
     customer_id = pk_of(input.id, "Customer")

@@ -1,9 +1,9 @@
-"""Draft use-cases (DOMAIN.md §1): approve, reject, record as sent; nothing is sent by Wafi."""
+"""Draft use-cases (docs/rules.md §1): approve, reject, record as sent; nothing is sent by Wafi."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -25,7 +25,10 @@ CtxInfo = Info[Context, None]
 
 
 @refusals_as_errors
-async def get_draft(info: CtxInfo, id: strawberry.ID) -> types.Draft:
+async def get_draft(
+    info: CtxInfo,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The draft's global id.")],
+) -> types.Draft:
     ctx = info.context
     ctx.authorize(Action.READ, field="draft")
     found = await loaders.drafts(ctx).load(pk_of(id, "Draft"))
@@ -35,17 +38,35 @@ async def get_draft(info: CtxInfo, id: strawberry.ID) -> types.Draft:
 
 
 @refusals_as_data
-async def approve_draft(info: CtxInfo, input: types.ApproveDraftInput) -> Any:
+async def approve_draft(
+    info: CtxInfo,
+    input: Annotated[
+        types.ApproveDraftInput,
+        strawberry.argument(description="The draft and the version you read."),
+    ],
+) -> Any:
     return await _decide(info, input.id, input.version, "approveDraft")
 
 
 @refusals_as_data
-async def reject_draft(info: CtxInfo, input: types.RejectDraftInput) -> Any:
+async def reject_draft(
+    info: CtxInfo,
+    input: Annotated[
+        types.RejectDraftInput,
+        strawberry.argument(description="The draft and the version you read."),
+    ],
+) -> Any:
     return await _decide(info, input.id, input.version, "rejectDraft")
 
 
 @refusals_as_data
-async def mark_draft_sent(info: CtxInfo, input: types.MarkDraftSentInput) -> Any:
+async def mark_draft_sent(
+    info: CtxInfo,
+    input: Annotated[
+        types.MarkDraftSentInput,
+        strawberry.argument(description="The approved draft and the version you read."),
+    ],
+) -> Any:
     return await _decide(info, input.id, input.version, "markDraftSent")
 
 

@@ -1,4 +1,4 @@
-"""Incident use-cases (DOMAIN.md §3): authorize → validate → transaction{lock, domain, save,
+"""Incident use-cases (docs/rules.md §3): authorize → validate → transaction{lock, domain, save,
 ledger} → map."""
 
 from __future__ import annotations
@@ -39,9 +39,14 @@ MAX_CUSTOMERS_PER_CALL = 1_000
 @refusals_as_errors
 async def list_incidents(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.IncidentFilter | None = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
+    filter: Annotated[
+        types.IncidentFilter | None,
+        strawberry.argument(
+            description="Narrow the list by status, severity or customer; left out: every incident."
+        ),
+    ] = None,
     last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[types.Incident]:
@@ -75,7 +80,10 @@ async def list_incidents(
 
 
 @refusals_as_errors
-async def get_incident(info: CtxInfo, id: strawberry.ID) -> types.Incident:
+async def get_incident(
+    info: CtxInfo,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The incident's global id.")],
+) -> types.Incident:
     ctx = info.context
     ctx.authorize(Action.READ, field="incident")
     found = await loaders.incidents(ctx).load(pk_of(id, ENTITY))
@@ -85,7 +93,17 @@ async def get_incident(info: CtxInfo, id: strawberry.ID) -> types.Incident:
 
 
 @refusals_as_data
-async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> Any:
+async def declare_incident(
+    info: CtxInfo,
+    input: Annotated[
+        types.DeclareIncidentInput,
+        strawberry.argument(
+            description=(
+                "What happened, who is affected and whether data leaked or was sent unapproved."
+            )
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="declareIncident")
     customer_ids = _customer_pks(input.affected_customer_ids, field="affectedCustomerIds")
@@ -127,7 +145,13 @@ async def declare_incident(info: CtxInfo, input: types.DeclareIncidentInput) -> 
 
 
 @refusals_as_data
-async def raise_incident_severity(info: CtxInfo, input: types.RaiseIncidentSeverityInput) -> Any:
+async def raise_incident_severity(
+    info: CtxInfo,
+    input: Annotated[
+        types.RaiseIncidentSeverityInput,
+        strawberry.argument(description="The incident, the version you read and the new severity."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         changed = incidents.change_severity(current, input.severity)
         await _replan_if_needed(session, principal, current, changed)
@@ -137,7 +161,15 @@ async def raise_incident_severity(info: CtxInfo, input: types.RaiseIncidentSever
 
 
 @refusals_as_data
-async def add_affected_customers(info: CtxInfo, input: types.AddAffectedCustomersInput) -> Any:
+async def add_affected_customers(
+    info: CtxInfo,
+    input: Annotated[
+        types.AddAffectedCustomersInput,
+        strawberry.argument(
+            description="The incident, the version you read and the customers to add."
+        ),
+    ],
+) -> Any:
     customer_ids = _customer_pks(input.customer_ids, field="customerIds")
     if not customer_ids:
         raise DomainError("customerIds", ErrorCode.REQUIRED, Msg.NAME_A_CUSTOMER)
@@ -156,7 +188,13 @@ async def add_affected_customers(info: CtxInfo, input: types.AddAffectedCustomer
 
 
 @refusals_as_data
-async def change_incident_status(info: CtxInfo, input: types.ChangeIncidentStatusInput) -> Any:
+async def change_incident_status(
+    info: CtxInfo,
+    input: Annotated[
+        types.ChangeIncidentStatusInput,
+        strawberry.argument(description="The incident, the version you read and the next status."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         return incidents.advance(current, input.status, now=info.context.now)
 
@@ -164,7 +202,13 @@ async def change_incident_status(info: CtxInfo, input: types.ChangeIncidentStatu
 
 
 @refusals_as_data
-async def record_pdpl_notification(info: CtxInfo, input: types.RecordPdplNotificationInput) -> Any:
+async def record_pdpl_notification(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordPdplNotificationInput,
+        strawberry.argument(description="The incident and the version you read."),
+    ],
+) -> Any:
     async def change(session: AsyncSession, principal: Principal, current: Incident) -> Incident:
         return incidents.record_pdpl_notification(current, now=info.context.now)
 
@@ -172,7 +216,15 @@ async def record_pdpl_notification(info: CtxInfo, input: types.RecordPdplNotific
 
 
 @refusals_as_data
-async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) -> Any:
+async def submit_post_mortem(
+    info: CtxInfo,
+    input: Annotated[
+        types.SubmitPostMortemInput,
+        strawberry.argument(
+            description="The incident, the version you read and the eight post-mortem fields."
+        ),
+    ],
+) -> Any:
     texts = {
         "summary": input.summary,
         "timeline": input.timeline,
@@ -210,7 +262,15 @@ async def submit_post_mortem(info: CtxInfo, input: types.SubmitPostMortemInput) 
 
 
 @refusals_as_data
-async def post_incident_update(info: CtxInfo, input: types.PostIncidentUpdateInput) -> Any:
+async def post_incident_update(
+    info: CtxInfo,
+    input: Annotated[
+        types.PostIncidentUpdateInput,
+        strawberry.argument(
+            description="The incident, the version you read and the update's text."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="postIncidentUpdate")
     incident_id = pk_of(input.id, ENTITY)
@@ -246,7 +306,13 @@ async def post_incident_update(info: CtxInfo, input: types.PostIncidentUpdateInp
 
 
 @refusals_as_data
-async def tick_response_step(info: CtxInfo, input: types.TickResponseStepInput) -> Any:
+async def tick_response_step(
+    info: CtxInfo,
+    input: Annotated[
+        types.TickResponseStepInput,
+        strawberry.argument(description="The incident and the step's position."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="tickResponseStep")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")
@@ -275,7 +341,13 @@ async def tick_response_step(info: CtxInfo, input: types.TickResponseStepInput) 
 
 
 @refusals_as_data
-async def attach_ticket_to_incident(info: CtxInfo, input: types.AttachTicketToIncidentInput) -> Any:
+async def attach_ticket_to_incident(
+    info: CtxInfo,
+    input: Annotated[
+        types.AttachTicketToIncidentInput,
+        strawberry.argument(description="The incident and the ticket."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="attachTicketToIncident")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")

@@ -22,9 +22,12 @@ from schema.types.relay import Connection, from_global_id
 @refusals_as_errors
 async def list_entries(
     info: Info[Context, None],
-    entity: strawberry.ID | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    entity: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only the rows of this thing (any global id)."),
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
     last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
 ) -> Connection[LedgerEntry]:

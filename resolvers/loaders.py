@@ -63,7 +63,8 @@ def customers(ctx: Context) -> DataLoader[int, Customer | None]:
     return _loader(ctx, "customers", _customers)
 
 
-# Incidents (DOMAIN.md §3) and the relations incident types reach through schema.types.relations.
+# Incidents (docs/rules.md §3) and the relations incident types reach through
+# schema.types.relations.
 
 
 async def _incidents(conn: Any, org_id: int, ids: Sequence[int]) -> dict[int, Incident]:
@@ -132,7 +133,7 @@ for _relation in count_store.RELATIONS:
     relations.provide(_name, _provider(_name, _counts(_relation)))
 
 
-# Tickets and drafts (DOMAIN.md §1, §2) and the relations their types reach by name.
+# Tickets and drafts (docs/rules.md §1, §2) and the relations their types reach by name.
 
 
 async def _tickets(conn: Any, org_id: int, ids: Sequence[int]) -> dict[int, Ticket]:
@@ -188,7 +189,7 @@ relations.provide(
 relations.provide(incident_types.TICKETS, tickets)
 
 
-# Customer success (DOMAIN.md §4): one query per kind for a whole page of customers.
+# Customer success (docs/rules.md §4): one query per kind for a whole page of customers.
 
 
 def _customer_scores(ctx: Context) -> DataLoader[int, CustomerScores]:

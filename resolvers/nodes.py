@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -49,7 +50,13 @@ _FETCH: dict[str, Callable[[Context, int], Awaitable[Node | None]]] = {
 
 
 @refusals_as_errors
-async def node(info: Info[Context, None], id: strawberry.ID) -> Node:
+async def node(
+    info: Info[Context, None],
+    id: Annotated[
+        strawberry.ID,
+        strawberry.argument(description="A global id of a customer, ticket, draft or incident."),
+    ],
+) -> Node:
     """Unknown ids, malformed ids and other organisations' ids all answer NOT_FOUND alike."""
     ctx = info.context
     ctx.authorize(Action.READ, field="node")

@@ -1,10 +1,11 @@
-"""Onboarding checklist use-cases (DOMAIN.md §4.4): complete or reopen a step."""
+"""Onboarding checklist use-cases (docs/rules.md §4.4): complete or reopen a step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from domain import onboarding
@@ -21,12 +22,22 @@ CtxInfo = Info[Context, None]
 
 
 @refusals_as_data
-async def complete_onboarding_step(info: CtxInfo, input: types.OnboardingStepInput) -> Any:
+async def complete_onboarding_step(
+    info: CtxInfo,
+    input: Annotated[
+        types.OnboardingStepInput, strawberry.argument(description="The customer and the step.")
+    ],
+) -> Any:
     return await _change(info, input, "completeOnboardingStep", onboarding.complete_step)
 
 
 @refusals_as_data
-async def reopen_onboarding_step(info: CtxInfo, input: types.OnboardingStepInput) -> Any:
+async def reopen_onboarding_step(
+    info: CtxInfo,
+    input: Annotated[
+        types.OnboardingStepInput, strawberry.argument(description="The customer and the step.")
+    ],
+) -> Any:
     return await _change(info, input, "reopenOnboardingStep", onboarding.reopen_step)
 
 

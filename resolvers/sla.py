@@ -1,9 +1,9 @@
-"""SLA health (DOMAIN.md §2.7): the report, and the owner's lift of the freeze it triggers."""
+"""SLA health (docs/rules.md §2.7): the report, and the owner's lift of the freeze it triggers."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -25,9 +25,20 @@ CtxInfo = Info[Context, None]
 @refusals_as_errors
 async def sla_health(
     info: CtxInfo,
-    period_start: datetime,
-    period_end: datetime,
-    customer: strawberry.ID | None = None,
+    period_start: Annotated[
+        datetime,
+        strawberry.argument(description="Tickets opened at or after this time count (inclusive)."),
+    ],
+    period_end: Annotated[
+        datetime,
+        strawberry.argument(description="…and before this time (exclusive); after periodStart."),
+    ],
+    customer: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(
+            description="A customer's global id: only its tickets. Left out: the organisation."
+        ),
+    ] = None,
 ) -> types.SlaHealthReport:
     """Tickets opened in [periodStart, periodEnd), judged at the request's time."""
     ctx = info.context

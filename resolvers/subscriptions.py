@@ -1,4 +1,5 @@
-"""Live alerts (DESIGN.md Alerts, step 4): replay what the client missed, then follow the hub.
+"""Live alerts (docs/architecture.md#alerts, step 4): replay what the client missed, then follow
+the hub.
 
 Every subscription is authorised when it starts (the connection's token is resolved again, so a
 revoked token opens nothing new) and listens only to its own organisation's channel. It holds no
@@ -73,7 +74,7 @@ async def alerts_feed(
 
 
 async def sla_breached(info: CtxInfo, after: AfterArg = None) -> AsyncGenerator[types.Alert, None]:
-    """First-response and resolution breaches (DOMAIN.md §2.6)."""
+    """First-response and resolution breaches (docs/rules.md §2.6)."""
     async for alert in _follow(
         info.context, field="slaBreached", kinds=alerts.SLA_BREACH_KINDS, after=after
     ):
@@ -87,7 +88,7 @@ async def customer_at_risk(
         strawberry.ID | None, strawberry.argument(description="Only this customer.")
     ] = None,
 ) -> AsyncGenerator[types.Alert, None]:
-    """A customer's at-risk severity rose (DOMAIN.md §4.1)."""
+    """A customer's at-risk severity rose (docs/rules.md §4.1)."""
     only = _pk_or_none(customer_id, "Customer", "customerId")
     async for alert in _follow(
         info.context,
@@ -107,7 +108,7 @@ async def incident_updated(
         strawberry.ID | None, strawberry.argument(description="Only this incident.")
     ] = None,
 ) -> AsyncGenerator[types.Alert, None]:
-    """An incident's update is overdue or its PDPL deadline is near (DOMAIN.md §3)."""
+    """An incident's update is overdue or its PDPL deadline is near (docs/rules.md §3)."""
     only = _pk_or_none(incident_id, "Incident", "incidentId")
     async for alert in _follow(
         info.context,

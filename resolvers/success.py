@@ -75,7 +75,13 @@ async def record(
 
 
 @refusals_as_data
-async def record_check_in_metrics(info: CtxInfo, input: types.RecordCheckInMetricsInput) -> Any:
+async def record_check_in_metrics(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordCheckInMetricsInput,
+        strawberry.argument(description="The customer, the week and its counts."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="recordCheckInMetrics")
     check_in = signals.validate_check_in(
@@ -107,7 +113,16 @@ async def record_check_in_metrics(info: CtxInfo, input: types.RecordCheckInMetri
 
 @refusals_as_errors
 async def weekly_check_in(
-    info: CtxInfo, customer_id: strawberry.ID, week_of: date
+    info: CtxInfo,
+    customer_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The customer's global id.")
+    ],
+    week_of: Annotated[
+        date,
+        strawberry.argument(
+            description="The first day of the week, as recorded with recordCheckInMetrics."
+        ),
+    ],
 ) -> types.WeeklyCheckIn:
     """§4.3: the agenda and talking points from the check-in recorded for that week."""
     ctx = info.context
@@ -132,7 +147,13 @@ async def weekly_check_in(
 
 
 @refusals_as_data
-async def rate_ticket(info: CtxInfo, input: types.RateTicketInput) -> Any:
+async def rate_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.RateTicketInput,
+        strawberry.argument(description="The closed ticket and its 1..5 rating."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="rateTicket")
     ticket_id = pk_of(input.ticket_id, "Ticket", field="ticketId")
@@ -156,7 +177,12 @@ async def rate_ticket(info: CtxInfo, input: types.RateTicketInput) -> Any:
 
 
 @refusals_as_data
-async def record_nps(info: CtxInfo, input: types.RecordNpsInput) -> Any:
+async def record_nps(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordNpsInput, strawberry.argument(description="The customer and its 0..10 answer.")
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=RECORD_NPS)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
@@ -188,7 +214,15 @@ async def record_nps(info: CtxInfo, input: types.RecordNpsInput) -> Any:
 
 
 @refusals_as_data
-async def deliver_proof_pack(info: CtxInfo, input: types.DeliverProofPackInput) -> Any:
+async def deliver_proof_pack(
+    info: CtxInfo,
+    input: Annotated[
+        types.DeliverProofPackInput,
+        strawberry.argument(
+            description="The customer, the Proof Pack's title and when it was delivered."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=DELIVER_PROOF_PACK)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
@@ -222,7 +256,13 @@ async def deliver_proof_pack(info: CtxInfo, input: types.DeliverProofPackInput) 
 
 
 @refusals_as_data
-async def record_customer_activity(info: CtxInfo, input: types.RecordCustomerActivityInput) -> Any:
+async def record_customer_activity(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordCustomerActivityInput,
+        strawberry.argument(description="The customer and when it was active."),
+    ],
+) -> Any:
     """§4.2: `lastActivityAt` only moves forward (an older event changes nothing but is logged)."""
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="recordCustomerActivity")
@@ -250,7 +290,13 @@ async def record_customer_activity(info: CtxInfo, input: types.RecordCustomerAct
 
 
 @refusals_as_data
-async def change_customer_stage(info: CtxInfo, input: types.ChangeCustomerStageInput) -> Any:
+async def change_customer_stage(
+    info: CtxInfo,
+    input: Annotated[
+        types.ChangeCustomerStageInput,
+        strawberry.argument(description="The customer, the version you read and the new stage."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="changeCustomerStage")
     customer_id = pk_of(input.id, "Customer")

@@ -1,12 +1,13 @@
-"""Success plan use-cases (DOMAIN.md §4.3): start from the bundle, complete items, change the
+"""Success plan use-cases (docs/rules.md §4.3): start from the bundle, complete items, change the
 cadence with consent."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -28,7 +29,13 @@ START = "startSuccessPlan"
 
 
 @refusals_as_data
-async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) -> Any:
+async def start_success_plan(
+    info: CtxInfo,
+    input: Annotated[
+        types.StartSuccessPlanInput,
+        strawberry.argument(description="The customer and the plan's first day."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field=START)
     customer_id = pk_of(input.customer_id, "Customer", field="customerId")
@@ -72,7 +79,13 @@ async def start_success_plan(info: CtxInfo, input: types.StartSuccessPlanInput) 
 
 
 @refusals_as_data
-async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) -> Any:
+async def complete_plan_item(
+    info: CtxInfo,
+    input: Annotated[
+        types.CompletePlanItemInput,
+        strawberry.argument(description="The item and the day it was done."),
+    ],
+) -> Any:
     """§4.3: no upgrade or upsell item before the first Proof Pack is delivered."""
     ctx = info.context
     principal = ctx.authorize(Action.WRITE_CUSTOMERS, field="completePlanItem")
@@ -104,7 +117,15 @@ async def complete_plan_item(info: CtxInfo, input: types.CompletePlanItemInput) 
 
 
 @refusals_as_data
-async def change_plan_cadence(info: CtxInfo, input: types.ChangePlanCadenceInput) -> Any:
+async def change_plan_cadence(
+    info: CtxInfo,
+    input: Annotated[
+        types.ChangePlanCadenceInput,
+        strawberry.argument(
+            description="The plan, the version you read, the cadence and the customer's consent."
+        ),
+    ],
+) -> Any:
     """§4.3: a cadence changes only with the customer's recorded consent: who gave it and how
     and when go into the change's ledger entry."""
     ctx = info.context

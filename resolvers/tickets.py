@@ -1,4 +1,4 @@
-"""Ticket use-cases (DOMAIN.md §2): validate → load → domain → save with history and ledger."""
+"""Ticket use-cases (docs/rules.md §2): validate → load → domain → save with history and ledger."""
 
 from __future__ import annotations
 
@@ -38,9 +38,14 @@ Change = Callable[[Ticket], tuple[Ticket, HistoryEvent | None, dict[str, Any]]]
 @refusals_as_errors
 async def list_tickets(
     info: CtxInfo,
-    first: int | None = None,
-    after: str | None = None,
-    filter: types.TicketFilter | None = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
+    filter: Annotated[
+        types.TicketFilter | None,
+        strawberry.argument(
+            description="Narrow the list by status, priority or customer; left out: every ticket."
+        ),
+    ] = None,
     last: Annotated[int | None, strawberry.argument(description=relay.LAST)] = None,
     before: Annotated[str | None, strawberry.argument(description=relay.BEFORE)] = None,
     order_by: Annotated[
@@ -102,7 +107,10 @@ def _pk(ticket: Ticket) -> int:
 
 
 @refusals_as_errors
-async def get_ticket(info: CtxInfo, id: strawberry.ID) -> types.Ticket:
+async def get_ticket(
+    info: CtxInfo,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's global id.")],
+) -> types.Ticket:
     ctx = info.context
     ctx.authorize(Action.READ, field="ticket")
     found = await loaders.tickets(ctx).load(pk_of(id, "Ticket"))
@@ -119,7 +127,13 @@ async def support_priorities(info: CtxInfo) -> list[SupportPriority]:
 
 
 @refusals_as_data
-async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
+async def open_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.OpenTicketInput,
+        strawberry.argument(description="The customer, the text and the channel."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field="openTicket")
     customer_id = pk_of(input.customer, "Customer", field="customer")
@@ -199,13 +213,29 @@ def _opened_detail(ticket: Ticket) -> dict[str, Any]:
 
 
 @refusals_as_data
-async def raise_ticket_priority(info: CtxInfo, input: types.RaiseTicketPriorityInput) -> Any:
+async def raise_ticket_priority(
+    info: CtxInfo,
+    input: Annotated[
+        types.RaiseTicketPriorityInput,
+        strawberry.argument(
+            description="The ticket, the version you read and the higher priority."
+        ),
+    ],
+) -> Any:
     change = _escalate(input.priority)
     return await _step(info, input.id, input.version, "raiseTicketPriority", change, redraft=True)
 
 
 @refusals_as_data
-async def escalate_ticket(info: CtxInfo, input: types.EscalateTicketInput) -> Any:
+async def escalate_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.EscalateTicketInput,
+        strawberry.argument(
+            description="The ticket, the version you read, and optionally the priority and a note."
+        ),
+    ],
+) -> Any:
     change = _escalate(input.priority, input.note)
     return await _step(info, input.id, input.version, "escalateTicket", change, redraft=True)
 
@@ -222,7 +252,13 @@ def _escalate(requested: tickets.Priority | None, note: str | None = None) -> Ch
 
 
 @refusals_as_data
-async def edit_ticket(info: CtxInfo, input: types.EditTicketInput) -> Any:
+async def edit_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.EditTicketInput,
+        strawberry.argument(description="The ticket, the version you read and the new text."),
+    ],
+) -> Any:
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
         subject = ticket.subject if input.subject is None else input.subject
         body = ticket.body if input.body is None else input.body
@@ -243,7 +279,13 @@ async def edit_ticket(info: CtxInfo, input: types.EditTicketInput) -> Any:
 
 
 @refusals_as_data
-async def log_reply(info: CtxInfo, input: types.TicketStepInput) -> Any:
+async def log_reply(
+    info: CtxInfo,
+    input: Annotated[
+        types.TicketStepInput,
+        strawberry.argument(description="The ticket and the version you read."),
+    ],
+) -> Any:
     change = answer(info.context.now, {"via": "reply"})
     return await _step(info, input.id, input.version, "logReply", change)
 
@@ -261,7 +303,13 @@ def answer(at: datetime, detail: dict[str, Any]) -> Change:
 
 
 @refusals_as_data
-async def resolve_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
+async def resolve_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.TicketStepInput,
+        strawberry.argument(description="The ticket and the version you read."),
+    ],
+) -> Any:
     now = info.context.now
 
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
@@ -272,7 +320,13 @@ async def resolve_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
 
 
 @refusals_as_data
-async def confirm_ticket_closed(info: CtxInfo, input: types.ConfirmTicketClosedInput) -> Any:
+async def confirm_ticket_closed(
+    info: CtxInfo,
+    input: Annotated[
+        types.ConfirmTicketClosedInput,
+        strawberry.argument(description="The ticket, the version you read and who confirmed."),
+    ],
+) -> Any:
     now = info.context.now
 
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
@@ -284,7 +338,13 @@ async def confirm_ticket_closed(info: CtxInfo, input: types.ConfirmTicketClosedI
 
 
 @refusals_as_data
-async def reopen_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
+async def reopen_ticket(
+    info: CtxInfo,
+    input: Annotated[
+        types.TicketStepInput,
+        strawberry.argument(description="The ticket and the version you read."),
+    ],
+) -> Any:
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
         reopened = replace(ticket, lifecycle=tickets.reopen(ticket.lifecycle))
         return reopened, HistoryEvent.REOPENED, {"from": ticket.lifecycle.status.value}
@@ -293,7 +353,13 @@ async def reopen_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
 
 
 @refusals_as_data
-async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput) -> Any:
+async def record_ticket_event(
+    info: CtxInfo,
+    input: Annotated[
+        types.RecordTicketEventInput,
+        strawberry.argument(description="The ticket, the version you read and the event's name."),
+    ],
+) -> Any:
     """§2.5 by name: only the SLA events; `opened` happens once, through openTicket."""
     known = {event.value for event in tickets.TicketEvent}
     if input.event not in known:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from domain import tokens
@@ -14,6 +15,7 @@ from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import ledger
 from resolvers.store import tokens as store
 from schema.context import Context
+from schema.types import relay
 from schema.types import tokens as types
 from schema.types.relay import Connection, connection, page_args, pk_of
 
@@ -26,7 +28,9 @@ def _pk(token: tokens.ApiToken) -> int:
 
 @refusals_as_errors
 async def list_tokens(
-    info: CtxInfo, first: int | None = None, after: str | None = None
+    info: CtxInfo,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
 ) -> Connection[types.ApiToken]:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_TOKENS, field="apiTokens")
@@ -41,7 +45,15 @@ async def list_tokens(
 
 
 @refusals_as_data
-async def create_token(info: CtxInfo, input: types.CreateApiTokenInput) -> Any:
+async def create_token(
+    info: CtxInfo,
+    input: Annotated[
+        types.CreateApiTokenInput,
+        strawberry.argument(
+            description="The operator's name, the role (at most yours) and an optional expiry."
+        ),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_TOKENS, field="createApiToken")
     name = tokens.validate_name(input.name)
@@ -72,7 +84,12 @@ async def create_token(info: CtxInfo, input: types.CreateApiTokenInput) -> Any:
 
 
 @refusals_as_data
-async def revoke_token(info: CtxInfo, input: types.RevokeApiTokenInput) -> Any:
+async def revoke_token(
+    info: CtxInfo,
+    input: Annotated[
+        types.RevokeApiTokenInput, strawberry.argument(description="The token to revoke.")
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_TOKENS, field="revokeApiToken")
     token_id = pk_of(input.id, "ApiToken")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import strawberry
@@ -19,6 +19,7 @@ from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import ledger, targets
 from resolvers.store import webhooks as store
 from schema.context import Context
+from schema.types import relay
 from schema.types import webhooks as types
 from schema.types.relay import Connection, connection, page_args, pk_of
 
@@ -27,7 +28,9 @@ CtxInfo = Info[Context, None]
 
 @refusals_as_errors
 async def list_endpoints(
-    info: CtxInfo, first: int | None = None, after: str | None = None
+    info: CtxInfo,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
 ) -> Connection[types.WebhookEndpoint]:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_WEBHOOKS, field="webhookEndpoints")
@@ -43,7 +46,12 @@ async def list_endpoints(
 
 @refusals_as_errors
 async def list_deliveries(
-    info: CtxInfo, endpoint: strawberry.ID, first: int | None = None, after: str | None = None
+    info: CtxInfo,
+    endpoint: Annotated[
+        strawberry.ID, strawberry.argument(description="The endpoint's global id.")
+    ],
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
 ) -> Connection[types.WebhookDelivery]:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_WEBHOOKS, field="webhookDeliveries")
@@ -65,7 +73,13 @@ async def list_deliveries(
 
 
 @refusals_as_data
-async def create_endpoint(info: CtxInfo, input: types.CreateWebhookEndpointInput) -> Any:
+async def create_endpoint(
+    info: CtxInfo,
+    input: Annotated[
+        types.CreateWebhookEndpointInput,
+        strawberry.argument(description="The URL and the alert kinds it receives."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_WEBHOOKS, field="createWebhookEndpoint")
     url = webhooks.validate_url(input.url)
@@ -83,7 +97,13 @@ async def create_endpoint(info: CtxInfo, input: types.CreateWebhookEndpointInput
 
 
 @refusals_as_data
-async def rotate_secret(info: CtxInfo, input: types.RotateWebhookSecretInput) -> Any:
+async def rotate_secret(
+    info: CtxInfo,
+    input: Annotated[
+        types.RotateWebhookSecretInput,
+        strawberry.argument(description="The endpoint and how long the old secret keeps signing."),
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_WEBHOOKS, field="rotateWebhookSecret")
     overlap = timedelta(hours=input.overlap_hours)
@@ -107,12 +127,24 @@ async def rotate_secret(info: CtxInfo, input: types.RotateWebhookSecretInput) ->
 
 
 @refusals_as_data
-async def disable_endpoint(info: CtxInfo, input: types.WebhookEndpointInput) -> Any:
+async def disable_endpoint(
+    info: CtxInfo,
+    input: Annotated[
+        types.WebhookEndpointInput,
+        strawberry.argument(description="The endpoint to stop sending to."),
+    ],
+) -> Any:
     return await _switch(info, input, enable=False)
 
 
 @refusals_as_data
-async def enable_endpoint(info: CtxInfo, input: types.WebhookEndpointInput) -> Any:
+async def enable_endpoint(
+    info: CtxInfo,
+    input: Annotated[
+        types.WebhookEndpointInput,
+        strawberry.argument(description="The endpoint to send to again."),
+    ],
+) -> Any:
     return await _switch(info, input, enable=True)
 
 
@@ -140,7 +172,12 @@ async def _switch(info: CtxInfo, input: types.WebhookEndpointInput, *, enable: b
 
 
 @refusals_as_data
-async def redeliver(info: CtxInfo, input: types.RedeliverWebhookInput) -> Any:
+async def redeliver(
+    info: CtxInfo,
+    input: Annotated[
+        types.RedeliverWebhookInput, strawberry.argument(description="The delivery to send again.")
+    ],
+) -> Any:
     ctx = info.context
     principal = ctx.authorize(Action.MANAGE_WEBHOOKS, field="redeliverWebhook")
     delivery_id = pk_of(input.id, "WebhookDelivery")

@@ -118,7 +118,8 @@ class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
             )
             ctx.conn = conn if ctx.principal is not None else None
         if ctx.principal is None and not self._dev:
-            # Production: not even introspection without a token (DESIGN.md Request path).
+            # Production: not even introspection without a token
+            # (docs/architecture.md#request-path).
             raise HTTPException(401, language.text(Msg.TOKEN_REQUIRED))
         return ctx
 

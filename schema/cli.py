@@ -111,6 +111,7 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("WAFI_APP_DATABASE_URL", "unset: the database URL as wafi_app", "the API's app-role login"),
     ("WAFI_RATE_LIMIT_POINTS", "200000", "each token's cost points per window"),
     ("WAFI_RATE_LIMIT_WINDOW_S", "60", "the rate-limit window in seconds"),
+    ("WAFI_LOG_FORMAT", "text", "text, or json: one JSON object per log line"),
     ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),
     ("WAFI_WEBHOOKS_ALLOW_PRIVATE", "0", "1 lets webhooks target private and loopback hosts"),
     (

@@ -107,7 +107,7 @@ class Query:
     )
     support_priorities: list[sla_types.SupportPriority] = strawberry.field(
         resolver=ticket_resolvers.support_priorities,
-        description="The priority tiers and their SLA targets (DOMAIN.md §2.1).",
+        description="The priority tiers and their SLA targets (docs/rules.md §2.1).",
     )
     sla_health: sla_types.SlaHealthReport = strawberry.field(
         resolver=sla_resolvers.sla_health,
@@ -122,7 +122,7 @@ class Query:
     )
     support_metrics: success_types.SupportMetrics = strawberry.field(
         resolver=success_resolvers.support_metrics,
-        description="Support and success metrics over [from, to) (DOMAIN.md §4.6).",
+        description="Support and success metrics over [from, to) (docs/rules.md §4.6).",
     )
 
 
@@ -143,7 +143,7 @@ class Mutation:
         resolver=customer_resolvers.archive_customer,
         description="Archive a customer (owners, managers).",
     )
-    # Customer success (DOMAIN.md §4).
+    # Customer success (docs/rules.md §4).
     record_check_in_metrics: success_types.RecordCheckInMetricsResult = strawberry.mutation(
         resolver=success_resolvers.record_check_in_metrics,
         description="Record a week's check-in metrics (one check-in per 7 days).",

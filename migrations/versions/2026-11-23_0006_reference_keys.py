@@ -1,7 +1,7 @@
 """reference keys: composite foreign keys on the tenant columns that had none
 
 Every reference stays inside its organisation: `(org_id, x_id) REFERENCES parent (org_id, id)`,
-MATCH SIMPLE, so a NULL `x_id` is not checked (DESIGN.md Tenancy).
+MATCH SIMPLE, so a NULL `x_id` is not checked (docs/architecture.md#tenancy).
 
 Revision ID: 0006
 Revises: 0005

@@ -1,10 +1,10 @@
-"""Alerts (DOMAIN.md §5): stored once per subject, kind and occurrence, with their outbox event.
+"""Alerts (docs/rules.md §5): stored once per subject, kind and occurrence, with their outbox event.
 
 Two ways in, both writing the alert and its outbox row in the same transaction:
 - `raise_alert` inside a mutation's session;
 - `insert_from_select` for set-based scans: a SELECT that yields candidate alerts becomes one
   INSERT ... ON CONFLICT DO NOTHING, so running a scan twice writes nothing new.
-After either commits, the relay job publishes the events (DESIGN.md Alerts): a mutation's
+After either commits, the relay job publishes the events (docs/architecture.md#alerts): a mutation's
 `ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the worker
 enqueues it after every other job.
 

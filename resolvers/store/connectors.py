@@ -1,4 +1,4 @@
-"""A customer's connectors (DOMAIN.md §4.5): the only place that speaks SQL about them."""
+"""A customer's connectors (docs/rules.md §4.5): the only place that speaks SQL about them."""
 
 from __future__ import annotations
 

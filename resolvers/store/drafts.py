@@ -1,4 +1,4 @@
-"""Drafts (DOMAIN.md §1): the only place that speaks SQL about them; every slice creates its
+"""Drafts (docs/rules.md §1): the only place that speaks SQL about them; every slice creates its
 outbound texts through `create`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Incidents (DOMAIN.md §3): the only place that speaks SQL about them, their affected
+"""Incidents (docs/rules.md §3): the only place that speaks SQL about them, their affected
 customers, their response-plan steps and the tickets attached to them."""
 
 from __future__ import annotations
@@ -478,7 +478,7 @@ async def attach_ticket(
     )
 
 
-# Scans (DOMAIN.md §3, §5): set-based across organisations, one alert per due time -------------
+# Scans (docs/rules.md §3, §5): set-based across organisations, one alert per due time -------------
 
 # An occurrence is the due time it is about, spelt the same every run, so a re-run adds nothing.
 _OCCURRENCE = "to_char({due} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

@@ -1,4 +1,4 @@
-"""The action ledger (DOMAIN.md §6): one append-only row per mutation, and its reads."""
+"""The action ledger (docs/rules.md §6): one append-only row per mutation, and its reads."""
 
 from __future__ import annotations
 

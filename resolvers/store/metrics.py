@@ -1,4 +1,4 @@
-"""The inputs of the support and success metrics over a period (DOMAIN.md §4.6), one query."""
+"""The inputs of the support and success metrics over a period (docs/rules.md §4.6), one query."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Onboarding checklists (DOMAIN.md §4.4): the only place that speaks SQL about them."""
+"""Onboarding checklists (docs/rules.md §4.4): the only place that speaks SQL about them."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Redis channels, and the hub that fans them out to the subscribers of one API process.
 
-DESIGN.md Alerts, step 3: each API process holds ONE Redis connection for pub/sub and at most one
-subscription per channel in use, however many clients listen; every client gets a bounded
-mailbox (`Feed`).
+docs/architecture.md#alerts, step 3: each API process holds ONE Redis connection for pub/sub
+and at most one subscription per channel in use, however many clients listen; every client gets
+a bounded mailbox (`Feed`).
 - A slow client cannot stall the others: delivery never waits. When a feed is full it is
   dropped and told so (`Feed.next` raises `FeedOverflowError`); the client resubscribes with `after`
   and replays from the stored alerts, so nothing is lost.
@@ -31,7 +31,7 @@ FEED_LIMIT: Final = 1_000
 
 
 def alerts_channel(org_id: int) -> str:
-    """DESIGN.md Alerts: one channel per organisation."""
+    """docs/architecture.md#alerts: one channel per organisation."""
     return f"wafi:{int(org_id)}:alerts"
 
 

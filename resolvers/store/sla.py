@@ -1,4 +1,4 @@
-"""SLA health verdicts and the organisation-wide freeze they trigger (DOMAIN.md §2.7).
+"""SLA health verdicts and the organisation-wide freeze they trigger (docs/rules.md §2.7).
 
 Jobs only: they run across organisations on the system pool, set-based.
 """

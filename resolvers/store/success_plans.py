@@ -1,4 +1,4 @@
-"""Success plans and their items (DOMAIN.md §4.3): the only place that speaks SQL about them."""
+"""Success plans and their items (docs/rules.md §4.3): the only place that speaks SQL about them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """SQLModel rows: the tables' shape, used by Alembic and by the write path.
 
 Every tenant table has `org_id` first in its primary key and its indexes, and composite foreign
-keys `(org_id, x_id)` so a row can never point into another organisation (DESIGN.md Tenancy).
+keys `(org_id, x_id)` so a row can never point into another organisation
+(docs/architecture.md#tenancy).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class CustomerRow(SQLModel, table=True):
 
 
 class LedgerRow(SQLModel, table=True):
-    """DOMAIN.md §6: append-only; APP_ROLE may insert and select, never update or delete."""
+    """docs/rules.md §6: append-only; APP_ROLE may insert and select, never update or delete."""
 
     __tablename__ = "ledger"
     __table_args__ = (
@@ -168,7 +169,7 @@ class IdempotencyKeyRow(SQLModel, table=True):
 
 
 class AlertRow(SQLModel, table=True):
-    """DOMAIN.md §5: one alert per subject and kind per occurrence."""
+    """docs/rules.md §5: one alert per subject and kind per occurrence."""
 
     __tablename__ = "alerts"
     __table_args__ = (
@@ -220,7 +221,7 @@ class OutboxRow(SQLModel, table=True):
 
 
 class DraftRow(SQLModel, table=True):
-    """DOMAIN.md §1: every outbound text is a draft an operator approves, then sends."""
+    """docs/rules.md §1: every outbound text is a draft an operator approves, then sends."""
 
     __tablename__ = "drafts"
     __table_args__ = (
@@ -264,14 +265,14 @@ class DraftRow(SQLModel, table=True):
 
 
 class TicketRow(SQLModel, table=True):
-    """DOMAIN.md §2: a support ticket, its classification, lifecycle and SLA clocks."""
+    """docs/rules.md §2: a support ticket, its classification, lifecycle and SLA clocks."""
 
     __tablename__ = "tickets"
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
         CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
-        # Tickets attach to incidents (DOMAIN.md §3 Links), inside the same organisation.
+        # Tickets attach to incidents (docs/rules.md §3 Links), inside the same organisation.
         ForeignKeyConstraint(
             ["org_id", "incident_id"], ["incidents.org_id", "incidents.id"], name="tickets_incident"
         ),
@@ -290,7 +291,8 @@ class TicketRow(SQLModel, table=True):
                 "resolution_due_at",
             ],
         ),
-        # The breach scan reads only clocks still running and not yet flagged (DESIGN.md Jobs).
+        # The breach scan reads only clocks still running and not yet flagged
+        # (docs/architecture.md#jobs).
         Index(
             "tickets_org_first_response_due",
             "org_id",
@@ -361,7 +363,7 @@ class TicketEventRow(SQLModel, table=True):
 
 
 class IncidentRow(SQLModel, table=True):
-    """DOMAIN.md §3: an incident, its triage, deadlines and post-mortem."""
+    """docs/rules.md §3: an incident, its triage, deadlines and post-mortem."""
 
     __tablename__ = "incidents"
     __table_args__ = (
@@ -415,7 +417,7 @@ class IncidentRow(SQLModel, table=True):
 
 
 class IncidentCustomerRow(SQLModel, table=True):
-    """DOMAIN.md §3: which customers an incident hurts."""
+    """docs/rules.md §3: which customers an incident hurts."""
 
     __tablename__ = "incident_customers"
     __table_args__ = (
@@ -430,7 +432,7 @@ class IncidentCustomerRow(SQLModel, table=True):
 
 
 class IncidentStepRow(SQLModel, table=True):
-    """DOMAIN.md §3: the response plan's checklist, each step ticked with who and when."""
+    """docs/rules.md §3: the response plan's checklist, each step ticked with who and when."""
 
     __tablename__ = "incident_steps"
     __table_args__ = (
@@ -447,7 +449,7 @@ class IncidentStepRow(SQLModel, table=True):
 
 
 class CheckInRow(SQLModel, table=True):
-    """DOMAIN.md §4.3: one weekly check-in's metrics; at most one per customer per 7 days."""
+    """docs/rules.md §4.3: one weekly check-in's metrics; at most one per customer per 7 days."""
 
     __tablename__ = "check_ins"
     __table_args__ = (
@@ -472,7 +474,7 @@ class CheckInRow(SQLModel, table=True):
 
 
 class CsatRatingRow(SQLModel, table=True):
-    """DOMAIN.md §4.2/§4.6: a closed ticket's 1–5 rating, one per ticket (a new one replaces it)."""
+    """docs/rules.md §4.2/§4.6: a closed ticket's 1–5 rating, one per ticket (a new one wins)."""
 
     __tablename__ = "csat_ratings"
     __table_args__ = (
@@ -495,7 +497,7 @@ class CsatRatingRow(SQLModel, table=True):
 
 
 class NpsResponseRow(SQLModel, table=True):
-    """DOMAIN.md §4.6: one 0–10 answer to "would you recommend us"."""
+    """docs/rules.md §4.6: one 0–10 answer to "would you recommend us"."""
 
     __tablename__ = "nps_responses"
     __table_args__ = (
@@ -512,7 +514,7 @@ class NpsResponseRow(SQLModel, table=True):
 
 
 class ProofPackRow(SQLModel, table=True):
-    """DOMAIN.md §4.1/§4.3: a Proof Pack delivered to a customer."""
+    """docs/rules.md §4.1/§4.3: a Proof Pack delivered to a customer."""
 
     __tablename__ = "proof_packs"
     __table_args__ = (
@@ -528,7 +530,7 @@ class ProofPackRow(SQLModel, table=True):
 
 
 class StageChangeRow(SQLModel, table=True):
-    """DOMAIN.md §4.6: a customer's lifecycle stage change (churn rate counts these)."""
+    """docs/rules.md §4.6: a customer's lifecycle stage change (churn rate counts these)."""
 
     __tablename__ = "stage_changes"
     __table_args__ = (
@@ -545,7 +547,7 @@ class StageChangeRow(SQLModel, table=True):
 
 
 class SuccessPlanRow(SQLModel, table=True):
-    """DOMAIN.md §4.3: a customer's success plan, made from its bundle; one per customer."""
+    """docs/rules.md §4.3: a customer's success plan, made from its bundle; one per customer."""
 
     __tablename__ = "success_plans"
     __table_args__ = (
@@ -565,7 +567,7 @@ class SuccessPlanRow(SQLModel, table=True):
 
 
 class SuccessPlanItemRow(SQLModel, table=True):
-    """DOMAIN.md §4.3: one dated plan item; `draft_id` is the renewal offer drafted for it."""
+    """docs/rules.md §4.3: one dated plan item; `draft_id` is the renewal offer drafted for it."""
 
     __tablename__ = "success_plan_items"
     __table_args__ = (
@@ -606,7 +608,7 @@ class SuccessPlanItemRow(SQLModel, table=True):
 
 
 class OnboardingStepRow(SQLModel, table=True):
-    """DOMAIN.md §4.4: a checklist step a customer has done (absent = not done)."""
+    """docs/rules.md §4.4: a checklist step a customer has done (absent = not done)."""
 
     __tablename__ = "onboarding_steps"
     __table_args__ = (
@@ -626,7 +628,7 @@ class OnboardingStepRow(SQLModel, table=True):
 
 
 class CustomerConnectorRow(SQLModel, table=True):
-    """DOMAIN.md §4.5: a connector's state for a customer (absent = not_started)."""
+    """docs/rules.md §4.5: a connector's state for a customer (absent = not_started)."""
 
     __tablename__ = "customer_connectors"
     __table_args__ = (
@@ -641,7 +643,7 @@ class CustomerConnectorRow(SQLModel, table=True):
 
 
 class HealthSnapshotRow(SQLModel, table=True):
-    """DOMAIN.md §4.2: one health point per customer per day (the organisation's day)."""
+    """docs/rules.md §4.2: one health point per customer per day (the organisation's day)."""
 
     __tablename__ = "health_snapshots"
     __table_args__ = (
@@ -659,7 +661,7 @@ class HealthSnapshotRow(SQLModel, table=True):
 
 
 class RiskSeverityRow(SQLModel, table=True):
-    """DOMAIN.md §5: the last at-risk severity seen per customer, so alerts fire on a rise only."""
+    """docs/rules.md §5: the last at-risk severity seen per customer; alerts fire on a rise only."""
 
     __tablename__ = "risk_severities"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Tickets and their history: the only place that speaks SQL about them (DOMAIN.md §2)."""
+"""Tickets and their history: the only place that speaks SQL about them (docs/rules.md §2)."""
 
 from __future__ import annotations
 
@@ -355,8 +355,8 @@ def alert_role(priority: Priority) -> str:
     return "owner" if priority is Priority.P0 else "agent"
 
 
-# The breach scan (DESIGN.md Jobs): per clock, one UPDATE flags every clock newly past its due
-# time across all organisations, then one INSERT writes their alerts and outbox events.
+# The breach scan (docs/architecture.md#jobs): per clock, one UPDATE flags every clock newly past
+# its due time across all organisations, then one INSERT writes their alerts and outbox events.
 _SCAN_UPDATE = (
     "UPDATE tickets SET {flag} = true WHERE {running} IS NULL AND NOT {flag} AND {due} < $1 "
     "RETURNING org_id, id"

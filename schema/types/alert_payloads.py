@@ -1,4 +1,4 @@
-"""Alert payloads, typed per kind (DOMAIN.md §5): global ids for every entity, DateTime dates.
+"""Alert payloads, typed per kind (docs/rules.md §5): global ids for every entity, DateTime dates.
 
 Stored payloads are JSON written by the rules (in SQL and in Python), so their dates come in
 several spellings and their ids are bare integers; this module is the one place that reads them.

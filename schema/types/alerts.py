@@ -1,4 +1,4 @@
-"""What a client sees of alerts (DOMAIN.md §5): stored, listed, acknowledged, pushed live."""
+"""What a client sees of alerts (docs/rules.md §5): stored, listed, acknowledged, pushed live."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from domain import alerts
 from schema.types import alert_payloads, errors
 from schema.types.relay import Node, to_global_id
 
-AlertKind = strawberry.enum(alerts.AlertKind, description="Why an alert was raised (DOMAIN.md §5).")
+AlertKind = strawberry.enum(
+    alerts.AlertKind, description="Why an alert was raised (docs/rules.md §5)."
+)
 AlertSeverity = strawberry.enum(
     alerts.AlertSeverity,
     description="How urgent an alert is: by the ticket's priority, the incident's severity, the "
@@ -92,7 +94,7 @@ class AlertFilter:
 
 @strawberry.type(description="The alert as it is after the mutation.")
 class AlertPayload:
-    alert: Alert
+    alert: Alert = strawberry.field(description="The alert, acknowledged.")
 
 
 AcknowledgeAlertResult = Annotated[

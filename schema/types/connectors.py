@@ -1,4 +1,4 @@
-"""What a client sees of a customer's connectors (DOMAIN.md §4.5)."""
+"""What a client sees of a customer's connectors (docs/rules.md §4.5)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ States = dict[connectors.ConnectorKey, tuple[connectors.ConnectorState, datetime
 
 @strawberry.type(description="One of the eleven connectors, its defaults and its state.")
 class Connector:
-    key: connectors.ConnectorKey
-    default_mode: connectors.Mode
+    key: connectors.ConnectorKey = strawberry.field(
+        description="Which of the eleven connectors (docs/rules.md §4.5)."
+    )
+    default_mode: connectors.Mode = strawberry.field(
+        description="How it acts once connected, by default."
+    )
     blocking: bool = strawberry.field(description="Must be connected before the first service.")
-    phase: int
-    state: connectors.ConnectorState
-    connected: bool
+    phase: int = strawberry.field(description="Rollout phase, 1..3.")
+    state: connectors.ConnectorState = strawberry.field(
+        description="Where it stands; only the §4.5 moves are allowed."
+    )
+    connected: bool = strawberry.field(description="In either connected state.")
     updated_at: datetime | None = strawberry.field(description="None: never touched.")
 
     @classmethod
@@ -48,16 +54,20 @@ class Connector:
 
 @strawberry.type(description="How many connectors are in one state.")
 class ConnectorStateCount:
-    state: connectors.ConnectorState
-    count: int
+    state: connectors.ConnectorState = strawberry.field(description="A connector state.")
+    count: int = strawberry.field(description="How many of the eleven connectors are in it.")
 
 
 @strawberry.type(description="§4.5 summary: connected count and %, counts by state, readiness.")
 class ConnectorSummary:
-    connected: int
+    connected: int = strawberry.field(description="Connectors in either connected state, 0..11.")
     connected_pct: float = strawberry.field(description="round(100 × connected / 11, 1).")
-    by_state: list[ConnectorStateCount]
-    blocking_missing: list[connectors.ConnectorKey]
+    by_state: list[ConnectorStateCount] = strawberry.field(
+        description="A count for every state, zeros included."
+    )
+    blocking_missing: list[connectors.ConnectorKey] = strawberry.field(
+        description="Blocking connectors not yet connected (whatsapp_cloud today)."
+    )
     ready_for_first_service: bool = strawberry.field(
         description="No blocking connector unconnected and at least one connected."
     )
@@ -88,22 +98,30 @@ async def resolve_summary(root: Any, info: strawberry.Info) -> ConnectorSummary:
 
 @strawberry.input(description="Move one of a customer's connectors to another state.")
 class MoveConnectorInput:
-    customer_id: strawberry.ID
-    key: connectors.ConnectorKey
-    to: connectors.ConnectorState
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    key: connectors.ConnectorKey = strawberry.field(description="Which connector.")
+    to: connectors.ConnectorState = strawberry.field(
+        description="The state to move to (docs/rules.md §4.5)."
+    )
 
 
 @strawberry.type(description="The connector after the move, and the customer's new summary.")
 class ConnectorPayload:
-    customer_id: strawberry.ID
-    connector: Connector
-    summary: ConnectorSummary
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    connector: Connector = strawberry.field(description="The connector after the move.")
+    summary: ConnectorSummary = strawberry.field(
+        description="The customer's connectors at a glance after the move."
+    )
 
 
 @strawberry.type(description="§4.5 refused a move; both states are named.")
 class ConnectorTransitionError(errors.UserError):
-    from_state: connectors.ConnectorState
-    to_state: connectors.ConnectorState
+    from_state: connectors.ConnectorState = strawberry.field(
+        description="The connector's current state."
+    )
+    to_state: connectors.ConnectorState = strawberry.field(
+        description="The state asked for, which §4.5 does not allow from there."
+    )
 
     @classmethod
     def build(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 Locale = strawberry.enum(customers.Locale, description="Language Wafi writes to the customer in.")
 Bundle = strawberry.enum(customers.Bundle, description="The bundle the customer bought.")
-Stage = strawberry.enum(customers.Stage, description="Lifecycle stage (DOMAIN.md §4.6).")
+Stage = strawberry.enum(customers.Stage, description="Lifecycle stage (docs/rules.md §4.6).")
 SubscriptionStatus = strawberry.enum(
     customers.SubscriptionStatus, description="Where the subscription stands."
 )
@@ -33,13 +33,31 @@ SubscriptionStatus = strawberry.enum(
 
 @strawberry.type(description="A subscription: its status and dates.")
 class CustomerSubscription:
-    status: customers.SubscriptionStatus
-    started_at: datetime
-    renews_at: datetime | None
+    status: customers.SubscriptionStatus = strawberry.field(
+        description=(
+            "Pilot, active, past due or cancelled; past due raises an alert (docs/rules.md §4.6)."
+        )
+    )
+    started_at: datetime = strawberry.field(
+        description="When the subscription began; the success plan's QBR falls 90 days after it."
+    )
+    renews_at: datetime | None = strawberry.field(
+        description="When it renews; renewal items fall 30 and 7 days before (docs/rules.md §4.3)."
+    )
 
 
 async def _incidents(
-    root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
+    root: Customer,
+    info: strawberry.Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
 ) -> Connection[Annotated[Incident, strawberry.lazy("schema.types.incidents")]]:
     from schema.types import incidents  # the incident types import this module
 
@@ -47,7 +65,17 @@ async def _incidents(
 
 
 async def _tickets(
-    root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
+    root: Customer,
+    info: strawberry.Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
 ) -> Connection[Annotated[Ticket, strawberry.lazy("schema.types.tickets")]]:
     from schema.types import tickets  # the ticket types import this module
 
@@ -58,14 +86,32 @@ async def _tickets(
 class Customer(Node):
     pk: strawberry.Private[int]
     version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
-    name: str
-    locale: customers.Locale
-    bundle: customers.Bundle
-    stage: customers.Stage
-    subscription: CustomerSubscription
-    contact_email: str | None
-    last_activity_at: datetime | None
-    archived_at: datetime | None
+    name: str = strawberry.field(description="Up to 120 characters; Arabic or English.")
+    locale: customers.Locale = strawberry.field(
+        description="The language Wafi drafts in for this customer (Arabic by default)."
+    )
+    bundle: customers.Bundle = strawberry.field(
+        description="What the customer bought; its success plan follows it (docs/rules.md §4.3)."
+    )
+    stage: customers.Stage = strawberry.field(
+        description="Where the customer is in its lifecycle (docs/rules.md §4.6)."
+    )
+    subscription: CustomerSubscription = strawberry.field(
+        description="Status, start and renewal of the subscription."
+    )
+    contact_email: str | None = strawberry.field(description="Who to write to; null when unknown.")
+    last_activity_at: datetime | None = strawberry.field(
+        description=(
+            "The last recorded activity; null if never active (days "
+            "inactive then count from the subscription start)."
+        )
+    )
+    archived_at: datetime | None = strawberry.field(
+        description=(
+            "When it was archived; null while live. Archived customers "
+            "leave lists unless asked for."
+        )
+    )
 
     @classmethod
     def from_domain(cls, value: customers.Customer) -> Customer:
@@ -96,7 +142,7 @@ class Customer(Node):
         resolver=_tickets, description="This customer's support tickets, newest first (§2)."
     )
 
-    # Customer success (DOMAIN.md §4): each batched over a page through one loader per kind.
+    # Customer success (docs/rules.md §4): each batched over a page through one loader per kind.
     health: score_types.CustomerHealth = strawberry.field(
         resolver=score_types.resolve_health,
         description="Health now (§4.2), with each contribution.",
@@ -168,25 +214,63 @@ class CustomerOrder:
 
 @strawberry.input(description="Filters for the customers list; all are optional and combine.")
 class CustomerFilter:
-    stage: customers.Stage | None = None
-    bundle: customers.Bundle | None = None
+    stage: customers.Stage | None = strawberry.field(
+        default=None, description="Only customers in this lifecycle stage."
+    )
+    bundle: customers.Bundle | None = strawberry.field(
+        default=None, description="Only customers on this bundle."
+    )
     search: str | None = strawberry.field(
         default=None, description="Part of the name; Arabic matches without hamza or diacritics."
     )
-    include_archived: bool = False
+    include_archived: bool = strawberry.field(
+        default=False, description="Also list archived customers (default false)."
+    )
 
 
 @strawberry.input(description="A new customer.")
 class CreateCustomerInput:
-    name: str
-    subscription_started_at: datetime
-    locale: customers.Locale = customers.Locale.AR
-    bundle: customers.Bundle = customers.Bundle.GROWTH_STARTER
-    stage: customers.Stage = customers.Stage.ONBOARDING
-    subscription_status: customers.SubscriptionStatus = customers.SubscriptionStatus.PILOT
-    renews_at: datetime | None = None
-    contact_email: str | None = None
-    last_activity_at: datetime | None = None
+    name: str = strawberry.field(description="1..120 characters, trimmed.")
+    subscription_started_at: datetime = strawberry.field(
+        description=(
+            "When the subscription began; until the customer is active, "
+            "days inactive and Proof Pack age count from here "
+            "(docs/rules.md §4.1), so use today's date for a new "
+            "customer."
+        )
+    )
+    locale: customers.Locale = strawberry.field(
+        default=customers.Locale.AR, description="The language Wafi drafts in for this customer."
+    )
+    bundle: customers.Bundle = strawberry.field(
+        default=customers.Bundle.GROWTH_STARTER,
+        description="What was sold; it decides the success plan (docs/rules.md §4.3).",
+    )
+    stage: customers.Stage = strawberry.field(
+        default=customers.Stage.ONBOARDING,
+        description="Where the customer starts in its lifecycle (docs/rules.md §4.6).",
+    )
+    subscription_status: customers.SubscriptionStatus = strawberry.field(
+        default=customers.SubscriptionStatus.PILOT,
+        description="The subscription's status; past_due raises a PAYMENT_PAST_DUE alert.",
+    )
+    renews_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When the subscription renews, after its start; renewal items"
+            " fall 30 and 7 days before (docs/rules.md §4.3)."
+        ),
+    )
+    contact_email: str | None = strawberry.field(
+        default=None, description="An email address, at most 254 characters."
+    )
+    last_activity_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "The customer's last activity, if known; drives days inactive"
+            " (docs/rules.md §4.1, §4.2)."
+        ),
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeat with the same key returns the first result."
     )
@@ -194,27 +278,43 @@ class CreateCustomerInput:
 
 @strawberry.input(description="Changes to a customer; fields left out stay as they are.")
 class UpdateCustomerInput:
-    id: strawberry.ID
-    version: int
-    name: str | None = None
-    locale: customers.Locale | None = None
-    bundle: customers.Bundle | None = None
-    subscription_status: customers.SubscriptionStatus | None = None
-    subscription_started_at: datetime | None = None
-    renews_at: datetime | None = None
-    contact_email: str | None = None
-    last_activity_at: datetime | None = None
+    id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    name: str | None = strawberry.field(default=None, description="New name, 1..120 characters.")
+    locale: customers.Locale | None = strawberry.field(
+        default=None, description="New drafting language."
+    )
+    bundle: customers.Bundle | None = strawberry.field(default=None, description="New bundle.")
+    subscription_status: customers.SubscriptionStatus | None = strawberry.field(
+        default=None, description="New subscription status."
+    )
+    subscription_started_at: datetime | None = strawberry.field(
+        default=None, description="New subscription start."
+    )
+    renews_at: datetime | None = strawberry.field(
+        default=None, description="New renewal time, after the subscription start."
+    )
+    contact_email: str | None = strawberry.field(
+        default=None, description="New contact email, at most 254 characters."
+    )
+    last_activity_at: datetime | None = strawberry.field(
+        default=None, description="New last activity time."
+    )
 
 
 @strawberry.input(description="Archive a customer: it leaves lists but keeps its history.")
 class ArchiveCustomerInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
 @strawberry.type(description="The customer as it is after the mutation.")
 class CustomerPayload:
-    customer: Customer
+    customer: Customer = strawberry.field(description="The customer as it is now.")
 
 
 CustomerResult = Annotated[

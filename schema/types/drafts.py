@@ -1,4 +1,4 @@
-"""What a client sees of drafts: approval first, never a live send (DOMAIN.md §1)."""
+"""What a client sees of drafts: approval first, never a live send (docs/rules.md §1)."""
 
 from __future__ import annotations
 
@@ -41,15 +41,28 @@ class Draft(Node):
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     version: int = strawberry.field(description="Pass it back on a decision; it moves on each.")
-    kind: drafts.DraftKind
+    kind: drafts.DraftKind = strawberry.field(
+        description=(
+            "What it is for: a first response, a check-in note, an at-"
+            "risk email, an incident update or a renewal offer."
+        )
+    )
     subject_type: str = strawberry.field(description="What it is about: ticket, incident, ...")
     subject_id: strawberry.ID = strawberry.field(description="The global id of what it is about.")
-    locale: str
-    body: str
-    status: drafts.DraftStatus
-    created_at: datetime
-    decided_at: datetime | None
-    sent_at: datetime | None
+    locale: str = strawberry.field(
+        description="ar or en: the customer's language when it was written."
+    )
+    body: str = strawberry.field(description="The text to send, exactly as approved.")
+    status: drafts.DraftStatus = strawberry.field(
+        description="draft → approved → sent, or draft → rejected (docs/rules.md §1)."
+    )
+    created_at: datetime = strawberry.field(description="When Wafi wrote it.")
+    decided_at: datetime | None = strawberry.field(
+        description="When it was approved or rejected; null while awaiting a decision."
+    )
+    sent_at: datetime | None = strawberry.field(
+        description="When an operator recorded sending it; Wafi itself never sends."
+    )
     approval_required: bool = strawberry.field(
         description="Always true: an operator approves every outbound text (§1)."
     )
@@ -85,25 +98,31 @@ class Draft(Node):
 
 @strawberry.input(description="Approve a draft (not by a viewer, not while frozen).")
 class ApproveDraftInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The draft's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
 @strawberry.input(description="Reject a draft; nothing goes out.")
 class RejectDraftInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The draft's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
 @strawberry.input(description="Record that you sent an approved draft through your own channel.")
 class MarkDraftSentInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The draft's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
 @strawberry.type(description="The draft as it is after the decision.")
 class DraftPayload:
-    draft: Draft
+    draft: Draft = strawberry.field(description="The draft as it is now.")
 
 
 DraftResult = Annotated[

@@ -1,4 +1,5 @@
-"""Expected refusals as data: every mutation's union carries these (STYLE.md rule 5)."""
+"""Expected refusals as data: every mutation's union carries these
+(docs/architecture.md#house-rules, rule 5)."""
 
 from __future__ import annotations
 

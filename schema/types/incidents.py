@@ -1,4 +1,4 @@
-"""What a client sees of incidents (DOMAIN.md §3)."""
+"""What a client sees of incidents (docs/rules.md §3)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from schema.types.ledger import LedgerEntry
 from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
 from schema.types.tickets import Ticket
 
-Severity = strawberry.enum(incidents.Severity, description="Incident severity (DOMAIN.md §3).")
+Severity = strawberry.enum(incidents.Severity, description="Incident severity (docs/rules.md §3).")
 IncidentStatus = strawberry.enum(
-    incidents.IncidentStatus, description="open → mitigated → resolved → closed (DOMAIN.md §3)."
+    incidents.IncidentStatus, description="open → mitigated → resolved → closed (docs/rules.md §3)."
 )
 
 # Relation names the resolvers layer provides loaders for (schema.types.relations).
@@ -34,9 +34,9 @@ TICKETS = "tickets"
 @strawberry.type(description="One response-plan step, ticked off with who and when.")
 class ResponseStep:
     position: int = strawberry.field(description="1-based place in the plan.")
-    text_ar: str = strawberry.field(description="The step, in Arabic (DOMAIN.md §3).")
-    done: bool
-    done_at: datetime | None
+    text_ar: str = strawberry.field(description="The step, in Arabic (docs/rules.md §3).")
+    done: bool = strawberry.field(description="The step is ticked.")
+    done_at: datetime | None = strawberry.field(description="When it was ticked; null while not.")
     done_by: strawberry.ID | None = strawberry.field(description="The operator who ticked it.")
 
     @classmethod
@@ -50,18 +50,20 @@ class ResponseStep:
         )
 
 
-@strawberry.type(description="The post-mortem, its eight fields in the order of DOMAIN.md §3.")
+@strawberry.type(description="The post-mortem, its eight fields in the order of docs/rules.md §3.")
 class PostMortem:
-    summary: str
-    timeline: str
-    root_cause: str
-    what_went_right: str
-    what_went_wrong: str
-    preventive_actions: list[str]
+    summary: str = strawberry.field(description="What happened, in short.")
+    timeline: str = strawberry.field(description="What happened when.")
+    root_cause: str = strawberry.field(description="Why it happened.")
+    what_went_right: str = strawberry.field(description="What worked in the response.")
+    what_went_wrong: str = strawberry.field(description="What did not.")
+    preventive_actions: list[str] = strawberry.field(
+        description="What will stop it happening again, one item each."
+    )
     action_owners: list[str] = strawberry.field(
         description="The owner of each preventive action, in the same order."
     )
-    deadline: datetime
+    deadline: datetime = strawberry.field(description="When the preventive actions are due.")
 
     @classmethod
     def from_domain(cls, value: incidents.PostMortem) -> PostMortem:
@@ -90,7 +92,17 @@ async def _response_plan(root: Incident, info: strawberry.Info) -> list[Response
 
 
 async def _affected_customers(
-    root: Incident, info: strawberry.Info, first: int | None = None, after: str | None = None
+    root: Incident,
+    info: strawberry.Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
 ) -> Connection[Customer]:
     page = _page(first, after)
     ids = await relations.loader(info.context, AFFECTED_CUSTOMER_IDS).load(
@@ -109,7 +121,17 @@ async def _affected_customers(
 
 
 async def _timeline(
-    root: Incident, info: strawberry.Info, first: int | None = None, after: str | None = None
+    root: Incident,
+    info: strawberry.Info,
+    first: Annotated[
+        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+    ] = None,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The `cursor` of the last item you have; the page starts after it."
+        ),
+    ] = None,
 ) -> Connection[LedgerEntry]:
     try:
         # The timeline is the ledger's view of one incident: the ledger's readers only.
@@ -135,22 +157,32 @@ async def _tickets(root: Incident, info: strawberry.Info) -> list[Ticket]:
     return [Ticket.from_domain(ticket, now=now) for ticket in found if ticket is not None]
 
 
-@strawberry.type(description="Something that went wrong for one or more customers (DOMAIN.md §3).")
+@strawberry.type(
+    description="Something that went wrong for one or more customers (docs/rules.md §3)."
+)
 class Incident(Node):
     pk: strawberry.Private[int]
     version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
-    title: str
-    description: str
-    severity: incidents.Severity
+    title: str = strawberry.field(description="At most 120 characters.")
+    description: str = strawberry.field(description="At most 500 characters.")
+    severity: incidents.Severity = strawberry.field(
+        description="The current severity, never below triage (docs/rules.md §3)."
+    )
     severity_label_ar: str = strawberry.field(description="The severity's Arabic label.")
     triage_severity: incidents.Severity = strawberry.field(
         description="What triage gave: the severity can never go below it."
     )
     reason_ar: str = strawberry.field(description="Why triage gave that severity, in Arabic.")
-    has_data_leak: bool
-    has_unauthorized_send: bool
-    status: incidents.IncidentStatus
-    detected_at: datetime
+    has_data_leak: bool = strawberry.field(description="Data leaked: SEV1 and a PDPL deadline.")
+    has_unauthorized_send: bool = strawberry.field(
+        description="Something was sent without approval: SEV1."
+    )
+    status: incidents.IncidentStatus = strawberry.field(
+        description="open → mitigated → resolved → closed."
+    )
+    detected_at: datetime = strawberry.field(
+        description="When it was detected; the deadlines count from here."
+    )
     first_action_due_at: datetime = strawberry.field(
         description="Detection + the severity's first-action minutes (15 / 30 / 120)."
     )
@@ -164,15 +196,26 @@ class Incident(Node):
         description="The last update (or detection) + the cadence (30 / 60 / 240 min); "
         "null once resolved."
     )
-    last_update_at: datetime | None
+    last_update_at: datetime | None = strawberry.field(
+        description=(
+            "When the last customer update was posted; null before the "
+            "first (the cadence then counts from detection)."
+        )
+    )
     update_overdue: bool = strawberry.field(description="The next customer update is past due.")
     pdpl_notify_by: datetime | None = strawberry.field(
         description="A data leak's PDPL deadline (detection + 72 h); null once notified."
     )
-    pdpl_notified_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    post_mortem: PostMortem | None
+    pdpl_notified_at: datetime | None = strawberry.field(
+        description="When the affected customers were notified of the leak; null until then."
+    )
+    resolved_at: datetime | None = strawberry.field(
+        description="When it was resolved; null before."
+    )
+    closed_at: datetime | None = strawberry.field(description="When it was closed; null before.")
+    post_mortem: PostMortem | None = strawberry.field(
+        description="The post-mortem, once submitted."
+    )
     post_mortem_required: bool = strawberry.field(description="SEV1 and SEV2 need one to close.")
     post_mortem_due_at: datetime | None = strawberry.field(
         description="Resolution + 24 h (SEV1) or 48 h (SEV2)."
@@ -181,7 +224,9 @@ class Incident(Node):
         description="A SEV1 not yet resolved freezes approvals for its affected customers, "
         "all but incident updates."
     )
-    affected_customer_count: int
+    affected_customer_count: int = strawberry.field(
+        description="How many customers it affects; triage reads it."
+    )
 
     @classmethod
     def from_domain(cls, value: incidents.Incident, *, now: datetime) -> Incident:
@@ -256,20 +301,31 @@ async def of_customer(
 
 @strawberry.input(description="Filters for the incidents list; all are optional and combine.")
 class IncidentFilter:
-    status: incidents.IncidentStatus | None = None
-    severity: incidents.Severity | None = None
+    status: incidents.IncidentStatus | None = strawberry.field(
+        default=None, description="Only incidents in this status."
+    )
+    severity: incidents.Severity | None = strawberry.field(
+        default=None, description="Only incidents of this severity."
+    )
     customer: strawberry.ID | None = strawberry.field(
         default=None, description="Only incidents that affect this customer."
     )
 
 
-@strawberry.input(description="A new incident; triage sets its severity (DOMAIN.md §3).")
+@strawberry.input(description="A new incident; triage sets its severity (docs/rules.md §3).")
 class DeclareIncidentInput:
     title: str = strawberry.field(description="At most 120 characters.")
     description: str = strawberry.field(default="", description="At most 500 characters.")
-    affected_customer_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    has_data_leak: bool = False
-    has_unauthorized_send: bool = False
+    affected_customer_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Customers' global ids; 5 or more make it SEV2 (docs/rules.md §3).",
+    )
+    has_data_leak: bool = strawberry.field(
+        default=False, description="Data leaked: SEV1, with a PDPL deadline 72 h after detection."
+    )
+    has_unauthorized_send: bool = strawberry.field(
+        default=False, description="Something was sent without approval: SEV1."
+    )
     detected_at: datetime | None = strawberry.field(
         default=None, description="When it was detected; now when left out, never in the future."
     )
@@ -280,35 +336,51 @@ class DeclareIncidentInput:
 
 @strawberry.input(description="Set the severity: at or above what triage gave, never below.")
 class RaiseIncidentSeverityInput:
-    id: strawberry.ID
-    version: int
-    severity: incidents.Severity
+    id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    severity: incidents.Severity = strawberry.field(
+        description="The new severity, at or above triage's."
+    )
 
 
 @strawberry.input(description="More customers are affected; the incident is re-triaged.")
 class AddAffectedCustomersInput:
-    id: strawberry.ID
-    version: int
-    customer_ids: list[strawberry.ID]
+    id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    customer_ids: list[strawberry.ID] = strawberry.field(
+        description=(
+            "At least one customer's global id; the incident is re-triaged with the new count."
+        )
+    )
 
 
 @strawberry.input(description="Move one step along open → mitigated → resolved → closed.")
 class ChangeIncidentStatusInput:
-    id: strawberry.ID
-    version: int
-    status: incidents.IncidentStatus
+    id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    status: incidents.IncidentStatus = strawberry.field(
+        description="The next status; SEV1 and SEV2 close only with a post-mortem."
+    )
 
 
 @strawberry.input(description="Tick one response-plan step as done, now, by you.")
 class TickResponseStepInput:
-    incident_id: strawberry.ID
-    position: int
+    incident_id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    position: int = strawberry.field(description="The step's 1-based place in the response plan.")
 
 
 @strawberry.input(description="An update for the affected customers: one draft each.")
 class PostIncidentUpdateInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
     body: str = strawberry.field(description="The update (Arabic customers get this text).")
     body_en: str | None = strawberry.field(
         default=None, description="The English text for English customers; `body` otherwise."
@@ -317,45 +389,61 @@ class PostIncidentUpdateInput:
 
 @strawberry.input(description="The affected customers were notified of the data leak (PDPL).")
 class RecordPdplNotificationInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
-@strawberry.input(description="The post-mortem's eight fields, in the order of DOMAIN.md §3.")
+@strawberry.input(description="The post-mortem's eight fields, in the order of docs/rules.md §3.")
 class SubmitPostMortemInput:
-    id: strawberry.ID
-    version: int
-    summary: str
-    timeline: str
-    root_cause: str
-    what_went_right: str
-    what_went_wrong: str
-    preventive_actions: list[str]
+    id: strawberry.ID = strawberry.field(description="The resolved incident's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    summary: str = strawberry.field(
+        description="What happened, in short (at most 10,000 characters)."
+    )
+    timeline: str = strawberry.field(description="What happened when (at most 10,000 characters).")
+    root_cause: str = strawberry.field(description="Why it happened (at most 10,000 characters).")
+    what_went_right: str = strawberry.field(
+        description="What worked in the response (at most 10,000 characters)."
+    )
+    what_went_wrong: str = strawberry.field(description="What did not (at most 10,000 characters).")
+    preventive_actions: list[str] = strawberry.field(
+        description="At least one preventive action, none blank, each at most 10,000 characters."
+    )
     action_owners: list[str] = strawberry.field(description="One owner per preventive action.")
-    deadline: datetime
+    deadline: datetime = strawberry.field(description="When the preventive actions are due.")
 
 
 @strawberry.input(description="Attach a support ticket to an incident.")
 class AttachTicketToIncidentInput:
-    incident_id: strawberry.ID
-    ticket_id: strawberry.ID
+    incident_id: strawberry.ID = strawberry.field(description="The incident's global id.")
+    ticket_id: strawberry.ID = strawberry.field(
+        description="The ticket's global id; a ticket belongs to one incident at most."
+    )
 
 
 @strawberry.type(description="The incident as it is after the mutation.")
 class IncidentPayload:
-    incident: Incident
+    incident: Incident = strawberry.field(description="The incident as it is now.")
 
 
 @strawberry.type(description="The ticked step and its incident.")
 class TickResponseStepPayload:
-    incident: Incident
-    step: ResponseStep
+    incident: Incident = strawberry.field(description="The incident after the tick.")
+    step: ResponseStep = strawberry.field(description="The ticked step.")
 
 
 @strawberry.type(description="The drafts awaiting approval, one per affected customer (§1).")
 class PostIncidentUpdatePayload:
-    incident: Incident
-    draft_ids: list[strawberry.ID]
+    incident: Incident = strawberry.field(
+        description="The incident, with its next update due time."
+    )
+    draft_ids: list[strawberry.ID] = strawberry.field(
+        description="The drafts' global ids, one per affected customer."
+    )
     approval_required: bool = strawberry.field(description="Always true: nothing is sent by Wafi.")
     live_send_allowed: bool = strawberry.field(description="Always false: Wafi has no live send.")
 
@@ -371,8 +459,8 @@ class PostIncidentUpdatePayload:
 
 @strawberry.type(description="The ticket now attached, and its incident.")
 class AttachTicketToIncidentPayload:
-    incident: Incident
-    ticket_id: strawberry.ID
+    incident: Incident = strawberry.field(description="The incident, with its tickets.")
+    ticket_id: strawberry.ID = strawberry.field(description="The attached ticket's global id.")
 
 
 IncidentResult = Annotated[

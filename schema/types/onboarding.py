@@ -1,4 +1,4 @@
-"""What a client sees of a customer's onboarding checklist (DOMAIN.md §4.4)."""
+"""What a client sees of a customer's onboarding checklist (docs/rules.md §4.4)."""
 
 from __future__ import annotations
 
@@ -18,20 +18,24 @@ OnboardingStep = strawberry.enum(onboarding.Step, name="OnboardingStep", descrip
 
 @strawberry.type(description="One line of the checklist, in order, and whether it is done.")
 class OnboardingStepStatus:
-    step: onboarding.Step
-    label_ar: str
+    step: onboarding.Step = strawberry.field(description="The step's key.")
+    label_ar: str = strawberry.field(description="The step's Arabic label (docs/rules.md §4.4).")
     minutes: int | None = strawberry.field(description="None for a step that happens async.")
-    needs_approval: bool
-    done: bool
-    done_at: datetime | None
+    needs_approval: bool = strawberry.field(description="The step needs the customer's approval.")
+    done: bool = strawberry.field(description="The step is done.")
+    done_at: datetime | None = strawberry.field(
+        description="When it was done; null while not done."
+    )
 
 
 @strawberry.type(description="§4.4: the eight steps, progress (12.5 a step) and where it stands.")
 class Onboarding:
-    steps: list[OnboardingStepStatus]
+    steps: list[OnboardingStepStatus] = strawberry.field(
+        description="The eight steps, in order (docs/rules.md §4.4)."
+    )
     progress: float = strawberry.field(description="round(100 × done / 8, 1).")
     current_step: onboarding.Step | None = strawberry.field(description="First step not done.")
-    done: bool
+    done: bool = strawberry.field(description="Every step is done.")
     total_minutes: int = strawberry.field(description="27: the sum of the timed steps.")
 
     @classmethod
@@ -66,14 +70,14 @@ async def resolve_onboarding(root: Any, info: strawberry.Info) -> Onboarding:
 
 @strawberry.input(description="Mark one checklist step done, or not done again.")
 class OnboardingStepInput:
-    customer_id: strawberry.ID
-    step: onboarding.Step
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    step: onboarding.Step = strawberry.field(description="Which of the eight steps.")
 
 
 @strawberry.type(description="The customer's checklist after the change.")
 class OnboardingPayload:
-    customer_id: strawberry.ID
-    onboarding: Onboarding
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    onboarding: Onboarding = strawberry.field(description="The checklist after the change.")
 
 
 OnboardingResult = Annotated[

@@ -19,6 +19,8 @@ from domain.messages import Msg
 MAX_FIRST = 100
 MAX_PK = 2**63 - 1  # ids are bigint: anything larger cannot name a row
 DEFAULT_FIRST = 20
+FIRST = "Page size, 1..100 (default 20); not with `last`."
+AFTER = "A cursor: only edges after it (use a page's `endCursor` with `first`)."
 LAST = "The last n edges (1..100), counted back from the end or from `before`; not with `first`."
 BEFORE = "A cursor: only edges before it (use a page's `startCursor` with `last`)."
 

@@ -31,9 +31,13 @@ class HealthContribution:
 
 @strawberry.type(description="§4.2 health: 0..100 (1 dp), its band, and how it was reached.")
 class CustomerHealth:
-    value: float
-    band: scores.HealthBand
-    contributions: list[HealthContribution]
+    value: float = strawberry.field(description="0..100, 1 decimal (docs/rules.md §4.2).")
+    band: scores.HealthBand = strawberry.field(
+        description="healthy (≥ 75), watch (50–74.9) or at_risk (< 50)."
+    )
+    contributions: list[HealthContribution] = strawberry.field(
+        description="Each term of the formula with its input and points, in formula order."
+    )
     explanation: list[str] = strawberry.field(
         description="One sentence per term, in order, in English (`explanationAr`: Arabic)."
     )
@@ -62,8 +66,12 @@ cost.weigh("AtRisk", 5)
 
 @strawberry.type(description="§4.1 at-risk score (0..100), severity, reasons and what to do.")
 class AtRisk:
-    score: int
-    severity: scores.Severity
+    score: int = strawberry.field(
+        description="0..100: the §4.1 factors plus Wafi's two extra signals, capped at 100."
+    )
+    severity: scores.Severity = strawberry.field(
+        description="high (score ≥ 60), medium (≥ 30) or low (docs/rules.md §4.1)."
+    )
     reasons: list[str] = strawberry.field(
         description="Arabic, in factor order, then signals (`reasonsEn`: English)."
     )
@@ -91,11 +99,13 @@ class AtRisk:
 
 @strawberry.type(description="One day of health history (written by the daily snapshot job).")
 class HealthPoint:
-    day: date
-    value: float
-    band: scores.HealthBand
-    risk_score: int
-    severity: scores.Severity
+    day: date = strawberry.field(description="The organisation's local day of the snapshot.")
+    value: float = strawberry.field(description="Health that day, 0..100 (docs/rules.md §4.2).")
+    band: scores.HealthBand = strawberry.field(description="The health band that day.")
+    risk_score: int = strawberry.field(
+        description="The at-risk score that day, 0..100 (docs/rules.md §4.1)."
+    )
+    severity: scores.Severity = strawberry.field(description="The at-risk severity that day.")
 
     @classmethod
     def from_domain(cls, value: signals.HealthPoint) -> HealthPoint:

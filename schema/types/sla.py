@@ -1,4 +1,4 @@
-"""What a client sees of SLA clocks, priority tiers and the SLA health report (DOMAIN.md §2)."""
+"""What a client sees of SLA clocks, priority tiers and the SLA health report (docs/rules.md §2)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,17 @@ SlaVerdict = strawberry.enum(
 )
 
 
-@strawberry.type(description="One priority tier of DOMAIN.md §2.1.")
+@strawberry.type(description="One priority tier of docs/rules.md §2.1.")
 class SupportPriority:
-    priority: tickets.Priority
-    label_ar: str
-    first_response_minutes: int
-    resolution_hours: int
-    owner: tickets.Owner
+    priority: tickets.Priority = strawberry.field(description="P0 (highest) to P3.")
+    label_ar: str = strawberry.field(description="The tier's Arabic label (docs/rules.md §2.1).")
+    first_response_minutes: int = strawberry.field(
+        description="First-response target in minutes: 30, 120, 480 or 1440."
+    )
+    resolution_hours: int = strawberry.field(
+        description="Resolution target in hours: 4, 24, 72 or 168."
+    )
+    owner: tickets.Owner = strawberry.field(description="Who answers this tier.")
 
     @classmethod
     def from_domain(cls, tier: tickets.PriorityTier) -> SupportPriority:
@@ -42,9 +46,15 @@ class SupportPriority:
 
 @strawberry.type(description="One SLA clock at the request's time (§2.5, §2.6).")
 class SlaClock:
-    state: sla.ClockState
+    state: sla.ClockState = strawberry.field(
+        description=(
+            "ON_TRACK, AT_RISK (80% of the target used), BREACHED, or MET once stopped in time."
+        )
+    )
     due_at: datetime = strawberry.field(description="From the opening and the current priority.")
-    target_minutes: int
+    target_minutes: int = strawberry.field(
+        description="The current priority's target, in minutes (docs/rules.md §2.1)."
+    )
     elapsed_seconds: float = strawberry.field(
         description="Opening to the stop (reply or resolution), or to now while it runs."
     )
@@ -57,10 +67,14 @@ class SlaClock:
 
 @strawberry.type(description="A ticket's two SLA clocks; a ticket that breached both counts once.")
 class TicketSla:
-    first_response: SlaClock
-    resolution: SlaClock
-    breached: bool
-    messages: list[str]
+    first_response: SlaClock = strawberry.field(description="The first-response clock.")
+    resolution: SlaClock = strawberry.field(description="The resolution clock.")
+    breached: bool = strawberry.field(
+        description="Either clock breached; a ticket counts once (docs/rules.md §2.6)."
+    )
+    messages: list[str] = strawberry.field(
+        description="The breach messages, e.g. `first_response: 120 > 30 min`."
+    )
 
     @classmethod
     def build(
@@ -103,9 +117,9 @@ def _clock(value: sla.Clock, target_minutes: int, message: str | None) -> SlaClo
 
 @strawberry.type(description="One priority's line of the SLA health report (§2.7).")
 class PriorityHealth:
-    priority: tickets.Priority
-    count: int
-    breaches: int
+    priority: tickets.Priority = strawberry.field(description="P0..P3.")
+    count: int = strawberry.field(description="Tickets of this priority opened in the period.")
+    breaches: int = strawberry.field(description="Of those, tickets with any breach.")
     avg_first_response_minutes: float | None = strawberry.field(
         description="Over responded tickets, 1 decimal; null when none was responded."
     )
@@ -122,13 +136,20 @@ cost.weigh("SlaHealthReport", 50)
 
 @strawberry.type(description="SLA health over a period for the organisation or one customer.")
 class SlaHealthReport:
-    period_start: datetime
-    period_end: datetime
-    customer_id: strawberry.ID | None
-    total: int
+    period_start: datetime = strawberry.field(description="Start of the period (inclusive).")
+    period_end: datetime = strawberry.field(description="End of the period (exclusive).")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The customer reported on; null for the whole organisation."
+    )
+    total: int = strawberry.field(description="Tickets opened in the period.")
     breached: int = strawberry.field(description="Tickets with any breach, each counted once.")
     breach_rate: float = strawberry.field(description="round(breached / total, 3); 0.0 if none.")
-    verdict: sla.Verdict
+    verdict: sla.Verdict = strawberry.field(
+        description=(
+            "From the rounded breach rate: healthy < 0.10 ≤ watch < 0.25 "
+            "≤ critical (docs/rules.md §2.7)."
+        )
+    )
     by_priority: list[PriorityHealth] = strawberry.field(description="P0 to P3, always four.")
     live_actions_frozen: bool = strawberry.field(
         description="Whether the organisation's live actions are frozen now (§2.7)."
@@ -169,7 +190,9 @@ class SlaHealthReport:
 @strawberry.type(description="The organisation-wide freeze was lifted.")
 class LiftFreezePayload:
     lifted_reason: str = strawberry.field(description="Why live actions had been frozen.")
-    live_actions_frozen: bool
+    live_actions_frozen: bool = strawberry.field(
+        description="Whether live actions are still frozen: false after a lift."
+    )
 
 
 LiftFreezeResult = Annotated[

@@ -17,14 +17,22 @@ from schema.types.relay import to_global_id
 
 @strawberry.type(description="§4.3: one week's recorded check-in metrics.")
 class CheckIn:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    week_of: date
-    drafts_approved: int
-    replies: int
-    meetings: int
-    risks_blocked: int
-    pipeline_sar: float
+    id: strawberry.ID = strawberry.field(description="The check-in's global id.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    week_of: date = strawberry.field(
+        description="The first day of the week the metrics cover (seven days from it)."
+    )
+    drafts_approved: int = strawberry.field(description="Drafts the customer approved that week.")
+    replies: int = strawberry.field(description="Replies the customer received that week.")
+    meetings: int = strawberry.field(
+        description="Meetings booked that week; summed into the health score (docs/rules.md §4.2)."
+    )
+    risks_blocked: int = strawberry.field(description="Risks blocked automatically that week.")
+    pipeline_sar: float = strawberry.field(
+        description=(
+            "Pipeline affected, in SAR; the latest one feeds the health score (docs/rules.md §4.2)."
+        )
+    )
 
     @classmethod
     def from_domain(cls, value: signals.CheckIn) -> CheckIn:
@@ -43,33 +51,44 @@ class CheckIn:
 
 @strawberry.input(description="The week's metrics; at most one check-in per customer per 7 days.")
 class RecordCheckInMetricsInput:
-    customer_id: strawberry.ID
-    week_of: date
-    drafts_approved: int
-    replies: int
-    meetings: int
-    risks_blocked: int
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    week_of: date = strawberry.field(
+        description=(
+            "The week's first day; at most one check-in per customer in "
+            "any 7 days (docs/rules.md §4.3)."
+        )
+    )
+    drafts_approved: int = strawberry.field(description="Drafts approved that week, 0..1,000,000.")
+    replies: int = strawberry.field(description="Replies received that week, 0..1,000,000.")
+    meetings: int = strawberry.field(description="Meetings booked that week, 0..1,000,000.")
+    risks_blocked: int = strawberry.field(description="Risks blocked that week, 0..1,000,000.")
     pipeline_sar: float = strawberry.field(description="Pipeline affected, in SAR.")
 
 
 @strawberry.type(description="The recorded check-in.")
 class CheckInPayload:
-    check_in: CheckIn
+    check_in: CheckIn = strawberry.field(description="The check-in as stored.")
 
 
 @strawberry.type(description="One 5-minute slot of the weekly check-in.")
 class AgendaItem:
-    title: str
-    minutes: int
+    title: str = strawberry.field(
+        description="What the slot is about, in Arabic (docs/rules.md §4.3)."
+    )
+    minutes: int = strawberry.field(description="The slot's length: 5 minutes.")
 
 
 @strawberry.type(description="§4.3: the weekly check-in's agenda and talking points (Arabic).")
 class WeeklyCheckIn:
-    customer_id: strawberry.ID
-    week_of: date
-    agenda: list[AgendaItem]
-    talking_points: list[str]
-    total_minutes: int
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    week_of: date = strawberry.field(description="The week's first day.")
+    agenda: list[AgendaItem] = strawberry.field(
+        description="The five 5-minute agenda items, in order (docs/rules.md §4.3)."
+    )
+    talking_points: list[str] = strawberry.field(
+        description="Arabic sentences filled from the week's metrics (docs/rules.md §4.3)."
+    )
+    total_minutes: int = strawberry.field(description="The agenda's length: 25 minutes.")
 
     @classmethod
     def build(
@@ -89,7 +108,7 @@ class WeeklyCheckIn:
     "customer, in its locale; the week's metrics must be recorded first."
 )
 class DraftCheckInNoteInput:
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
     week_of: date = strawberry.field(description="The week, as for `weeklyCheckIn`.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="Repeat the call with the same key to get the same draft."
@@ -98,22 +117,26 @@ class DraftCheckInNoteInput:
 
 @strawberry.input(description="A closed ticket's 1–5 satisfaction rating; a new one replaces it.")
 class RateTicketInput:
-    ticket_id: strawberry.ID
-    rating: int
+    ticket_id: strawberry.ID = strawberry.field(description="The closed ticket's global id.")
+    rating: int = strawberry.field(
+        description="1..5 (CSAT counts 4 and 5 as satisfied, docs/rules.md §4.6)."
+    )
 
 
 @strawberry.type(description="The ticket's rating as stored.")
 class CsatRatingPayload:
-    ticket_id: strawberry.ID
-    customer_id: strawberry.ID
-    rating: int
-    rated_at: datetime
+    ticket_id: strawberry.ID = strawberry.field(description="The rated ticket's global id.")
+    customer_id: strawberry.ID = strawberry.field(description="The ticket's customer.")
+    rating: int = strawberry.field(
+        description="1..5; averaged ×2 into the health score's csat (docs/rules.md §4.2)."
+    )
+    rated_at: datetime = strawberry.field(description="When it was rated.")
 
 
 @strawberry.input(description="A 0–10 answer to 'would you recommend us'.")
 class RecordNpsInput:
-    customer_id: strawberry.ID
-    score: int
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    score: int = strawberry.field(description="0..10.")
     responded_at: datetime | None = strawberry.field(default=None, description="Default: now.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeat with the same key returns the first result."
@@ -122,10 +145,12 @@ class RecordNpsInput:
 
 @strawberry.type(description="The NPS answer as stored.")
 class NpsPayload:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    score: int
-    responded_at: datetime
+    id: strawberry.ID = strawberry.field(description="The answer's global id.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer who answered.")
+    score: int = strawberry.field(
+        description="0..10: 9–10 promoter, 0–6 detractor (docs/rules.md §4.6)."
+    )
+    responded_at: datetime = strawberry.field(description="When the customer answered.")
 
     @classmethod
     def from_domain(cls, value: signals.NpsResponse) -> NpsPayload:
@@ -140,8 +165,8 @@ class NpsPayload:
 
 @strawberry.input(description="A Proof Pack delivered to a customer.")
 class DeliverProofPackInput:
-    customer_id: strawberry.ID
-    title: str
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    title: str = strawberry.field(description="1..120 characters.")
     delivered_at: datetime | None = strawberry.field(default=None, description="Default: now.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeat with the same key returns the first result."
@@ -150,10 +175,12 @@ class DeliverProofPackInput:
 
 @strawberry.type(description="The Proof Pack as stored.")
 class ProofPackPayload:
-    id: strawberry.ID
-    customer_id: strawberry.ID
-    title: str
-    delivered_at: datetime
+    id: strawberry.ID = strawberry.field(description="The Proof Pack's global id.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer it was delivered to.")
+    title: str = strawberry.field(description="Its title.")
+    delivered_at: datetime = strawberry.field(
+        description="When it was delivered; its age feeds the at-risk score (docs/rules.md §4.1)."
+    )
 
     @classmethod
     def from_domain(cls, value: signals.ProofPack) -> ProofPackPayload:
@@ -168,15 +195,21 @@ class ProofPackPayload:
 
 @strawberry.input(description="The customer did something: moves `lastActivityAt` forward.")
 class RecordCustomerActivityInput:
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
     at: datetime | None = strawberry.field(default=None, description="Default: now.")
 
 
 @strawberry.input(description="§4.6: move a customer along its lifecycle (pass its version).")
 class ChangeCustomerStageInput:
-    id: strawberry.ID
-    version: int
-    stage: customers.Stage
+    id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    stage: customers.Stage = strawberry.field(
+        description=(
+            "The stage to move to; only the lifecycle's moves are allowed (docs/rules.md §4.6)."
+        )
+    )
 
 
 # Query cost (schema/cost.py): both aggregate a period's tickets, ratings and check-ins.

@@ -1,4 +1,4 @@
-"""What a client sees of success plans, their items and cadence (DOMAIN.md §4.3)."""
+"""What a client sees of success plans, their items and cadence (docs/rules.md §4.3)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,20 @@ PlanItemKind = strawberry.enum(
 class SuccessPlanItem(Node):
     pk: strawberry.Private[int]
     day_offset: int = strawberry.field(description="Days from the plan's start to the due date.")
-    title: str
-    kind: success_plans.ItemKind
+    title: str = strawberry.field(description="What to do, as the bundle's plan says.")
+    kind: success_plans.ItemKind = strawberry.field(
+        description=(
+            "What kind of item it is (kick-off, review, Proof Pack, "
+            "check-in, QBR, …), whatever its wording."
+        )
+    )
     is_upgrade_or_upsell: bool = strawberry.field(
         description="May be done only after the first Proof Pack is delivered."
     )
-    due_on: date
-    done_on: date | None
+    due_on: date = strawberry.field(
+        description="Plan start + dayOffset, in the organisation's time zone."
+    )
+    done_on: date | None = strawberry.field(description="The day it was done; null while open.")
     renewal_offer_draft_id: strawberry.ID | None = strawberry.field(
         description="The founder's 15%-off draft made when the 7-day renewal item fell due."
     )
@@ -59,11 +66,17 @@ class SuccessPlanItem(Node):
 @strawberry.type(description="§4.3: a customer's success plan, made from its bundle.")
 class SuccessPlan(Node):
     pk: strawberry.Private[int]
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
     version: int = strawberry.field(description="Pass it back to change the cadence.")
-    bundle: Annotated[Bundle, strawberry.lazy("schema.types.customers")]
-    started_on: date
-    cadence: success_plans.CadenceType
+    bundle: Annotated[Bundle, strawberry.lazy("schema.types.customers")] = strawberry.field(
+        description="The bundle the items were made from (docs/rules.md §4.3)."
+    )
+    started_on: date = strawberry.field(
+        description="Day 0 of the plan, in the organisation's time zone."
+    )
+    cadence: success_plans.CadenceType = strawberry.field(
+        description="The plan's current cadence type."
+    )
     items: list[SuccessPlanItem] = strawberry.field(description="By due date.")
 
     @classmethod
@@ -90,7 +103,9 @@ async def resolve_plan(root: Any, info: strawberry.Info) -> SuccessPlan | None:
 
 @strawberry.input(description="Start a customer's success plan from its bundle.")
 class StartSuccessPlanInput:
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer's global id; one plan per customer."
+    )
     start_on: date | None = strawberry.field(default=None, description="Default: today.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeat with the same key returns the first result."
@@ -99,7 +114,7 @@ class StartSuccessPlanInput:
 
 @strawberry.input(description="Mark a plan item done.")
 class CompletePlanItemInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The plan item's global id.")
     done_on: date | None = strawberry.field(default=None, description="Default: today.")
 
 
@@ -108,9 +123,13 @@ class CompletePlanItemInput:
     "gave it and how and when (both kept in the change's ledger entry)."
 )
 class ChangePlanCadenceInput:
-    id: strawberry.ID
-    version: int
-    cadence: success_plans.CadenceType
+    id: strawberry.ID = strawberry.field(description="The plan's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    cadence: success_plans.CadenceType = strawberry.field(
+        description="The new cadence type (docs/rules.md §4.3)."
+    )
     consent_recorded: bool = strawberry.field(
         description="True only when the customer's consent to the change is on record."
     )
@@ -128,7 +147,7 @@ class ChangePlanCadenceInput:
 
 @strawberry.type(description="The plan after the change.")
 class SuccessPlanPayload:
-    plan: SuccessPlan
+    plan: SuccessPlan = strawberry.field(description="The plan as it is now.")
 
 
 SuccessPlanResult = Annotated[

@@ -1,4 +1,4 @@
-"""What a client sees of support tickets (DOMAIN.md §2)."""
+"""What a client sees of support tickets (docs/rules.md §2)."""
 
 from __future__ import annotations
 
@@ -40,13 +40,15 @@ CUSTOMER_TICKETS = "customer.tickets"
 
 @strawberry.type(description="One line of a ticket's history (§2.3, §2.5).")
 class TicketHistoryEntry:
-    event: tickets.HistoryEvent
+    event: tickets.HistoryEvent = strawberry.field(description="What happened.")
     sla_event: bool = strawberry.field(
         description="True for the four SLA events: opened, first_response, resolved, escalated."
     )
     detail: str = strawberry.field(description="What changed, as a JSON object.")
-    operator_id: strawberry.ID | None
-    at: datetime
+    operator_id: strawberry.ID | None = strawberry.field(
+        description="The operator who did it; null for the system."
+    )
+    at: datetime = strawberry.field(description="When it happened.")
 
     @classmethod
     def from_domain(cls, entry: tickets.HistoryEntry) -> TicketHistoryEntry:
@@ -81,28 +83,50 @@ class Ticket(Node):
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     version: int = strawberry.field(description="Pass it back on update; it moves on every change.")
-    subject: str
-    body: str
-    channel: tickets.Channel
+    subject: str = strawberry.field(description="At most 120 characters.")
+    body: str = strawberry.field(description="At most 10,000 characters.")
+    channel: tickets.Channel = strawberry.field(description="Where the request came in.")
     priority: tickets.Priority = strawberry.field(
         description="The current priority: the higher of classification and any raise (§2.3)."
     )
     classified_priority: tickets.Priority = strawberry.field(
         description="What the text gave (§2.2): the floor."
     )
-    manual_priority: tickets.Priority | None
-    matched_keyword: str | None
-    reason_ar: str
-    status: tickets.TicketStatus
-    opened_at: datetime
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    manual_priority: tickets.Priority | None = strawberry.field(
+        description=(
+            "An operator's raise above the classification; null if none (docs/rules.md §2.3)."
+        )
+    )
+    matched_keyword: str | None = strawberry.field(
+        description="The keyword that set the priority; null for P3 (docs/rules.md §2.2)."
+    )
+    reason_ar: str = strawberry.field(
+        description="Why it got its classified priority, in Arabic (docs/rules.md §2.2)."
+    )
+    status: tickets.TicketStatus = strawberry.field(
+        description="open → resolved → closed; a reopened ticket is open again."
+    )
+    opened_at: datetime = strawberry.field(
+        description="When it was opened; both clocks count from here."
+    )
+    first_response_at: datetime | None = strawberry.field(
+        description="When the first reply went out; null before (docs/rules.md §2.5)."
+    )
+    resolved_at: datetime | None = strawberry.field(
+        description="When it was last resolved; null while open."
+    )
+    closed_at: datetime | None = strawberry.field(
+        description="When the customer's confirmation closed it; null before."
+    )
     closed_confirmed_by: str | None = strawberry.field(
         description="Who at the customer confirmed the ticket is solved."
     )
-    first_response_due_at: datetime
-    resolution_due_at: datetime
+    first_response_due_at: datetime = strawberry.field(
+        description="openedAt + the current priority's first-response target."
+    )
+    resolution_due_at: datetime = strawberry.field(
+        description="openedAt + the current priority's resolution target."
+    )
     sla: TicketSla = strawberry.field(description="Both clocks, at the request's time.")
 
     @classmethod
@@ -199,9 +223,15 @@ class TicketOrder:
 
 @strawberry.input(description="Filters for the tickets list; all are optional and combine.")
 class TicketFilter:
-    status: tickets.TicketStatus | None = None
-    priority: tickets.Priority | None = None
-    customer: strawberry.ID | None = None
+    status: tickets.TicketStatus | None = strawberry.field(
+        default=None, description="Only tickets in this status."
+    )
+    priority: tickets.Priority | None = strawberry.field(
+        default=None, description="Only tickets of this (current) priority."
+    )
+    customer: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this customer's tickets (a global id)."
+    )
     breached: bool | None = strawberry.field(
         default=None, description="Any clock breached at the request's time."
     )
@@ -212,10 +242,14 @@ class TicketFilter:
 
 @strawberry.input(description="A new ticket; its priority comes from its text (§2.2).")
 class OpenTicketInput:
-    customer: strawberry.ID
-    subject: str
-    body: str
-    channel: tickets.Channel = tickets.Channel.EMAIL
+    customer: strawberry.ID = strawberry.field(description="The customer's global id.")
+    subject: str = strawberry.field(
+        description="At most 120 characters; read by the classifier (docs/rules.md §2.2)."
+    )
+    body: str = strawberry.field(description="At most 10,000 characters; read by the classifier.")
+    channel: tickets.Channel = strawberry.field(
+        default=tickets.Channel.EMAIL, description="Where the request came in."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A repeat with the same key returns the first result."
     )
@@ -223,47 +257,71 @@ class OpenTicketInput:
 
 @strawberry.input(description="Raise a ticket's priority; never below what it is (§2.3).")
 class RaiseTicketPriorityInput:
-    id: strawberry.ID
-    version: int
-    priority: tickets.Priority
+    id: strawberry.ID = strawberry.field(description="The ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    priority: tickets.Priority = strawberry.field(
+        description="The new priority, at or above the current one (docs/rules.md §2.3)."
+    )
 
 
 @strawberry.input(description="Change a ticket's text; it is classified again (§2.3).")
 class EditTicketInput:
-    id: strawberry.ID
-    version: int
-    subject: str | None = None
-    body: str | None = None
+    id: strawberry.ID = strawberry.field(description="The ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    subject: str | None = strawberry.field(
+        default=None, description="New subject, at most 120 characters."
+    )
+    body: str | None = strawberry.field(
+        default=None, description="New body, at most 10,000 characters."
+    )
 
 
 @strawberry.input(description="A ticket and the version you read.")
 class TicketStepInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
 
 
 @strawberry.input(description="Close a resolved ticket with the customer's confirmation (§2.5).")
 class ConfirmTicketClosedInput:
-    id: strawberry.ID
-    version: int
+    id: strawberry.ID = strawberry.field(description="The resolved ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
     confirmed_by: str = strawberry.field(description="Who at the customer confirmed it.")
 
 
 @strawberry.input(description="Escalate an open ticket (§2.5); by default one tier up.")
 class EscalateTicketInput:
-    id: strawberry.ID
-    version: int
-    priority: tickets.Priority | None = None
-    note: str | None = None
+    id: strawberry.ID = strawberry.field(description="The open ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    priority: tickets.Priority | None = strawberry.field(
+        default=None, description="The priority to raise to; left out: one tier up."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="Why, kept in the ticket's history (at most 10,000 characters)."
+    )
 
 
 @strawberry.input(
     description="Record an SLA event by name (§2.5): first_response, resolved, escalated."
 )
 class RecordTicketEventInput:
-    id: strawberry.ID
-    version: int
-    event: str
+    id: strawberry.ID = strawberry.field(description="The ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    event: str = strawberry.field(
+        description="first_response, resolved or escalated (docs/rules.md §2.5)."
+    )
     priority: tickets.Priority | None = strawberry.field(
         default=None, description="For `escalated`: the priority to raise to."
     )
@@ -271,13 +329,15 @@ class RecordTicketEventInput:
 
 @strawberry.type(description="The ticket as it is after the mutation.")
 class TicketPayload:
-    ticket: Ticket
+    ticket: Ticket = strawberry.field(description="The ticket as it is now.")
 
 
 @strawberry.type(description="The new ticket and its first-response draft awaiting approval.")
 class OpenTicketPayload:
-    ticket: Ticket
-    draft: Draft
+    ticket: Ticket = strawberry.field(description="The new ticket, classified.")
+    draft: Draft = strawberry.field(
+        description="Its first-response draft, awaiting approval (docs/rules.md §2.4)."
+    )
 
 
 TicketResult = Annotated[

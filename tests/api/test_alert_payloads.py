@@ -1,5 +1,5 @@
-"""Alert payloads typed per kind (DOMAIN.md §5): global ids, one date format, severity always set —
-the same through the `alerts` query and the `alerts` subscription."""
+"""Alert payloads typed per kind (docs/rules.md §5): global ids, one date format, severity always
+set — the same through the `alerts` query and the `alerts` subscription."""
 
 from __future__ import annotations
 

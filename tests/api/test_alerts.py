@@ -1,4 +1,4 @@
-"""Stored alerts through the API: the list, and acknowledging (DOMAIN.md §5, §4.1)."""
+"""Stored alerts through the API: the list, and acknowledging (docs/rules.md §5, §4.1)."""
 
 from __future__ import annotations
 

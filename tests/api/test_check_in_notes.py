@@ -1,4 +1,4 @@
-"""The weekly check-in note through the API (DOMAIN.md §1, §4.3): the week's agenda and talking
+"""The weekly check-in note through the API (docs/rules.md §1, §4.3): the week's agenda and talking
 points drafted for the customer in its locale, approval first; every refusal leaves no trace."""
 
 from __future__ import annotations

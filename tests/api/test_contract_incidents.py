@@ -1,4 +1,4 @@
-"""DOMAIN.md §3 through the GraphQL API, for what tests/api/test_incidents.py leaves unpinned:
+"""docs/rules.md §3 through the GraphQL API, for what tests/api/test_incidents.py leaves unpinned:
 SEV1 whatever the count, the update cadence after an update at every severity, the post-mortem
 rule following a raised severity, and the SEV2 reason for any count of five or more."""
 

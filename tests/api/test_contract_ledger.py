@@ -1,4 +1,4 @@
-"""DOMAIN.md §5 and §6 through the GraphQL API: the nine alert kinds, one breach alert per clock
+"""docs/rules.md §5 and §6 through the GraphQL API: the nine alert kinds, one breach alert per clock
 seen through the `alerts` query, and one ledger row per mutation — who, role, action, entity,
 before and after — across every slice of the product."""
 

@@ -1,8 +1,8 @@
-"""DOMAIN.md §4 through the GraphQL API, for what the other API tests leave unpinned: the at-risk
-severity boundary at 60 and the cap at 100, the latest Proof Pack counting, the health formula's
-csat, approval rate, summed meetings, whole days, clamp at 100 and rounding, the cadence types,
-talking-point rounding, the renewal offer as an approval-first draft, connector percentages and
-refused moves, CSAT % and NPS boundaries, and the lifecycle stages."""
+"""docs/rules.md §4 through the GraphQL API, for what the other API tests leave unpinned: the
+at-risk severity boundary at 60 and the cap at 100, the latest Proof Pack counting, the health
+formula's csat, approval rate, summed meetings, whole days, clamp at 100 and rounding, the cadence
+types, talking-point rounding, the renewal offer as an approval-first draft, connector percentages
+and refused moves, CSAT % and NPS boundaries, and the lifecycle stages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §1 and §2 through the GraphQL API, for what the other API tests leave unpinned:
+"""docs/rules.md §1 and §2 through the GraphQL API, for what the other API tests leave unpinned:
 every §2.2 keyword, its normalisation and word-ending rules, the scan order, the §2.5 rule that
 only a *sent* reply is a first response, §2.6 counting a double breach once, and the §2.7
 per-priority averages with their rounding."""

@@ -1,4 +1,4 @@
-"""DOMAIN.md §1 and §2.4 through the GraphQL API: first-response drafts, approval first."""
+"""docs/rules.md §1 and §2.4 through the GraphQL API: first-response drafts, approval first."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §3 through the GraphQL API: triage, response plans, deadlines, post-mortems,
+"""docs/rules.md §3 through the GraphQL API: triage, response plans, deadlines, post-mortems,
 links to customers and tickets, and every refusal leaving the database as it was."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""DataLoaders throughout (DESIGN.md): a page of incidents, and a page of customers with their
-incidents, cost the same fixed number of SQL queries whatever the page size."""
+"""DataLoaders throughout (docs/architecture.md#request-path): a page of incidents, and a page
+of customers with their incidents, cost the same fixed number of SQL queries whatever the page
+size."""
 
 from __future__ import annotations
 

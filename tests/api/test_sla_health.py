@@ -1,4 +1,4 @@
-"""DOMAIN.md §2.7 through the GraphQL API: the SLA health report, the freeze and its lift."""
+"""docs/rules.md §2.7 through the GraphQL API: the SLA health report, the freeze and its lift."""
 
 from __future__ import annotations
 

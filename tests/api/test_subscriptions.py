@@ -1,5 +1,5 @@
 """Live alerts over graphql-transport-ws against a real uvicorn in the test's loop, on a Redis of
-the test's own (DESIGN.md Alerts, steps 3-4)."""
+the test's own (docs/architecture.md#alerts, steps 3-4)."""
 
 from __future__ import annotations
 

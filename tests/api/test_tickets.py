@@ -1,4 +1,4 @@
-"""DOMAIN.md §2.1–§2.6 through the GraphQL API: classification, priority, lifecycle, clocks."""
+"""docs/rules.md §2.1–§2.6 through the GraphQL API: classification, priority, lifecycle, clocks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §2.2–§2.4 through the GraphQL API: Latin keywords glued to Arabic, raises that go
+"""docs/rules.md §2.2–§2.4 through the GraphQL API: Latin keywords glued to Arabic, raises that go
 nowhere, and the pending first-response draft following the priority."""
 
 from __future__ import annotations

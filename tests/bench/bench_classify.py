@@ -1,4 +1,4 @@
-"""Classifier throughput (DOMAIN.md §2.2): texts per second for `domain.tickets.classify`.
+"""Classifier throughput (docs/rules.md §2.2): texts per second for `domain.tickets.classify`.
 
 Run on demand (never collected by pytest):
 

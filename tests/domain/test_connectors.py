@@ -1,4 +1,4 @@
-"""DOMAIN.md §4.5: connectors, their states and readiness."""
+"""docs/rules.md §4.5: connectors, their states and readiness."""
 
 from __future__ import annotations
 

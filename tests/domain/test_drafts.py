@@ -1,4 +1,4 @@
-"""DOMAIN.md §1: approval first; drafts move draft → approved → sent or draft → rejected."""
+"""docs/rules.md §1: approval first; drafts move draft → approved → sent or draft → rejected."""
 
 from __future__ import annotations
 

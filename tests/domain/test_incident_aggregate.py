@@ -1,4 +1,4 @@
-"""DOMAIN.md §3: the incident aggregate's moves, without I/O."""
+"""docs/rules.md §3: the incident aggregate's moves, without I/O."""
 
 from __future__ import annotations
 

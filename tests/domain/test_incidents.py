@@ -1,4 +1,4 @@
-"""DOMAIN.md §3: every number and text of the incident rules."""
+"""docs/rules.md §3: every number and text of the incident rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §4.6 support metrics, every number pinned."""
+"""docs/rules.md §4.6 support metrics, every number pinned."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §4.4: the onboarding checklist."""
+"""docs/rules.md §4.4: the onboarding checklist."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §4.1 at-risk score and §4.2 health score, every number pinned."""
+"""docs/rules.md §4.1 at-risk score and §4.2 health score, every number pinned."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §2.5–§2.7: due times, SLA clocks, breaches and the health report."""
+"""docs/rules.md §2.5–§2.7: due times, SLA clocks, breaches and the health report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §4.3: cadences, success plans, renewals and the weekly check-in."""
+"""docs/rules.md §4.3: cadences, success plans, renewals and the weekly check-in."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def test_dropping_a_standalone_hamza_leaves_single_spaces(text: str, key: str) -
 
 @pytest.mark.parametrize("text", ["مؤسسة", "هيئة", "سماء", "مدرسة"])
 def test_the_classification_normaliser_keeps_hamza_and_ta_marbuta(text: str) -> None:
-    # DOMAIN.md §2.2 folds only أ إ آ (and ٱ) and ى; the search folds must not leak into it.
+    # docs/rules.md §2.2 folds only أ إ آ (and ٱ) and ى; the search folds must not leak into it.
     assert normalise(text) == text
 
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §2.1–§2.5: tiers, classification, priority raises, lifecycle, first drafts."""
+"""docs/rules.md §2.1–§2.5: tiers, classification, priority raises, lifecycle, first drafts."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """End to end: a real uvicorn API, a real `wafi worker` process and a Redis of the test's own;
 a client on graphql-transport-ws sees each alert exactly once, through a worker killed mid-relay
-and a Redis restart (DESIGN.md Alerts)."""
+and a Redis restart (docs/architecture.md#alerts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §3 and §5: overdue incident updates and near PDPL deadlines alert once each."""
+"""docs/rules.md §3 and §5: overdue incident updates and near PDPL deadlines alert once each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The outbox relay and its enqueueing after commit (DESIGN.md Alerts, steps 1-2)."""
+"""The outbox relay and its enqueueing after commit (docs/architecture.md#alerts, steps 1-2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The breach scan (DOMAIN.md §2.6, §5): set-based, once per clock and occurrence."""
+"""The breach scan (docs/rules.md §2.6, §5): set-based, once per clock and occurrence."""
 
 from __future__ import annotations
 
