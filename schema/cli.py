@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from domain.roles import Role
-from resolvers.store import embedded, engine, migrate
+from resolvers.store import embedded, engine, migrate, namespaces
 
 _SERVER_HINT = (
     "Is PostgreSQL running and WAFI_DATABASE_URL right? Unset it to use the embedded one."
@@ -212,7 +212,8 @@ def in_process_worker(settings: engine.Settings) -> Callable[[Any], Awaitable[No
     from jobs import worker as jobs_worker
 
     async def run(resources: Any) -> None:
-        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
+        namespace = resources.namespace  # the app's: its hub listens where this relay publishes
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings, namespace=namespace))
 
     return run
 
@@ -248,7 +249,10 @@ def _worker(args: argparse.Namespace) -> None:
         # Wrong URLs end the command with a message; an outage later only restarts the worker.
         await _ping_postgres(settings.database_url)
         await _ping_redis(settings.redis_url)
-        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
+        namespace = await namespaces.resolve(
+            settings.redis_prefix, settings.database_url, wait_s=settings.statement_timeout_s
+        )
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings, namespace=namespace))
 
     asyncio.run(run())
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal, require
-from resolvers.store import engine, outbox, pubsub
+from resolvers.store import engine, namespaces, outbox, pubsub
 
 log = logging.getLogger("wafi")
 
@@ -38,6 +38,8 @@ class Resources:
     queue: ArqRedis | None  # None without Redis (`wafi demo`): the relay is left to the sweep
     clock: Clock = system_clock
     hub: pubsub.Hub | None = None
+    # The deployment's Redis names (store.namespaces); the default only where nothing is queued.
+    namespace: namespaces.Namespace = namespaces.UNUSED
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -131,7 +133,7 @@ class Context:
         publishes the outbox rows."""
         queue = self.resources.queue
         if queue is not None and not any(isinstance(w, _RelayWork) for w in self.after_commit):
-            self.on_commit(_RelayWork(queue))
+            self.on_commit(_RelayWork(queue, self.resources.namespace))
 
 
 async def _run_all(work: list[Callable[[], Any]]) -> None:
@@ -147,8 +149,9 @@ async def _run_all(work: list[Callable[[], Any]]) -> None:
 
 
 class _RelayWork:
-    def __init__(self, queue: ArqRedis) -> None:
+    def __init__(self, queue: ArqRedis, namespace: namespaces.Namespace) -> None:
         self._queue = queue
+        self._namespace = namespace
 
     async def __call__(self) -> None:
-        await outbox.enqueue_relay(self._queue)
+        await outbox.enqueue_relay(self._queue, self._namespace)
