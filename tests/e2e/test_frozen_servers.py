@@ -20,6 +20,9 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.store import embedded, engine, migrate, orgs
 from schema.app import create_app
@@ -146,19 +149,36 @@ async def _timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float
 async def test_a_frozen_postgresql_is_answered_not_waited_for(
     api: Api, postgres: PrivatePostgres
 ) -> None:
-    with frozen(postgres.processes()):
-        ready, took = await _timed(api.client.get("/readyz"))
-        assert (ready.status_code, ready.json()) == (
-            503,
-            {"postgres": "TimeoutError", "redis": "ok"},
-        )
-        assert took < READY_TIMEOUT_S + 0.5, took
-        response, took = await _timed(api.query())
-        # The statement gives up after the timeout; cancelling it on a server that does not
-        # answer takes one more before the connection is dropped.
-        assert took < 2 * STATEMENT_TIMEOUT_S + 1.0, took
-        assert response.status_code >= 500 or "errors" in response.json()
-        assert response.status_code != 200 or response.json().get("data") is None
+    # The write path (SQLAlchemy over asyncpg), warmed up so a pooled connection is waiting.
+    write = engine.create_write_engine(postgres.url, size=1, timeout=STATEMENT_TIMEOUT_S)
+    sessions = engine.sessions(write)
+    async with engine.transaction(sessions, None) as session:
+        assert (await session.execute(text("SELECT 1"))).scalar() == 1
+    try:
+        with frozen(postgres.processes()):
+            await _frozen_postgres_checks(api, sessions)
+    finally:
+        await asyncio.wait_for(write.dispose(), 30)
+
+
+async def _frozen_postgres_checks(api: Api, sessions: async_sessionmaker[AsyncSession]) -> None:
+    started = time.monotonic()
+    with pytest.raises((TimeoutError, DBAPIError)):
+        async with engine.transaction(sessions, None) as session:
+            await session.execute(text("SELECT 1"))
+    assert time.monotonic() - started < 2 * STATEMENT_TIMEOUT_S + 1.0
+    ready, took = await _timed(api.client.get("/readyz"))
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"postgres": "TimeoutError", "redis": "ok"},
+    )
+    assert took < READY_TIMEOUT_S + 0.5, took
+    response, took = await _timed(api.query())
+    # The statement gives up after the timeout; cancelling it on a server that does not
+    # answer takes one more before the connection is dropped.
+    assert took < 2 * STATEMENT_TIMEOUT_S + 1.0, took
+    assert response.status_code >= 500 or "errors" in response.json()
+    assert response.status_code != 200 or response.json().get("data") is None
 
 
 async def test_a_frozen_redis_is_answered_not_waited_for(
