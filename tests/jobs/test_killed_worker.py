@@ -1,5 +1,6 @@
 """A `wafi worker` killed mid-job (SIGKILL: no shutdown, no finally) holds its job for one short
-lease, not arq's five minutes: another worker runs it again well within a minute."""
+lease, not arq's five minutes: another worker runs it again well within a minute. A live worker
+renews the lease, so a long job is never started twice."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import asyncpg
 import pytest
+from arq import func
 from arq.constants import in_progress_key_prefix
 from arq.jobs import Job
 
 from jobs import worker as jobs_worker
-from resolvers.store import namespaces
-from tests.live import PrivateRedis, private_redis, until
+from resolvers.store import engine, namespaces
+from tests.live import NAMESPACE, PrivateRedis, private_redis, until
 
 JOB_ID = "killed-scan"
 BOUND_S = 60.0  # what the issue asks: a killed worker's scan is retried within a minute
@@ -103,4 +106,42 @@ async def test_a_scan_killed_mid_job_is_run_again_by_another_worker_within_a_min
         assert (info.success, info.job_try) == (True, 2)  # the killed try, then this one
         assert retried_after <= jobs_worker.LEASE_S + 10, retried_after
     finally:
+        await queue.aclose()
+
+
+async def test_a_live_workers_job_outlasting_its_lease_keeps_it_and_runs_once(
+    redis_server: PrivateRedis, settings: engine.Settings
+) -> None:
+    runs: list[int] = []
+
+    async def slow(ctx: dict[str, Any]) -> str:
+        runs.append(1)
+        await asyncio.sleep(1.5)  # five leases: renewed, or the other worker would start it
+        return "done"
+
+    def leased() -> jobs_worker.LeasedWorker:
+        return jobs_worker.LeasedWorker(
+            functions=[func(slow, name="slow")],
+            queue_name=NAMESPACE.queue,
+            redis_pool=namespaces.queue_pool(redis_server.url, NAMESPACE, timeout=5),
+            lease_s=0.3,
+            poll_delay=0.02,
+            handle_signals=False,
+            ctx={"settings": settings, "namespace": NAMESPACE},
+        )
+
+    queue = namespaces.queue_pool(redis_server.url, NAMESPACE, timeout=5)
+    workers = [leased(), leased()]
+    running = [asyncio.create_task(worker.main()) for worker in workers]
+    try:
+        job = await queue.enqueue_job("slow", _job_id="long-job")
+        assert job is not None
+        assert await job.result(timeout=10, poll_delay=0.05) == "done"
+        assert runs == [1]
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        for worker in workers:
+            await worker.close()
         await queue.aclose()
