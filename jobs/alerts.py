@@ -28,7 +28,9 @@ async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
     """
     published = hooks = 0
     while True:
-        batch = await outbox.relay_batch(ctx["db"], ctx["redis"], now=now or ctx["clock"]())
+        batch = await outbox.relay_batch(
+            ctx["db"], ctx["redis"], namespace=ctx["namespace"], now=now or ctx["clock"]()
+        )
         published += batch.published
         hooks += batch.webhooks
         RELAYED.inc(batch.published)
@@ -45,4 +47,4 @@ async def relay_after_job(ctx: dict[str, Any]) -> None:
     """Worker hook: after any other job (a scan may have written alerts with their outbox
     rows), ask for a relay now instead of waiting for the next sweep."""
     if outbox.RELAY_JOB not in str(ctx.get("job_id", "")):
-        await outbox.enqueue_relay(ctx["redis"])
+        await outbox.enqueue_relay(ctx["redis"], ctx["namespace"])

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arq import cron, func
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix
+from arq.cron import CronJob
 from arq.worker import Worker
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -24,7 +26,7 @@ from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
 from jobs import webhooks as webhook_jobs
-from resolvers.store import engine, outbox
+from resolvers.store import engine, namespaces, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +57,16 @@ CRON_JOBS: list[Any] = [
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """Open the job pools: jobs scan across organisations, so they connect as the owner role."""
+    """Open the job pools: jobs scan across organisations, so they connect as the owner role.
+    The relay publishes in the deployment's namespace: `build` passes it, else it is read here."""
     settings: engine.Settings = ctx.get("settings") or engine.Settings.from_env()
     if not settings.database_url:
         raise SystemExit("WAFI_DATABASE_URL is not set: the worker needs PostgreSQL.")
     ctx["settings"] = settings
+    if "namespace" not in ctx:
+        ctx["namespace"] = await namespaces.resolve(
+            settings.redis_prefix, settings.database_url, wait_s=settings.statement_timeout_s
+        )
     ctx["db"] = await engine.create_system_pool(settings.database_url)
     ctx.setdefault("clock", lambda: datetime.now(UTC))
 
@@ -83,8 +90,71 @@ def redis_settings(settings: engine.Settings) -> RedisSettings:
     )
 
 
+def redis_pool(settings: engine.Settings, namespace: namespaces.Namespace) -> ArqRedis:
+    """The queue's Redis in the deployment's namespace, with `redis_settings`' retries and a
+    read timeout (a frozen Redis fails a call instead of stalling the worker for good)."""
+    arq_settings = redis_settings(settings)
+    assert settings.redis_url
+    return namespaces.queue_pool(
+        settings.redis_url,
+        namespace,
+        timeout=settings.redis_timeout_s,
+        retry_on_error=arq_settings.retry_on_error,
+        retry=arq_settings.retry,
+    )
+
+
+def cron_jobs(namespace: namespaces.Namespace) -> list[CronJob]:
+    """CRON_JOBS named in the namespace: arq makes each tick's job id from the name, and a
+    unique tick id taken by another deployment's worker would skip ours."""
+    return [replace(job, name=namespace.cron_name(job.coroutine.__qualname__)) for job in CRON_JOBS]
+
+
+# How long a job's in-progress mark lives without being renewed. arq sets it to the longest job
+# timeout + 10 s (310 s by default) and never renews it, so a worker killed mid-job (kill -9, a
+# lost machine) left the job unstartable for five minutes; a live worker renews it every third
+# of this, so a dead one's job is started again by another worker within LEASE_S (+ a poll).
+LEASE_S = 15.0
+# arq's default; a job running longer is cancelled (its lease no longer bounds anything else).
+JOB_TIMEOUT_S = 300.0
+
+
+class LeasedWorker(Worker):
+    """arq's Worker with a short in-progress mark that it renews while each job runs."""
+
+    def __init__(self, *args: Any, lease_s: float = LEASE_S, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lease_s = lease_s
+        self.in_progress_timeout_s = lease_s  # what start_jobs sets the mark to
+
+    async def main(self) -> None:
+        renewing = asyncio.create_task(self._renew_leases(), name="wafi-job-leases")
+        try:
+            await super().main()
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            running = list(self.job_tasks)  # jobs whose function runs now; finished ones drop out
+            if not running or self._pool is None:
+                continue
+            try:
+                # PEXPIRE leaves a deleted mark deleted: a job ending meanwhile is not revived.
+                async with self._pool.pipeline(transaction=False) as pipe:
+                    for job_id in running:
+                        pipe.pexpire(in_progress_key_prefix + job_id, int(self.lease_s * 1000))
+                    await pipe.execute()
+            except (RedisError, OSError) as error:
+                logger.warning("renewing the running jobs' leases: %s", _describe(error))
+
+
 class WorkerSettings:
-    """For `arq jobs.worker.WorkerSettings`; `wafi worker` builds the same thing."""
+    """For `arq jobs.worker.WorkerSettings`, on arq's default queue and names: it is not in a
+    deployment's namespace and has no leases, so run `wafi worker` (which builds a `LeasedWorker`
+    with both) beside `wafi serve`."""
 
     functions = FUNCTIONS
     cron_jobs = CRON_JOBS
@@ -94,14 +164,22 @@ class WorkerSettings:
 
 
 def build(
-    settings: engine.Settings, *, redis_pool: Any = None, burst: bool = False, **ctx: Any
+    settings: engine.Settings,
+    *,
+    namespace: namespaces.Namespace,
+    burst: bool = False,
+    lease_s: float = LEASE_S,
+    **ctx: Any,
 ) -> Worker:
-    """A worker with every function and (unless burst) every cron job."""
-    return Worker(
+    """A worker with every function and (unless burst) every cron job, on the deployment's
+    queue and names."""
+    return LeasedWorker(
         functions=FUNCTIONS,
-        cron_jobs=None if burst else CRON_JOBS,
-        redis_settings=None if redis_pool is not None else redis_settings(settings),
-        redis_pool=redis_pool,
+        cron_jobs=None if burst else cron_jobs(namespace),
+        queue_name=namespace.queue,
+        redis_pool=redis_pool(settings, namespace),
+        lease_s=lease_s,
+        job_timeout=JOB_TIMEOUT_S,
         on_startup=startup,
         on_shutdown=shutdown,
         after_job_end=alerts.relay_after_job,
@@ -110,7 +188,7 @@ def build(
         # is one cheap Redis call.
         poll_delay=0.05,
         handle_signals=False,
-        ctx={"settings": settings, **ctx},
+        ctx={"settings": settings, "namespace": namespace, **ctx},
     )
 
 

@@ -11,8 +11,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from arq import create_pool
-from arq.connections import RedisSettings
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,8 +28,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.messages import Msg
 from domain.roles import Principal
-from resolvers.store import availability, engine, orgs, pubsub, ratelimit
-from schema import http_errors, language, metrics
+from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
+from schema import health, http_errors, language, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -231,11 +229,19 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         assert settings.database_url
         assert settings.redis_url
+        timeout = settings.statement_timeout_s
         login = await engine.app_login_url(settings)  # as the app role itself where allowed
-        pool = await engine.create_read_pool(login, size=settings.pool_size)
-        write = engine.create_write_engine(login, size=settings.pool_size)
-        queue = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-        hub = pubsub.Hub(settings.redis_url)
+        pool = await engine.create_read_pool(
+            login, size=settings.pool_size, statement_timeout=timeout
+        )
+        write = engine.create_write_engine(login, size=settings.pool_size, timeout=timeout)
+        namespace = await namespaces.resolve(
+            settings.redis_prefix, settings.database_url, wait_s=timeout
+        )
+        queue = namespaces.queue_pool(
+            settings.redis_url, namespace, timeout=settings.redis_timeout_s
+        )
+        hub = pubsub.Hub(settings.redis_url, namespace=namespace, timeout=settings.redis_timeout_s)
         await hub.start()
         resources = Resources(
             settings=settings,
@@ -248,7 +254,9 @@ def create_app(
                 queue,
                 points=settings.rate_limit_points,
                 window_s=settings.rate_limit_window_s,
+                prefix=namespace.prefix,
             ),
+            namespace=namespace,
         )
         holder["resources"] = resources
         app.state.resources = resources  # for probes and tests: what this process holds
@@ -270,21 +278,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        resources = holder["resources"]
-        checks: dict[str, str] = {}
-        try:
-            async with engine.scoped(resources.pool, None) as conn:
-                await conn.fetchval("SELECT 1")
-            checks["postgres"] = "ok"
-        except Exception as error:  # a readiness probe reports, it does not crash
-            checks["postgres"] = type(error).__name__
-        try:
-            if resources.queue is None:  # the app always holds one; only `wafi demo` has none
-                raise ConnectionError("no queue")
-            await resources.queue.ping()
-            checks["redis"] = "ok"
-        except Exception as error:
-            checks["redis"] = type(error).__name__
+        checks = await health.readiness(holder["resources"])  # each probe bounded in time
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(checks, status_code=200 if ready else 503)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from domain.roles import Role
-from resolvers.store import embedded, engine, migrate
+from resolvers.store import embedded, engine, migrate, namespaces
 from schema import logs
 
 _SERVER_HINT = (
@@ -111,6 +111,10 @@ ENVIRONMENT: tuple[tuple[str, str, str], ...] = (
     ("WAFI_APP_DATABASE_URL", "unset: the database URL as wafi_app", "the API's app-role login"),
     ("WAFI_RATE_LIMIT_POINTS", "200000", "each token's cost points per window"),
     ("WAFI_RATE_LIMIT_WINDOW_S", "60", "the rate-limit window in seconds"),
+    ("WAFI_REDIS_PREFIX", "derived from the database", "this deployment's Redis names"),
+    ("WAFI_STATEMENT_TIMEOUT_S", "15", "longest database statement or wait, in seconds"),
+    ("WAFI_REDIS_TIMEOUT_S", "5", "longest Redis call, in seconds"),
+    ("WAFI_READY_TIMEOUT_S", "2", "each /readyz probe's limit, in seconds (at most 2)"),
     ("WAFI_LOG_FORMAT", "text", "text, or json: one JSON object per log line"),
     ("WAFI_METRICS_TOKEN", "unset: /metrics is open", "bearer token /metrics asks for"),
     ("WAFI_WEBHOOKS_ALLOW_PRIVATE", "0", "1 lets webhooks target private and loopback hosts"),
@@ -316,7 +320,8 @@ def in_process_worker(settings: engine.Settings) -> Callable[[Any], Awaitable[No
     from jobs import worker as jobs_worker
 
     async def run(resources: Any) -> None:
-        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
+        namespace = resources.namespace  # the app's: its hub listens where this relay publishes
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings, namespace=namespace))
 
     return run
 
@@ -353,7 +358,10 @@ def _worker(args: argparse.Namespace) -> None:
         # Wrong URLs end the command with a message; an outage later only restarts the worker.
         await _ping_postgres(settings.database_url)
         await _ping_redis(settings.redis_url)
-        await jobs_worker.supervise(lambda: jobs_worker.build(settings))
+        namespace = await namespaces.resolve(
+            settings.redis_prefix, settings.database_url, wait_s=settings.statement_timeout_s
+        )
+        await jobs_worker.supervise(lambda: jobs_worker.build(settings, namespace=namespace))
 
     asyncio.run(run())
 

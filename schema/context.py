@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal, require
-from resolvers.store import engine, outbox, pubsub, ratelimit
+from resolvers.store import engine, namespaces, outbox, pubsub, ratelimit
 
 log = logging.getLogger("wafi")
 
@@ -40,6 +40,8 @@ class Resources:
     clock: Clock = system_clock
     hub: pubsub.Hub | None = None
     ratelimit: ratelimit.RateLimiter | None = None  # None: no rate limits (`wafi demo`)
+    # The deployment's Redis names (store.namespaces); the default only where nothing is queued.
+    namespace: namespaces.Namespace = namespaces.UNUSED
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,7 +136,7 @@ class Context:
         publishes the outbox rows."""
         queue = self.resources.queue
         if queue is not None and not any(isinstance(w, _RelayWork) for w in self.after_commit):
-            self.on_commit(_RelayWork(queue))
+            self.on_commit(_RelayWork(queue, self.resources.namespace))
 
 
 async def _run_all(work: list[Callable[[], Any]]) -> None:
@@ -150,8 +152,9 @@ async def _run_all(work: list[Callable[[], Any]]) -> None:
 
 
 class _RelayWork:
-    def __init__(self, queue: ArqRedis) -> None:
+    def __init__(self, queue: ArqRedis, namespace: namespaces.Namespace) -> None:
         self._queue = queue
+        self._namespace = namespace
 
     async def __call__(self) -> None:
-        await outbox.enqueue_relay(self._queue)
+        await outbox.enqueue_relay(self._queue, self._namespace)

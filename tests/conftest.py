@@ -22,6 +22,7 @@ from asgi_lifespan import LifespanManager
 
 from resolvers.store import embedded, engine, migrate
 from tests.factories import Clock, Org, make_org
+from tests.live import NAMESPACE
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -88,6 +89,7 @@ def settings(database_url: str, server_urls: tuple[str, str]) -> engine.Settings
         redis_url=server_urls[1],
         dev=True,
         pool_size=5,
+        redis_prefix=NAMESPACE.prefix,
     )
 
 

@@ -21,10 +21,13 @@ from redis.asyncio import Redis
 
 from domain.roles import Role
 from jobs import alerts as alert_jobs
-from resolvers.store import embedded, pubsub
+from resolvers.store import embedded, namespaces, pubsub
 from tests.factories import Clock, Org
 
 WAIT_S = 10.0
+# The tests' Redis names (the session's settings carry its prefix): raw Redis clients in tests
+# publish, subscribe and enqueue with it.
+NAMESPACE = namespaces.Namespace("wafi-test")
 
 
 class PrivateRedis:
@@ -180,7 +183,7 @@ class Live:
         redis = Redis.from_url(self.redis.url)
         try:
             return await alert_jobs.relay_outbox(
-                {"db": self.pool, "redis": redis, "clock": self.clock}
+                {"db": self.pool, "redis": redis, "clock": self.clock, "namespace": NAMESPACE}
             )
         finally:
             await redis.aclose()

@@ -57,6 +57,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     webhooks_allow_private: bool = False
     app_database_url: str | None = None  # the API's login as APP_ROLE (see `app_login_url`)
+    # Hardening (README: Configuration): a deployment's Redis names, and how long a statement, a
+    # Redis call and a readiness probe may take before they fail instead of hanging.
+    redis_prefix: str | None = None
+    statement_timeout_s: float = 15.0
+    redis_timeout_s: float = 5.0
+    ready_timeout_s: float = 2.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +81,10 @@ class Settings:
             app_database_url=_url(
                 "WAFI_APP_DATABASE_URL", _DATABASE_SCHEMES, f"postgresql://{APP_ROLE}:…@host/db"
             ),
+            redis_prefix=_redis_prefix(),
+            statement_timeout_s=_seconds("WAFI_STATEMENT_TIMEOUT_S", default=15.0),
+            redis_timeout_s=_seconds("WAFI_REDIS_TIMEOUT_S", default=5.0),
+            ready_timeout_s=_seconds("WAFI_READY_TIMEOUT_S", default=2.0, most=2.0),
         )
 
 
@@ -125,6 +135,37 @@ def _positive_int(name: str, *, default: int) -> int:
             f"unset it for the default {default}"
         )
     return value
+
+
+def _seconds(name: str, *, default: float, most: float = 3600.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0.05 <= value <= most:
+        raise SettingsError(
+            f"{name} must be a number of seconds from 0.05 to {most:g}, not {raw[:20]!r}; "
+            f"unset it for the default {default:g}"
+        )
+    return value
+
+
+_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _redis_prefix() -> str | None:
+    raw = os.environ.get("WAFI_REDIS_PREFIX", "").strip()
+    if not raw:
+        return None
+    if not _PREFIX.fullmatch(raw):
+        raise SettingsError(
+            "WAFI_REDIS_PREFIX must be 1 to 64 letters, digits or _ . : -; "
+            "unset it to derive one from the database"
+        )
+    return raw
 
 
 def _url(name: str, schemes: tuple[str, ...], example: str) -> str | None:
@@ -207,14 +248,31 @@ def _json_loads(value: str) -> Any:
     return json.loads(value)
 
 
-async def create_read_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
-    """The read pool: every connection starts in APP_ROLE with no organisation."""
+async def create_read_pool(
+    url: str, *, size: int = 10, statement_timeout: float | None = None
+) -> asyncpg.Pool:
+    """The read pool: every connection starts in APP_ROLE with no organisation. With a
+    `statement_timeout`, connecting and every statement end within it (see `timeouts`)."""
     return await asyncpg.create_pool(
         asyncpg_dsn(url),
         min_size=1,
         max_size=size,
         init=_init_connection,
+        **timeouts(statement_timeout),
     )
+
+
+def timeouts(seconds: float | None) -> dict[str, Any]:
+    """asyncpg connect arguments bounding a connection's waits: the client gives up on a
+    statement (or a connection attempt) after `seconds` even when the server does not answer at
+    all, and the server cancels a statement running longer (statement_timeout)."""
+    if seconds is None:
+        return {}
+    return {
+        "timeout": seconds,
+        "command_timeout": seconds,
+        "server_settings": {"statement_timeout": str(max(1, int(seconds * 1000)))},
+    }
 
 
 @asynccontextmanager
@@ -228,10 +286,19 @@ async def scoped(pool: asyncpg.Pool, org_id: int | None) -> AsyncIterator[asyncp
         yield used[0]
 
 
-def create_write_engine(url: str, *, size: int = 10) -> AsyncEngine:
-    """The write engine: each transaction runs as APP_ROLE for the session's organisation."""
-    # pool_pre_ping: a connection a database restart closed is replaced, not handed out.
-    return create_async_engine(sqlalchemy_url(url), pool_size=size, pool_pre_ping=True)
+def create_write_engine(url: str, *, size: int = 10, timeout: float | None = None) -> AsyncEngine:
+    """The write engine: each transaction runs as APP_ROLE for the session's organisation.
+    With `timeout`, statements, connecting and waiting for a pooled connection are bounded;
+    pool_pre_ping replaces a connection a database restart closed instead of handing it out."""
+    if timeout is None:
+        return create_async_engine(sqlalchemy_url(url), pool_size=size, pool_pre_ping=True)
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        connect_args=timeouts(timeout),
+    )
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -15,7 +15,6 @@ seen id N of its organisation has been, or will be, sent every id below N first,
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.store import webhooks
+from resolvers.store import pubsub, webhooks
+from resolvers.store.namespaces import Namespace
 from resolvers.store.tables import OutboxRow
 
 log = logging.getLogger("wafi.outbox")
@@ -37,8 +37,9 @@ BATCH = 500
 # org_id, held by the relay publishing that organisation's events.
 NS_RELAY = 0x57A3
 RELAY_JOB = "relay_outbox"
-# Two ids: one may be running past its last read when a new event commits; the other then
-# queues behind it. The worker's sweep catches whatever slips through both.
+# Two ids (in the deployment's namespace): one may be running past its last read when a new
+# event commits; the other then queues behind it. The worker's sweep catches whatever slips
+# through both.
 _RELAY_JOB_IDS = (RELAY_JOB, RELAY_JOB + ":again")
 _ENQUEUE_TIMEOUT_S = 2.0
 _PENDING = "wafi.outbox_pending"
@@ -110,15 +111,18 @@ ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 
 
-async def relay(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> int:
+async def relay(pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime) -> int:
     """Publish one batch of unpublished events and mark them; several workers share the work.
     Returns how many it published (see `relay_batch`)."""
-    return (await relay_batch(pool, redis, now=now)).published
+    return (await relay_batch(pool, redis, namespace=namespace, now=now)).published
 
 
-async def relay_batch(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> Relayed:
+async def relay_batch(
+    pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime
+) -> Relayed:
     """Publish one batch of the events of the organisations no other relay holds, oldest
-    first, and mark them.
+    first, and mark them: each on its channel in the deployment's namespace, naming the
+    deployment and organisation (`pubsub.envelope`).
 
     Rows and organisations stay locked until the marks commit, so a worker killed mid-batch
     leaves them unpublished (and unclaimed) for the next relay.
@@ -138,7 +142,10 @@ async def relay_batch(pool: asyncpg.Pool, redis: Redis, *, now: datetime) -> Rel
         # order their ids were taken, which is the order they committed.
         async with redis.pipeline(transaction=False) as pipe:
             for row in rows:
-                pipe.publish(row["channel"], json.dumps(row["payload"], ensure_ascii=False))
+                pipe.publish(
+                    namespace.channel(row["channel"]),
+                    pubsub.envelope(namespace, row["org_id"], row["payload"]),
+                )
             await pipe.execute()
         org_ids = [row["org_id"] for row in rows]
         event_ids = [row["id"] for row in rows]
@@ -167,7 +174,7 @@ async def wait_for_relays(pool: asyncpg.Pool, org_ids: Sequence[int]) -> None:
         )
 
 
-async def enqueue_relay(queue: Any) -> bool:
+async def enqueue_relay(queue: Any, namespace: Namespace) -> bool:
     """Ask a worker to relay now (arq, by job name, deduplicated by job id).
 
     Never raises: the commit has happened, and the worker's sweep publishes the events anyway
@@ -176,7 +183,8 @@ async def enqueue_relay(queue: Any) -> bool:
     try:
         for job_id in _RELAY_JOB_IDS:
             job = await asyncio.wait_for(
-                queue.enqueue_job(RELAY_JOB, _job_id=job_id), _ENQUEUE_TIMEOUT_S
+                queue.enqueue_job(RELAY_JOB, _job_id=namespace.job_id(job_id)),
+                _ENQUEUE_TIMEOUT_S,
             )
             if job is not None:
                 return True

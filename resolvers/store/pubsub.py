@@ -6,6 +6,9 @@ a bounded mailbox (`Feed`).
 - A slow client cannot stall the others: delivery never waits. When a feed is full it is
   dropped and told so (`Feed.next` raises `FeedOverflowError`); the client resubscribes with `after`
   and replays from the stored alerts, so nothing is lost.
+- Channels are named in the deployment's namespace (store.namespaces), and an event is delivered
+  only when it names this deployment and the channel's organisation: Redis pub/sub ignores the
+  database number, so anything else on the channel is another install's or a forgery.
 - When the Redis connection drops, the hub reconnects with exponential backoff and jitter, and
   puts a `GAP` marker in every feed: whatever was published while it was away must be replayed
   from the database by the subscriber, after `Feed.ready()` says the channel is live again.
@@ -18,6 +21,7 @@ import contextlib
 import json
 import logging
 import random
+import re
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -25,18 +29,44 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from resolvers.store.namespaces import Namespace
+
 log = logging.getLogger("wafi.pubsub")
 
 FEED_LIMIT: Final = 1_000
 
 
 def alerts_channel(org_id: int) -> str:
-    """docs/architecture.md#alerts: one channel per organisation."""
+    """docs/architecture.md#alerts: one logical channel per organisation (Redis's is in a
+    namespace)."""
     return f"wafi:{int(org_id)}:alerts"
 
 
-async def publish(redis: Redis, *, channel: str, payload: dict[str, Any]) -> None:
-    await redis.publish(channel, json.dumps(payload, ensure_ascii=False, default=str))
+_ALERTS_CHANNEL = re.compile(r"wafi:(\d+):alerts")
+
+
+def org_of(channel: str) -> int | None:
+    """The organisation whose alerts `channel` carries, or None for another kind of channel."""
+    match = _ALERTS_CHANNEL.fullmatch(channel)
+    return None if match is None else int(match.group(1))
+
+
+def envelope(namespace: Namespace, org_id: int, payload: dict[str, Any]) -> str:
+    """An event as published: the payload, plus the deployment and organisation it belongs to
+    (what the hub checks before delivering it)."""
+    event = {**payload, "deployment": namespace.prefix, "orgId": org_id}
+    return json.dumps(event, ensure_ascii=False, default=str)
+
+
+_ENVELOPE: Final = ("deployment", "orgId")
+
+
+def belongs(event: dict[str, Any], namespace: Namespace, channel: str) -> bool:
+    """Whether an event read from (logical) `channel` is this deployment's, for its organisation."""
+    if event.get("deployment") != namespace.prefix:
+        return False
+    org_id = org_of(channel)
+    return org_id is None or event.get("orgId") == org_id
 
 
 class Gap:
@@ -117,12 +147,17 @@ class Hub:
         self,
         redis_url: str,
         *,
+        namespace: Namespace,
+        timeout: float = 5.0,
         feed_limit: int = FEED_LIMIT,
         backoff_min: float = 0.05,
         backoff_max: float = 5.0,
         ping_interval: float = 5.0,
     ) -> None:
         self._url = redis_url
+        self._namespace = namespace
+        self._timeout = timeout
+        self.dropped = 0  # events on our channels that were not ours: tests and logs watch it
         self._feed_limit = feed_limit
         self._backoff_min = backoff_min
         self._backoff_max = backoff_max
@@ -170,7 +205,7 @@ class Hub:
         self._ready.setdefault(channel, asyncio.Event())
         try:
             if first:
-                await self._command("subscribe", channel)
+                await self._command("subscribe", self._namespace.channel(channel))
             yield feed
         finally:
             feeds = self._feeds.get(channel, set())
@@ -180,7 +215,7 @@ class Hub:
                 # Not ready from now on: a feed opened before Redis confirms the unsubscribe
                 # must wait for its own subscribe's confirmation, not pass on the old one.
                 self._ready[channel].clear()
-                await self._command("unsubscribe", channel)
+                await self._command("unsubscribe", self._namespace.channel(channel))
 
     async def ready(self, channel: str) -> None:
         await self._ready.setdefault(channel, asyncio.Event()).wait()
@@ -215,7 +250,12 @@ class Hub:
             delay = min(delay * 2, self._backoff_max)
 
     async def _session(self) -> None:
-        client = Redis.from_url(self._url, decode_responses=True, socket_connect_timeout=2)
+        client = Redis.from_url(
+            self._url,
+            decode_responses=True,
+            socket_connect_timeout=self._timeout,
+            socket_timeout=self._timeout,
+        )
         pubsub = client.pubsub()
         loop = asyncio.get_running_loop()
         self._connected_for = 0.0
@@ -225,7 +265,8 @@ class Hub:
             self._had_connection = True
             started = loop.time()
             self._pubsub = pubsub
-            channels = list(self._feeds)  # no await since `_pubsub` was set: none missed
+            # No await since `_pubsub` was set: none missed.
+            channels = [self._namespace.channel(name) for name in self._feeds]
             if channels:
                 await pubsub.subscribe(*channels)
             last_seen = pinged = loop.time()
@@ -253,7 +294,7 @@ class Hub:
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        channel = message.get("channel")
+        channel = self._logical(message.get("channel"))
         if kind == "message" and isinstance(channel, str):
             self._fan_out(channel, message["data"])
         elif kind == "subscribe" and isinstance(channel, str):
@@ -265,6 +306,12 @@ class Hub:
             if channel not in self._feeds:
                 self._ready.pop(channel, None)
 
+    def _logical(self, channel: object) -> str | None:
+        head = self._namespace.channel("")
+        if isinstance(channel, str) and channel.startswith(head):
+            return channel[len(head) :]
+        return None
+
     def _fan_out(self, channel: str, data: str) -> None:
         feeds = self._feeds.get(channel)
         if not feeds:
@@ -272,8 +319,13 @@ class Hub:
         try:
             event = json.loads(data)
         except ValueError:
-            log.warning("dropped a malformed event on %s", channel)
+            event = None
+        if not isinstance(event, dict) or not belongs(event, self._namespace, channel):
+            self.dropped += 1
+            log.warning("dropped an event on %s that is not this deployment's", channel)
             return
+        for key in _ENVELOPE:
+            event.pop(key, None)
         for feed in list(feeds):
             if not feed.deliver(event):
                 feeds.discard(feed)  # too slow: its subscriber is told to resume with `after`

@@ -36,11 +36,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-from arq import create_pool
-from arq.connections import RedisSettings
 from httpx_ws import aconnect_ws
 
-from resolvers.store import alerts, embedded, engine, orgs, outbox
+from resolvers.store import alerts, embedded, engine, namespaces, orgs, outbox
 from tests.bench import harness
 
 QUERY = "subscription { alerts { id } }"
@@ -136,7 +134,7 @@ async def measure(
     token: str,
     org_id: int,
     pool: asyncpg.Pool,
-    queue: object,
+    queue: tuple[object, namespaces.Namespace],
     redis_url: str,
 ) -> list[float]:
     stop = asyncio.Event()
@@ -159,7 +157,7 @@ async def measure(
                     conn, select_sql=_CANDIDATE, args=(org_id, subject), now=datetime.now(UTC)
                 )
                 committed = time.perf_counter()  # autocommit: the statement has committed
-                await outbox.enqueue_relay(queue)
+                await outbox.enqueue_relay(*queue)
                 alert_id = await conn.fetchval(
                     "SELECT max(id) FROM alerts WHERE org_id = $1", org_id
                 )
@@ -175,7 +173,11 @@ async def measure(
 
 
 async def _wait_subscribed(
-    pool: asyncpg.Pool, redis_url: str, org_id: int, subscribers: list[Subscriber], queue: object
+    pool: asyncpg.Pool,
+    redis_url: str,
+    org_id: int,
+    subscribers: list[Subscriber],
+    queue: tuple[object, namespaces.Namespace],
 ) -> None:
     """Warm-up alerts until every client has one: every subscription is then live."""
     for _ in range(200):
@@ -185,7 +187,7 @@ async def _wait_subscribed(
             await alerts.insert_from_select(
                 conn, select_sql=_CANDIDATE, args=(org_id, next(_SUBJECTS)), now=datetime.now(UTC)
             )
-        await outbox.enqueue_relay(queue)
+        await outbox.enqueue_relay(*queue)
         try:
             await asyncio.wait_for(asyncio.gather(*(s.got.wait() for s in subscribers)), 2)
             return
@@ -225,7 +227,9 @@ async def main() -> None:
             ):
                 await wait_http(port)
                 pool = await engine.create_system_pool(url, size=2)
-                queue = await create_pool(RedisSettings.from_dsn(redis_url))
+                # The processes derive the deployment's namespace from the database: so do we.
+                namespace = await namespaces.resolve(None, url, wait_s=10)
+                queue = namespaces.queue_pool(redis_url, namespace, timeout=5)
                 try:
                     async with pool.acquire() as conn:
                         org, token = await orgs.create_organisation(
@@ -243,7 +247,7 @@ async def main() -> None:
                             token=token,
                             org_id=org.id,
                             pool=pool,
-                            queue=queue,
+                            queue=(queue, namespace),
                             redis_url=redis_url,
                         )
                         print(

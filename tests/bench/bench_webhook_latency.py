@@ -29,14 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from arq import create_pool
-from arq.connections import RedisSettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers.store import alerts, embedded, engine, orgs, outbox
+from resolvers.store import alerts, embedded, engine, namespaces, orgs, outbox
 from tests.bench import harness
 from tests.bench.bench_alert_latency import percentile, process, wafi
 from tests.live import uvicorn_server
@@ -102,7 +100,9 @@ async def measure_all(
     args: argparse.Namespace, url: str, redis_url: str, base: str, receivers: Receivers
 ) -> None:
     pool = await engine.create_system_pool(url, size=2)
-    queue = await create_pool(RedisSettings.from_dsn(redis_url))
+    # The worker derives the deployment's namespace from the database: so do we.
+    namespace = await namespaces.resolve(None, url, wait_s=10)
+    queue = namespaces.queue_pool(redis_url, namespace, timeout=5)
     try:
         print(f"{'endpoints':>9} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for count in args.endpoints:
@@ -123,7 +123,7 @@ async def measure_all(
                         f"{base}/hook/{path}",
                         "whsec_" + "A" * 32,
                     )
-            samples = await rounds(args.rounds, pool, queue, org.id, paths, receivers)
+            samples = await rounds(args.rounds, pool, (queue, namespace), org.id, paths, receivers)
             print(
                 f"{count:>9} {len(samples):>8} {statistics.median(samples):>8.1f} "
                 f"{percentile(samples, 99):>8.1f} {max(samples):>8.1f}"
@@ -144,7 +144,7 @@ async def rounds(
                 conn, select_sql=_CANDIDATE, args=(org_id, next(_SUBJECTS)), now=datetime.now(UTC)
             )
             committed = time.perf_counter()
-            await outbox.enqueue_relay(queue)
+            await outbox.enqueue_relay(*queue)
             alert_id = await conn.fetchval("SELECT max(id) FROM alerts WHERE org_id = $1", org_id)
         message_id = f"msg_alert_{alert_id}"
         await receivers.wait_all(paths, message_id, within=30)

@@ -20,16 +20,23 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from httpx_ws import aconnect_ws
 
-from resolvers.store import engine, outbox, pubsub
+from resolvers.store import engine, namespaces, outbox, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
 from tests.conftest import ENGLISH
 from tests.factories import T0, Clock, Org, make_org, raise_alerts
-from tests.live import WAIT_S, PrivateRedis, WsClient, private_redis, until, uvicorn_server
+from tests.live import (
+    NAMESPACE,
+    WAIT_S,
+    PrivateRedis,
+    WsClient,
+    private_redis,
+    until,
+    uvicorn_server,
+)
 
 ALERTS = (
     "subscription ($after: ID, $kinds: [AlertKind!]) "
@@ -42,7 +49,12 @@ class WorkerProcess:
     """`wafi worker` as its own process, pointed at the test's database and Redis."""
 
     def __init__(self, database_url: str, redis_url: str, log: Path) -> None:
-        self.env = {**os.environ, "WAFI_DATABASE_URL": database_url, "WAFI_REDIS_URL": redis_url}
+        self.env = {
+            **os.environ,
+            "WAFI_DATABASE_URL": database_url,
+            "WAFI_REDIS_URL": redis_url,
+            "WAFI_REDIS_PREFIX": NAMESPACE.prefix,  # the app's (the session's settings)
+        }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -131,7 +143,7 @@ async def stack(
     app = create_app(replace(settings, redis_url=redis_server.url), clock=clock)
     with tempfile.TemporaryDirectory(prefix="wafi-e2e-") as folder:
         worker = WorkerProcess(database_url, redis_server.url, Path(folder) / "worker.log")
-        queue = await create_pool(RedisSettings.from_dsn(redis_server.url))
+        queue = namespaces.queue_pool(redis_server.url, NAMESPACE, timeout=5)
         try:
             async with (
                 uvicorn_server(app) as url,

@@ -26,7 +26,7 @@ from jobs import alerts as alert_jobs
 from resolvers.store import alerts, engine, orgs, outbox, pubsub
 from resolvers.store import tickets as ticket_store
 from tests.factories import T0, Clock, add_customers, raise_alerts
-from tests.live import WAIT_S, PrivateRedis, private_redis, until
+from tests.live import NAMESPACE, WAIT_S, PrivateRedis, private_redis, until
 
 # A candidate SELECT for `alerts.insert_from_select`: one alert per (org, subject id) given.
 _CANDIDATES = (
@@ -311,7 +311,7 @@ class Listener:
     def __init__(self, url: str, org_id: int) -> None:
         self.client = Redis.from_url(url, decode_responses=True)
         self.pubsub = self.client.pubsub()
-        self.channel = pubsub.alerts_channel(org_id)
+        self.channel = NAMESPACE.channel(pubsub.alerts_channel(org_id))
         self.ids: list[int] = []
 
     async def __aenter__(self) -> Listener:
@@ -336,7 +336,7 @@ class Listener:
 
 
 def _ctx(pool: asyncpg.Pool, redis: Redis, clock: Clock) -> dict[str, Any]:
-    return {"db": pool, "redis": redis, "clock": clock}
+    return {"db": pool, "redis": redis, "clock": clock, "namespace": NAMESPACE}
 
 
 async def test_concurrent_relays_publish_each_orgs_events_in_increasing_id_order_once(
@@ -390,7 +390,7 @@ async def test_a_relay_leaves_an_org_another_relay_holds_and_waits_for_it_before
             await holder.execute(
                 f"SELECT pg_advisory_xact_lock({outbox.NS_RELAY}, $1::integer)", org_a
             )
-            batch = await outbox.relay_batch(pool, redis, now=clock())
+            batch = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
             assert org_a in batch.held_elsewhere
             assert await on_b.until_count(1) == [b1]
             relay = asyncio.create_task(alert_jobs.relay_outbox(_ctx(pool, redis, clock)))
@@ -470,12 +470,14 @@ async def test_a_relay_never_publishes_past_a_batch_another_relay_is_still_publi
         try:
             await slow_redis.ping()
             gate.open.clear()
-            slow = asyncio.create_task(outbox.relay_batch(pool, slow_redis, now=clock()))
+            slow = asyncio.create_task(
+                outbox.relay_batch(pool, slow_redis, namespace=NAMESPACE, now=clock())
+            )
             await asyncio.wait_for(gate.holding.wait(), WAIT_S)
             assert not slow.done()
             # Meanwhile another relay: without the organisation's claim it would skip the
             # locked batch and publish org A's later events first.
-            other = await outbox.relay_batch(pool, redis, now=clock())
+            other = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
             assert org_a in other.held_elsewhere
             assert await client.nothing_more()
             gate.open.set()
@@ -502,7 +504,7 @@ async def test_a_relay_claims_at_most_a_batch_of_orgs_at_once_and_still_drains_t
             fake,
             T0,
         )
-    first = await outbox.relay_batch(pool, redis, now=clock())
+    first = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
     assert first.more
     assert first.published == outbox.BATCH
     assert await alert_jobs.relay_outbox(_ctx(pool, redis, clock)) == 100
@@ -527,8 +529,8 @@ async def test_the_organisation_whose_event_is_oldest_goes_first_whatever_its_id
     [old] = await raise_alerts(pool, high, count=1)
     [new] = await raise_alerts(pool, low, count=1)
     monkeypatch.setattr(outbox, "BATCH", 1)  # one organisation, one event a batch
-    first = await outbox.relay_batch(pool, redis, now=clock())
-    second = await outbox.relay_batch(pool, redis, now=clock())
+    first = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
+    second = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
     assert (first.published, second.published) == (1, 1)
     assert await _published_ids(pool, high) == [old]
     assert await _published_ids(pool, low) == [new]
@@ -549,7 +551,7 @@ async def test_a_second_relay_takes_the_next_organisation_instead_of_waiting(
     monkeypatch.setattr(outbox, "BATCH", 1)  # a batch claims one organisation
     async with pool.acquire() as holder, holder.transaction():
         await holder.execute(f"SELECT pg_advisory_xact_lock({outbox.NS_RELAY}, $1::integer)", org_a)
-        batch = await outbox.relay_batch(pool, redis, now=clock())
+        batch = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
         assert (batch.published, batch.held_elsewhere) == (1, (org_a,))
         assert await _published_ids(pool, org_b) == [b1]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from arq import create_pool, func
-from arq.connections import ArqRedis, RedisSettings
+from arq import func
+from arq.connections import ArqRedis
 from arq.worker import Worker
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
@@ -25,10 +25,10 @@ from domain.messages import Msg
 from domain.roles import Principal, Role
 from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
-from resolvers.store import alerts, engine, outbox, pubsub
+from resolvers.store import alerts, engine, namespaces, outbox, pubsub
 from schema.context import Context, Resources
 from tests.factories import T0, Clock, add_customers, raise_alerts
-from tests.live import PrivateRedis, free_port, private_redis
+from tests.live import NAMESPACE, PrivateRedis, free_port, private_redis
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ async def redis(redis_server: PrivateRedis) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 async def queue(redis_server: PrivateRedis, redis: Redis) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(redis_server.url))
+    pool = namespaces.queue_pool(redis_server.url, NAMESPACE, timeout=5)
     yield pool
     await pool.aclose()
 
@@ -64,12 +64,12 @@ async def org_id(system_pool: asyncpg.Pool, clock: Clock) -> int:
 
 
 class Listener:
-    """A raw Redis subscriber on one organisation's channel."""
+    """A raw Redis subscriber on one organisation's channel (in the tests' namespace)."""
 
     def __init__(self, url: str, org_id: int) -> None:
         self.client = Redis.from_url(url, decode_responses=True)
         self.pubsub = self.client.pubsub()
-        self.channel = pubsub.alerts_channel(org_id)
+        self.channel = NAMESPACE.channel(pubsub.alerts_channel(org_id))
 
     async def __aenter__(self) -> Listener:
         await self.pubsub.subscribe(self.channel)
@@ -95,7 +95,7 @@ class Listener:
 
 
 def _ctx(pool: asyncpg.Pool, redis: Redis, clock: Clock) -> dict[str, Any]:
-    return {"db": pool, "redis": redis, "clock": clock}
+    return {"db": pool, "redis": redis, "clock": clock, "namespace": NAMESPACE}
 
 
 async def _unpublished(pool: asyncpg.Pool, org_id: int) -> int:
@@ -140,6 +140,8 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
             "forRole": "owner",
             "payload": {"priority": "P0", "n": 1},
             "createdAt": events[0]["createdAt"],
+            "deployment": "wafi-test",
+            "orgId": org_id,
         }
         assert alerts.from_event(events[0]).created_at == T0
         async with system_pool.acquire() as conn:
@@ -203,7 +205,12 @@ async def context(
     pool = await engine.create_read_pool(settings.database_url, size=2)
     write = engine.create_write_engine(settings.database_url, size=2)
     resources = Resources(
-        settings=settings, pool=pool, sessions=engine.sessions(write), queue=queue, clock=clock
+        settings=settings,
+        pool=pool,
+        sessions=engine.sessions(write),
+        queue=queue,
+        clock=clock,
+        namespace=NAMESPACE,
     )
     yield Context(
         resources=resources,
@@ -231,7 +238,7 @@ async def _raise(session: Any, org_id: int, customer_id: int) -> int | None:
 
 
 async def _queued(redis: Redis) -> list[str]:
-    return sorted(item.decode() for item in await redis.zrange("arq:queue", 0, -1))
+    return sorted(item.decode() for item in await redis.zrange(NAMESPACE.queue, 0, -1))
 
 
 async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commit(
@@ -242,7 +249,7 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
         alert_id = await _raise(session, org_id, one)
         assert alert_id is not None
         assert await _queued(redis) == []  # not before the commit
-    assert await _queued(redis) == [outbox.RELAY_JOB]
+    assert await _queued(redis) == ["wafi-test:relay_outbox"]
     async with system_pool.acquire() as conn:
         row = await conn.fetchrow("SELECT channel, payload FROM outbox WHERE org_id = $1", org_id)
     assert row is not None
@@ -253,7 +260,7 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
         await _raise(session, org_id, two)
     async with context.transaction() as session:
         await _raise(session, org_id, three)
-    assert await _queued(redis) == [outbox.RELAY_JOB, outbox.RELAY_JOB + ":again"]
+    assert await _queued(redis) == ["wafi-test:relay_outbox", "wafi-test:relay_outbox:again"]
 
 
 async def test_a_repeated_occurrence_writes_nothing_and_enqueues_nothing(
@@ -306,7 +313,7 @@ async def test_after_commit_work_runs_once_and_a_failing_one_does_not_undo_the_c
         context.enqueue_relay()
         context.enqueue_relay()
     assert ran == ["second"]
-    assert await _queued(redis) == [outbox.RELAY_JOB]
+    assert await _queued(redis) == [NAMESPACE.job_id(outbox.RELAY_JOB)]
 
 
 async def test_an_unreachable_queue_is_logged_not_raised(org_id: int) -> None:
@@ -314,7 +321,7 @@ async def test_an_unreachable_queue_is_logged_not_raised(org_id: int) -> None:
         async def enqueue_job(self, *args: Any, **kwargs: Any) -> None:
             raise RedisConnectionError("down")
 
-    assert await outbox.enqueue_relay(Down()) is False
+    assert await outbox.enqueue_relay(Down(), NAMESPACE) is False
 
 
 # The worker
@@ -336,6 +343,7 @@ async def test_the_worker_relays_after_any_other_job(
     worker = Worker(
         functions=[func(some_scan, name="some_scan"), *jobs_worker.FUNCTIONS[:1]],
         redis_pool=queue,
+        queue_name=NAMESPACE.queue,
         on_startup=jobs_worker.startup,
         on_shutdown=jobs_worker.shutdown,
         after_job_end=alert_jobs.relay_after_job,
@@ -368,6 +376,23 @@ def test_the_worker_runs_every_scan_as_a_unique_cron_job_and_the_relay_sweep() -
         assert crons[f"cron:{name}"].unique is True
     assert all(job.unique for job in crons.values())
     assert jobs_worker.WorkerSettings.after_job_end is alert_jobs.relay_after_job
+
+
+def test_a_deployments_cron_jobs_are_named_in_its_namespace() -> None:
+    # arq makes each tick's job id from the name: another deployment's worker on the same Redis
+    # database takes a tick id of its own, not ours.
+    names = [job.name for job in jobs_worker.cron_jobs(namespaces.Namespace("wafi-a"))]
+    assert names == [
+        "cron:wafi-a:relay_outbox",
+        "cron:wafi-a:scan_incident_updates",
+        "cron:wafi-a:scan_pdpl_deadlines",
+        "cron:wafi-a:scan_sla_breaches",
+        "cron:wafi-a:snapshot_health",
+        "cron:wafi-a:scan_customers",
+    ]
+    assert [job.unique for job in jobs_worker.cron_jobs(namespaces.Namespace("wafi-a"))] == [
+        True
+    ] * 6
 
 
 async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sweep(

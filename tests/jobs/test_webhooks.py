@@ -33,7 +33,7 @@ from jobs import webhooks as webhook_jobs
 from resolvers.store import engine
 from schema.app import create_app
 from tests.factories import Clock, Org, make_org, raise_alerts
-from tests.live import PrivateRedis, private_redis, until, uvicorn_server
+from tests.live import NAMESPACE, PrivateRedis, private_redis, until, uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE = """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
@@ -124,7 +124,9 @@ async def relay_and_deliver(
 ) -> int:
     redis = Redis.from_url(redis_server.url)
     try:
-        await alert_jobs.relay_outbox({"db": system_pool, "redis": redis, "clock": real_clock})
+        await alert_jobs.relay_outbox(
+            {"db": system_pool, "redis": redis, "clock": real_clock, "namespace": NAMESPACE}
+        )
     finally:
         await redis.aclose()
     ctx = {

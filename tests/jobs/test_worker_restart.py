@@ -14,7 +14,6 @@ from dataclasses import replace
 
 import asyncpg
 import pytest
-from arq import create_pool
 from arq.connections import RedisSettings
 from arq.worker import Worker
 from asgi_lifespan import LifespanManager
@@ -22,12 +21,12 @@ from redis.asyncio import Redis
 
 from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
-from resolvers.store import engine, outbox
+from resolvers.store import engine, namespaces, outbox
 from schema.app import create_app
 from schema.cli import in_process_worker
 from tests.factories import Clock, raise_alerts
 from tests.jobs.test_relay import Listener
-from tests.live import PrivateRedis, private_redis, until
+from tests.live import NAMESPACE, PrivateRedis, private_redis, until
 
 RESTART_WARNING = re.compile(
     r"the worker stopped \((?P<reason>.*)\); starting a new one in (?P<delay>\S+) s"
@@ -76,9 +75,9 @@ async def _relayed(
         ids = await raise_alerts(pool, org_id, count=2, first_subject_id=first)
         assert len(ids) == 2
         if enqueue:
-            queue = await create_pool(RedisSettings.from_dsn(redis_url))
+            queue = namespaces.queue_pool(redis_url, NAMESPACE, timeout=5)
             try:
-                assert await outbox.enqueue_relay(queue) is True
+                assert await outbox.enqueue_relay(queue, NAMESPACE) is True
             finally:
                 await queue.aclose()
         arrived = [event["id"] for event in await listener.events(2)]
@@ -119,7 +118,7 @@ async def test_the_serve_worker_keeps_relaying_across_a_redis_restart(
         try:
 
             async def drained() -> bool:
-                queued: int = await client.zcard("arq:queue")
+                queued: int = await client.zcard(NAMESPACE.queue)
                 return queued == 0
 
             await until(drained, what="the relay job to be taken")
@@ -141,6 +140,7 @@ class Made:
             functions=jobs_worker.FUNCTIONS[:1],
             cron_jobs=[jobs_worker.CRON_JOBS[0]],  # the relay sweep
             redis_settings=replace(RedisSettings.from_dsn(self.redis_url), conn_retries=0),
+            queue_name=NAMESPACE.queue,
             on_startup=jobs_worker.startup,
             on_shutdown=jobs_worker.shutdown,
             after_job_end=alert_jobs.relay_after_job,
@@ -244,7 +244,11 @@ async def test_wafi_worker_keeps_relaying_across_a_redis_outage_and_stops_on_sig
         *WAFI,
         "worker",
         cwd=ROOT,
-        env=_env(WAFI_DATABASE_URL=database_url, WAFI_REDIS_URL=redis_server.url),
+        env=_env(
+            WAFI_DATABASE_URL=database_url,
+            WAFI_REDIS_URL=redis_server.url,
+            WAFI_REDIS_PREFIX=NAMESPACE.prefix,
+        ),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from resolvers.store import pubsub
+from resolvers.store import namespaces, pubsub
 from tests.live import PrivateRedis, numsub, private_redis, until
 
+NS = namespaces.Namespace("wafi-test")
 CHANNEL = pubsub.alerts_channel(1)
 OTHER = pubsub.alerts_channel(2)
 
@@ -32,15 +33,20 @@ async def publisher(redis_server: PrivateRedis) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 async def hub(redis_server: PrivateRedis) -> AsyncIterator[pubsub.Hub]:
-    started = pubsub.Hub(redis_server.url, feed_limit=5, backoff_min=0.02, backoff_max=0.2)
+    started = pubsub.Hub(
+        redis_server.url, namespace=NS, feed_limit=5, backoff_min=0.02, backoff_max=0.2
+    )
     await started.start()
     yield started
     await started.stop()
 
 
 async def _publish(client: Redis, channel: str, *ids: int) -> None:
+    """As the relay publishes: in the namespace, naming the deployment and organisation."""
+    org_id = pubsub.org_of(channel)
+    assert org_id is not None
     for alert_id in ids:
-        await client.publish(channel, json.dumps({"id": alert_id}))
+        await client.publish(NS.channel(channel), pubsub.envelope(NS, org_id, {"id": alert_id}))
 
 
 async def _next(feed: pubsub.Feed) -> Any:
@@ -62,11 +68,11 @@ async def test_one_redis_subscription_per_channel_however_many_feeds(
     ):
         for feed in (a, b, c, d):
             await asyncio.wait_for(feed.ready(), 5)
-        assert await numsub(redis_server.url, CHANNEL) == 1
-        assert await numsub(redis_server.url, OTHER) == 1
+        assert await numsub(redis_server.url, NS.channel(CHANNEL)) == 1
+        assert await numsub(redis_server.url, NS.channel(OTHER)) == 1
         assert hub.subscribers(CHANNEL) == 3
-    await until(lambda: _numsub_is(redis_server, CHANNEL, 0), what="unsubscribe")
-    assert await numsub(redis_server.url, OTHER) == 0
+    await until(lambda: _numsub_is(redis_server, NS.channel(CHANNEL), 0), what="unsubscribe")
+    assert await numsub(redis_server.url, NS.channel(OTHER)) == 0
 
 
 async def _numsub_is(server: PrivateRedis, channel: str, count: int) -> bool:
@@ -119,7 +125,7 @@ async def test_after_redis_restarts_the_hub_resubscribes_and_marks_a_gap(
         assert await _next(feed) is pubsub.GAP
         await asyncio.wait_for(feed.ready(), 5)
         assert hub.connections == connections + 1
-        assert await numsub(redis_server.url, CHANNEL) == 1
+        assert await numsub(redis_server.url, NS.channel(CHANNEL)) == 1
         fresh = Redis.from_url(redis_server.url)
         try:
             await _publish(fresh, CHANNEL, 2)
@@ -142,7 +148,7 @@ async def test_a_feed_opened_while_redis_is_down_is_ready_once_it_is_back(
                 assert not waiting.done()
                 redis_server.start()
                 await asyncio.wait_for(waiting, 5)
-                assert await numsub(redis_server.url, CHANNEL) == 1
+                assert await numsub(redis_server.url, NS.channel(CHANNEL)) == 1
         finally:
             if not redis_server_running(redis_server):
                 redis_server.start()
@@ -156,7 +162,7 @@ def redis_server_running(server: PrivateRedis) -> bool:
 
 
 async def test_stopping_the_hub_ends_its_feeds(redis_server: PrivateRedis) -> None:
-    hub = pubsub.Hub(redis_server.url)
+    hub = pubsub.Hub(redis_server.url, namespace=NS)
     await hub.start()
     async with hub.subscribe(CHANNEL) as feed:
         await feed.ready()
@@ -175,6 +181,33 @@ async def test_a_feed_opened_as_the_last_one_leaves_waits_for_its_own_subscripti
         await first.ready()
     async with hub.subscribe(CHANNEL) as second:  # UNSUBSCRIBE, then SUBSCRIBE, in flight
         await asyncio.wait_for(second.ready(), 5)
-        assert await numsub(redis_server.url, CHANNEL) == 1
+        assert await numsub(redis_server.url, NS.channel(CHANNEL)) == 1
         await _publish(publisher, CHANNEL, 7)
         assert await _next(second) == {"id": 7}
+
+
+async def test_channels_are_named_in_the_deployments_namespace(
+    hub: pubsub.Hub, redis_server: PrivateRedis
+) -> None:
+    async with hub.subscribe(CHANNEL) as feed:
+        await feed.ready()
+        assert await numsub(redis_server.url, "wafi-test:wafi:1:alerts") == 1
+        assert await numsub(redis_server.url, CHANNEL) == 0
+
+
+async def test_an_event_of_another_deployment_or_organisation_is_dropped(
+    hub: pubsub.Hub, publisher: Redis
+) -> None:
+    redis_channel = NS.channel(CHANNEL)
+    async with hub.subscribe(CHANNEL) as feed:
+        await feed.ready()
+        other = namespaces.Namespace("wafi-other")
+        await publisher.publish(redis_channel, pubsub.envelope(other, 1, {"id": 1}))
+        await publisher.publish(redis_channel, pubsub.envelope(NS, 2, {"id": 2}))
+        await publisher.publish(redis_channel, json.dumps({"id": 3}))  # no envelope at all
+        await publisher.publish(redis_channel, json.dumps([4]))
+        await publisher.publish(redis_channel, pubsub.envelope(NS, 1, {"id": 5}))
+        # Only the last one is ours; it arrives without its envelope, as the outbox stored it.
+        assert await _next(feed) == {"id": 5}
+        assert hub.dropped == 4
+        assert len(feed) == 0
