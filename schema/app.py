@@ -28,7 +28,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.roles import Principal
 from resolvers.store import engine, orgs, pubsub
-from schema import metrics
+from schema import exports, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -252,6 +252,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            Route("/export/{name}", exports.endpoint),
         ],
         middleware=cors(settings.cors_origins),
         lifespan=lifespan,
