@@ -335,6 +335,7 @@ async def test_the_only_sending_mutation_records_a_send_done_by_an_operator(org:
     assert [n for n in names if any(w in n.lower() for w in ("send", "sent", "deliver"))] == [
         "deliverProofPack",
         "markDraftSent",
+        "redeliverWebhook",  # sends a webhook to the organisation's own receiver, not a customer
     ]
     draft = await org.data('{ __type(name: "Draft") { fields { name } } }')
     fields = {f["name"] for f in draft["__type"]["fields"]}
