@@ -78,8 +78,8 @@ class Bar:
 
 async def run(database_url: str, args: argparse.Namespace, data: str) -> Any:
     """Import into the organisation `args.org` (or the only one) in one transaction."""
-    from resolvers import imports as use_cases
-    from resolvers.store import engine
+    from resolvers.store import engine, import_runs
+    from resolvers.store import imports as store
 
     pool = await engine.create_system_pool(database_url, size=1)
     try:
@@ -89,7 +89,7 @@ async def run(database_url: str, args: argparse.Namespace, data: str) -> Any:
     write = engine.create_write_engine(database_url, size=1)
     try:
         async with engine.transaction(engine.sessions(write), org_id) as session:
-            return await use_cases.run(
+            job = await import_runs.run(
                 session,
                 org_id=org_id,
                 operator_id=None,
@@ -101,6 +101,9 @@ async def run(database_url: str, args: argparse.Namespace, data: str) -> Any:
                 now=datetime.now(UTC),
                 progress=Bar(),
             )
+            if job.status == "done":
+                job = await store.save_job(session, org_id=org_id, job=job)
+            return job
     finally:
         await write.dispose()
 

@@ -1,5 +1,6 @@
-"""CSV imports: import jobs (counts, progress, first refused rows) and the external ids of
-imported rows (a re-import skips them), both under row-level security like every tenant table.
+"""CSV imports: import jobs (counts, progress, first refused rows, a queued file) and the
+external ids of imported rows (a re-import skips them), both under row-level security like every
+tenant table.
 
 Revision ID: 0018
 Revises: 0017
@@ -28,6 +29,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("operator_id", sa.BigInteger(), nullable=True),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.Column("csv", sa.Text(), nullable=True),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("processed", sa.Integer(), nullable=False),
         sa.Column("created", sa.Integer(), nullable=False),

@@ -47,6 +47,7 @@ class Job:
     finished_at: datetime | None
     id: int | None = None
     operator_id: int | None = None
+    role: str = ""
 
 
 async def time_zone(session: AsyncSession, *, org_id: int) -> str:
@@ -179,41 +180,99 @@ async def _keys(
     await _insert(session, ImportKeyRow, rows, returning=False)
 
 
-async def save_job(session: AsyncSession, *, org_id: int, job: Job, role: str) -> Job:
+async def save_job(session: AsyncSession, *, org_id: int, job: Job) -> Job:
     """Store a finished import and its one ledger row (the counts, never the file)."""
-    row = ImportJobRow(
-        org_id=org_id,
-        kind=job.kind.value,
-        status=job.status,
-        operator_id=job.operator_id,
-        total=job.total,
-        processed=job.processed,
-        created=job.created,
-        existing=job.existing,
-        invalid=job.invalid,
-        errors=[_error_json(error) for error in job.errors[:ERRORS_KEPT]],
-        created_at=job.created_at,
-        finished_at=job.finished_at,
-    )
+    row = ImportJobRow(org_id=org_id, csv=None, **_columns(job))
     session.add(row)
     await session.flush()
     assert row.id is not None
+    saved = Job(**{**_fields(job), "id": row.id})
+    await _ledger(session, org_id, saved)
+    return saved
+
+
+async def queue_job(session: AsyncSession, *, org_id: int, job: Job, data: str) -> Job:
+    """A job for a worker (status queued), holding its file until it has run."""
+    row = ImportJobRow(org_id=org_id, csv=data, **_columns(job))
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return Job(**{**_fields(job), "id": row.id})
+
+
+async def pending_job(
+    conn: asyncpg.Connection, *, org_id: int, job_id: int
+) -> tuple[Job, str] | None:
+    """A queued (or interrupted) job and its file; None once it has finished."""
+    row = await conn.fetchrow(
+        f"SELECT {_JOB_COLUMNS}, csv FROM import_jobs WHERE org_id = $1 AND id = $2 "
+        "AND status IN ('queued', 'running') AND csv IS NOT NULL",
+        org_id,
+        job_id,
+    )
+    return None if row is None else (_job(row), row["csv"])
+
+
+async def note_progress(
+    conn: asyncpg.Connection, *, org_id: int, job_id: int, processed: int, status: str
+) -> None:
+    """Progress a reader sees at once: written outside the import's own transaction."""
+    await conn.execute(
+        "UPDATE import_jobs SET processed = $3, status = $4 WHERE org_id = $1 AND id = $2",
+        org_id,
+        job_id,
+        processed,
+        status,
+    )
+
+
+async def finish_job(session: AsyncSession, *, org_id: int, job: Job) -> Job:
+    """A queued job's outcome, in the import's transaction (with its ledger row when done)."""
+    row = await session.get(ImportJobRow, (org_id, job.id))
+    assert row is not None
+    for column, value in _columns(job).items():
+        setattr(row, column, value)
+    row.csv = None
+    await session.flush()
+    if job.status == "done":
+        await _ledger(session, org_id, job)
+    return job
+
+
+def _columns(job: Job) -> dict[str, Any]:
+    return {
+        "kind": job.kind.value,
+        "status": job.status,
+        "operator_id": job.operator_id,
+        "role": job.role,
+        "total": job.total,
+        "processed": job.processed,
+        "created": job.created,
+        "existing": job.existing,
+        "invalid": job.invalid,
+        "errors": [_error_json(error) for error in job.errors[:ERRORS_KEPT]],
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+async def _ledger(session: AsyncSession, org_id: int, job: Job) -> None:
+    assert job.id is not None
     summary = {key: getattr(job, key) for key in ("total", "created", "existing", "invalid")}
     session.add(
         LedgerRow(
             org_id=org_id,
             operator_id=job.operator_id,
-            role=role,
+            role=job.role,
             action=f"import{job.kind.value.title()}",
             entity="ImportJob",
-            entity_id=row.id,
+            entity_id=job.id,
             before=None,
             after=ledger.snapshot({"kind": job.kind.value, **summary}),
             at=job.finished_at or job.created_at,
         )
     )
     await session.flush()
-    return Job(**{**_fields(job), "id": row.id})
 
 
 def _fields(job: Job) -> dict[str, Any]:
@@ -229,20 +288,26 @@ def _error_json(error: imports.RowError) -> dict[str, Any]:
     }
 
 
+_JOB_COLUMNS = (
+    "id, kind, status, operator_id, role, total, processed, created, existing, invalid, errors, "
+    "created_at, finished_at"
+)
+
+
 async def get_job(conn: asyncpg.Connection, *, org_id: int, job_id: int) -> Job | None:
     row = await conn.fetchrow(
-        "SELECT id, kind, status, operator_id, total, processed, created, existing, invalid, "
-        "errors, created_at, finished_at FROM import_jobs WHERE org_id = $1 AND id = $2",
-        org_id,
-        job_id,
+        f"SELECT {_JOB_COLUMNS} FROM import_jobs WHERE org_id = $1 AND id = $2", org_id, job_id
     )
-    if row is None:
-        return None
+    return None if row is None else _job(row)
+
+
+def _job(row: asyncpg.Record) -> Job:
     return Job(
         id=row["id"],
         kind=imports.ImportKind(row["kind"]),
         status=row["status"],
         operator_id=row["operator_id"],
+        role=row["role"],
         total=row["total"],
         processed=row["processed"],
         created=row["created"],

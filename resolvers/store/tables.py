@@ -794,6 +794,8 @@ class ImportJobRow(SQLModel, table=True):
     kind: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(sa_column=Column(Text, nullable=False))
     operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    role: str = Field(sa_column=Column(Text, nullable=False))
+    csv: str | None = _text(nullable=True)  # a queued import's file, dropped once it has run
     total: int = Field(sa_column=Column(Integer, nullable=False))
     processed: int = Field(sa_column=Column(Integer, nullable=False))
     created: int = Field(sa_column=Column(Integer, nullable=False))

@@ -15,13 +15,18 @@ from schema.types.relay import to_global_id
 
 
 @strawberry.enum(
-    description="Where an import stands: done (written), dry_run (checked, nothing written), "
-    "refused (a row was refused without skipInvalid: nothing written)."
+    description="Where an import stands: queued (waiting for a worker), running (a worker is "
+    "writing it; `processed` counts up), done (written), dry_run (checked, nothing written), "
+    "refused (a row was refused without skipInvalid: nothing written), failed (the worker met "
+    "an unexpected error: nothing written)."
 )
 class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
     DONE = "done"
     DRY_RUN = "dry_run"
     REFUSED = "refused"
+    FAILED = "failed"
 
 
 ImportKind = strawberry.enum(
@@ -64,7 +69,9 @@ class ImportJob:
         description="The refused rows by line (a stored job keeps the first 100)."
     )
     created_at: datetime = strawberry.field(description="When the import started.")
-    finished_at: datetime | None = strawberry.field(description="When it finished.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while queued or running."
+    )
 
     @classmethod
     def from_domain(cls, job: Any) -> ImportJob:
@@ -96,6 +103,11 @@ class ImportCsvInput:
         default=False,
         description="Import the valid rows and report the others; without it one refused row "
         "refuses the whole file.",
+    )
+    background: bool = strawberry.field(
+        default=False,
+        description="Answer at once with the job (status QUEUED) and let a worker import the "
+        "file; follow it with importJob(id). A refused row then ends the job REFUSED.",
     )
 
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.imports import ImportKind
-from resolvers import imports
-from resolvers.store import engine, exports, orgs
+from resolvers.store import engine, exports, import_runs, orgs
+from resolvers.store import imports as store
 from tests.bench import harness
 
 DB = "wafi_bench_imports"
@@ -59,7 +59,7 @@ async def timed(url: str, org_id: int, kind: ImportKind, data: str) -> tuple[Any
     started = time.perf_counter()
     try:
         async with engine.transaction(engine.sessions(write), org_id) as session:
-            job = await imports.run(
+            job = await import_runs.run(
                 session,
                 org_id=org_id,
                 operator_id=None,
@@ -70,6 +70,7 @@ async def timed(url: str, org_id: int, kind: ImportKind, data: str) -> tuple[Any
                 skip_invalid=False,
                 now=NOW,
             )
+            job = await store.save_job(session, org_id=org_id, job=job)
     finally:
         await write.dispose()
     return job, time.perf_counter() - started
