@@ -294,3 +294,12 @@ async def test_import_of_tickets_reports_missing_columns(org: Org, flag: bool) -
         "customer_external_id",
         "REQUIRED",
     )
+
+
+async def test_a_file_near_the_request_body_limit_imports_in_one_request(org: Org) -> None:
+    header = "external_id,name,subscription_started_at,contact_email\n"
+    rows = [f"k-{n:05d},شركة رقم {n},2026-01-01,ops{n}@example.sa\n" for n in range(4_000)]
+    csv = header + "".join(rows)
+    assert 200_000 < len(csv.encode()) < 250_000  # the limit is 256 KiB with the query
+    job = (await run(org, csv))["job"]
+    assert (job["status"], job["total"], job["created"]) == ("DONE", 4_000, 4_000)
