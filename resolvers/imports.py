@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from domain import imports
@@ -38,20 +39,27 @@ async def _import(info: CtxInfo, input: types.ImportCsvInput, kind: ImportKind, 
     data = input.csv.removeprefix("\ufeff")
     if input.background and not input.dry_run and ctx.resources.queue is not None:
         return await _queue(ctx, principal, kind, data, skip_invalid=input.skip_invalid)
-    async with ctx.transaction() as session:
-        job = await import_runs.run(
-            session,
-            org_id=principal.org_id,
-            operator_id=principal.operator_id,
-            role=principal.role.value,
-            kind=kind,
-            data=data,
-            dry_run=input.dry_run,
-            skip_invalid=input.skip_invalid,
-            now=ctx.now,
-        )
-        if job.status == "done":
-            job = await store.save_job(session, org_id=principal.org_id, job=job)
+    try:
+        async with ctx.transaction() as session:
+            job = await import_runs.run(
+                session,
+                org_id=principal.org_id,
+                operator_id=principal.operator_id,
+                role=principal.role.value,
+                kind=kind,
+                data=data,
+                dry_run=input.dry_run,
+                skip_invalid=input.skip_invalid,
+                now=ctx.now,
+            )
+            if job.status == "done":
+                job = await store.save_job(session, org_id=principal.org_id, job=job)
+    except IntegrityError as error:
+        if not store.same_keys(error):
+            raise
+        # Another import of the same external ids committed first: nothing of this one stands.
+        message = "another import of these rows finished first: import the file again"
+        raise DomainError("csv", ErrorCode.CONFLICT, message) from None
     if job.status == "refused":
         return types.ImportRefusedError.from_job(job)
     return types.ImportPayload(job=types.ImportJob.from_domain(job))

@@ -72,6 +72,12 @@ async def known_keys(
     return {str(key): int(entity_id) for key, entity_id in rows.all()}
 
 
+def same_keys(error: Exception) -> bool:
+    """Whether a failed write met external ids another import committed meanwhile."""
+    cause = getattr(error, "orig", None)
+    return "import_keys_pkey" in str(cause)
+
+
 async def insert_customers(
     session: AsyncSession, *, org_id: int, records: Sequence[imports.CustomerRecord], now: datetime
 ) -> None:

@@ -303,3 +303,26 @@ async def test_a_file_near_the_request_body_limit_imports_in_one_request(org: Or
     assert 200_000 < len(csv.encode()) < 250_000  # the limit is 256 KiB with the query
     job = (await run(org, csv))["job"]
     assert (job["status"], job["total"], job["created"]) == ("DONE", 4_000, 4_000)
+
+
+async def test_two_imports_of_one_file_at_once_create_each_customer_once(org: Org) -> None:
+    import asyncio
+
+    query = IMPORT.replace("... on UserError { field code message }", "... on UserError { code }")
+    results = await asyncio.gather(
+        *(org.data(query, {"input": {"csv": CUSTOMERS}}) for _ in range(3))
+    )
+    outcomes = [
+        r["importCustomers"].get("job", {}).get("created", r["importCustomers"].get("code"))
+        for r in results
+    ]
+    # One import creates both; the others find them imported, or lost the race and wrote nothing.
+    assert outcomes.count(2) == 1, outcomes
+    assert all(o in (0, 2, "CONFLICT") for o in outcomes), outcomes
+    assert len(await customers_of(org)) == 2
+
+
+async def test_a_viewer_may_not_read_import_jobs(org: Org) -> None:
+    job = (await run(org, CUSTOMERS))["job"]
+    body = await org.gql(GET, {"id": job["id"]}, role=Role.VIEWER)
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "importJob"}
