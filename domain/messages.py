@@ -447,6 +447,46 @@ class Msg(Enum):
         "subscriptions run over a WebSocket (graphql-transport-ws) at /graphql",
     )
 
+    # --- CSV import and export -------------------------------------------------------------------
+    CSV_NOT_UTF8 = Template("السطر {line}: الملف ليس UTF-8", "line {line}: the file is not UTF-8")
+    CSV_UNKNOWN_COLUMN = Template(
+        "عمود غير معروف؛ المتوقع: {expected}", "unknown column; expected: {expected}"
+    )
+    CSV_COLUMN_TWICE = Template("العمود {name} مكرر", "column {name} appears twice")
+    CSV_NEEDS_COLUMN = Template("يحتاج الملف إلى العمود {name}", "the file needs a {name} column")
+    CSV_EMPTY = Template(
+        "الملف فارغ: يحتاج إلى سطر العناوين", "the file is empty: it needs a header row"
+    )
+    CSV_TOO_MANY_ROWS = Template("{limit} صف على الأكثر في الملف", "at most {limit} rows a file")
+    CSV_KEY_REPEATS = Template("external_id يتكرر من صف سابق", "external_id repeats an earlier row")
+    CSV_BROKEN = Template("السطر {line}: {detail}", "line {line}: {detail}")
+    CSV_TOO_MANY_CELLS = Template(
+        "{cells} خلايا، والعناوين {columns}", "{cells} cells, the header has {columns}"
+    )
+    CSV_UNSTORABLE = Template("يحوي محرفًا لا يُخزَّن في النص", "contains a character text cannot hold")
+    CSV_NOT_A = Template("{value} ليس {column}", "{value} is not a {column}")
+    CSV_NOT_A_DATE = Template(
+        "{value} ليس تاريخًا: استخدم YYYY-MM-DD أو ISO 8601",
+        "{value} is not a date: use YYYY-MM-DD or ISO 8601",
+    )
+    CSV_NO_SUCH_CUSTOMER = Template(
+        "لم يُستورد عميل بهذا external_id", "no customer was imported with this external_id"
+    )
+    CSV_RACE = Template(
+        "انتهى استيراد آخر لهذه الصفوف قبل هذا: استورد الملف من جديد",
+        "another import of these rows finished first: import the file again",
+    )
+    CSV_ROWS_REFUSED = Template(
+        "رُفض {invalid} من {total} صفًا: {first}", "{invalid} of {total} rows refused: {first}"
+    )
+    NO_SUCH_IMPORT = Template(
+        "لا توجد عملية استيراد كهذه في مؤسستك", "no such import job in your organisation"
+    )
+    NO_SUCH_EXPORT = Template(
+        "الملفات المتاحة: customers.csv و tickets.csv و ledger.csv",
+        "exports: customers.csv, tickets.csv, ledger.csv",
+    )
+
     # --- input hygiene and idempotency ---------------------------------------------------------
     KEY_NEEDS_VISIBLE = Template(
         "يحتاج المفتاح إلى محرف ظاهر؛ أو لا ترسل مفتاحًا",

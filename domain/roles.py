@@ -33,6 +33,7 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_WEBHOOKS = "manage_webhooks"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    IMPORT_DATA = "import_data"
 
 
 _ALL = frozenset(Role)
@@ -51,6 +52,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.MANAGE_TOKENS: _LEADS,
     Action.MANAGE_WEBHOOKS: _LEADS,
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
+    Action.IMPORT_DATA: _LEADS,
 }
 
 

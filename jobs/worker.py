@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from jobs import alerts
+from jobs import imports as import_jobs
 from jobs import incidents as incident_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
@@ -39,6 +40,7 @@ FUNCTIONS: list[Any] = [
     success_jobs.snapshot_health,
     success_jobs.scan_customers,
     func(webhook_jobs.deliver_webhooks, name=webhook_jobs.DELIVER_JOB, keep_result=0),
+    func(import_jobs.import_csv, name=import_jobs.IMPORT_JOB),
 ]
 CRON_JOBS: list[Any] = [
     # The sweep: publishes what an enqueue after commit missed (Redis was down, a worker died).

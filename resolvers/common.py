@@ -36,6 +36,7 @@ MULTILINE_FIELDS: Final = frozenset(
         "whatWentWrong",
         "preventiveActions",
         "action",
+        "csv",  # a whole CSV file (importCustomers, importTickets)
     }
 )
 

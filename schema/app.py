@@ -29,7 +29,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
-from schema import health, http_errors, language, metrics
+from schema import exports, health, http_errors, language, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -289,8 +289,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            Route("/export/{name}", exports.endpoint),
         ],
-        middleware=cors(settings.cors_origins),
+        middleware=[Middleware(language.Negotiated), *cors(settings.cors_origins)],
         lifespan=lifespan,
     )
 

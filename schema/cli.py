@@ -1,4 +1,5 @@
-"""The `wafi` command: serve, worker, migrate, org create|list, token create|list|revoke, demo."""
+"""The `wafi` command: serve, worker, migrate, org create|list, token create|list|revoke, import
+customers|tickets, demo."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 
 from domain.roles import Role
 from resolvers.store import embedded, engine, migrate, namespaces
-from schema import logs
+from schema import cli_imports, logs
 
 _SERVER_HINT = (
     "Is PostgreSQL running and WAFI_DATABASE_URL right? Unset it to use the embedded one."
@@ -217,6 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     command(sub, "demo", "load a bilingual demo organisation; prints its token").set_defaults(
         run=_demo
     )
+    cli_imports.add_commands(sub, command, _import)
     return parser
 
 
@@ -478,6 +480,22 @@ def _token_revoke(args: argparse.Namespace) -> None:
     if not _admin(work):
         _fail(f"organisation {args.org!r} has no such live token (already revoked, or not its own)")
     print(f"revoked: that token of {args.org} is refused from now on")
+
+
+def _import(args: argparse.Namespace) -> None:
+    from domain.errors import DomainError
+
+    try:
+        data = cli_imports.read(args.file)
+        with _database() as settings:
+            assert settings.database_url
+            migrate.upgrade(settings.database_url)
+            job = asyncio.run(cli_imports.run(settings.database_url, args, data))
+    except cli_imports.ImportFailedError as error:
+        _fail(str(error))
+    except DomainError as error:  # the header row
+        _fail(f"{args.file}: column {error.field}: {error.message}")
+    raise SystemExit(cli_imports.report(job))
 
 
 def _demo(args: argparse.Namespace) -> None:

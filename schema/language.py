@@ -60,3 +60,26 @@ def localise(message: str) -> str:
         if params is not None:
             return messages.render(msg, params, current())
     return message
+
+
+class Negotiated:
+    """ASGI middleware: every HTTP request and WebSocket of the app (GraphQL, exports, reports,
+    metrics) is answered in the language its `Accept-Language` asks for."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = next(
+            (
+                bytes(v).decode("latin-1")
+                for k, v in scope.get("headers", ())
+                if k == b"accept-language"
+            ),
+            None,
+        )
+        with answering(header):
+            await self.app(scope, receive, send)

@@ -21,6 +21,7 @@ from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
+from resolvers import imports as import_resolvers
 from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
@@ -37,6 +38,7 @@ from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
+from schema.types import imports as import_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
 from schema.types import sla as sla_types
@@ -74,6 +76,11 @@ class Query:
     api_tokens: Connection[token_types.ApiToken] = strawberry.field(
         resolver=token_resolvers.list_tokens,
         description="Your organisation's API tokens, oldest first, never their secrets "
+        "(owners and managers).",
+    )
+    import_job: import_types.ImportJob = strawberry.field(
+        resolver=import_resolvers.get_import_job,
+        description="One CSV import by id: its progress, counts and refused rows "
         "(owners and managers).",
     )
     webhook_endpoints: Connection[webhook_types.WebhookEndpoint] = strawberry.field(
@@ -308,6 +315,16 @@ class Mutation:
         resolver=token_resolvers.create_token,
         description="A new operator and its token, with a role at most yours and an optional "
         "expiry; the secret is in this answer only (owners and managers).",
+    )
+    import_customers: import_types.ImportResult = strawberry.mutation(
+        resolver=import_resolvers.import_customers,
+        description="Import customers from CSV text; rows whose external_id was imported before "
+        "are skipped (owners and managers; README: CSV import and export).",
+    )
+    import_tickets: import_types.ImportResult = strawberry.mutation(
+        resolver=import_resolvers.import_tickets,
+        description="Import historical tickets from CSV text, each with its own opening time "
+        "(owners and managers; README: CSV import and export).",
     )
     revoke_api_token: token_types.RevokeApiTokenResult = strawberry.mutation(
         resolver=token_resolvers.revoke_token,

@@ -777,3 +777,45 @@ TENANT_TABLES = (
     "webhook_endpoints",
     "webhook_deliveries",
 )
+
+
+class ImportJobRow(SQLModel, table=True):
+    """One CSV import (README: CSV import and export): its counts and first refused rows."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        ForeignKeyConstraint(
+            ["org_id", "operator_id"],
+            ["operators.org_id", "operators.id"],
+            name="import_jobs_operator_id_fk",
+        ),
+        CheckConstraint("kind IN ('customers','tickets')", name="import_jobs_kind"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    operator_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    role: str = Field(sa_column=Column(Text, nullable=False))
+    csv: str | None = _text(nullable=True)  # a queued import's file, dropped once it has run
+    total: int = Field(sa_column=Column(Integer, nullable=False))
+    processed: int = Field(sa_column=Column(Integer, nullable=False))
+    created: int = Field(sa_column=Column(Integer, nullable=False))
+    existing: int = Field(sa_column=Column(Integer, nullable=False))
+    invalid: int = Field(sa_column=Column(Integer, nullable=False))
+    errors: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class ImportKeyRow(SQLModel, table=True):
+    """An imported row's stable external id and what it became, so a re-import skips it."""
+
+    __tablename__ = "import_keys"
+
+    org_id: int = _org_key()
+    entity: str = Field(sa_column=Column(Text, primary_key=True))
+    external_id: str = Field(sa_column=Column(Text, primary_key=True))
+    entity_id: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -399,6 +399,13 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
             "UPDATE webhook_endpoints SET disabled_at = $2 WHERE org_id = $1", org.id, org.clock()
         )
 
+    # CSV imports: one ledger row per import job.
+    csv = "external_id,name,subscription_started_at\nw-1,Walk Co,2026-01-01\n"
+    job = "... on ImportPayload { job { id } }"
+    await walk("importCustomers", "ImportCsvInput", {"csv": csv}, job, role=Role.MANAGER)
+    csv = "external_id,customer_external_id,subject,opened_at\nw-t,w-1,Hello,2026-10-01\n"
+    await walk("importTickets", "ImportCsvInput", {"csv": csv}, job, role=Role.OWNER)
+
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}
     schema = await org.data('{ __type(name: "Mutation") { fields { name } } }')
