@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from domain.calendars import WorkCalendar
 from domain.errors import DomainError, ErrorCode
 from domain.text import normalise
 
@@ -196,6 +197,7 @@ class TicketStatus(StrEnum):
     """Where a ticket is in its §2.5 lifecycle."""
 
     OPEN = "open"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
@@ -210,6 +212,15 @@ class TicketEvent(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """§7: a span the resolution clock stood still while the customer was awaited; `end` is
+    None while it lasts."""
+
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """The part of a ticket that §2.3 and §2.5 rule over; all datetimes aware UTC."""
 
@@ -221,6 +232,7 @@ class Lifecycle:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     closed_confirmed_by: str | None = None
+    pauses: tuple[Pause, ...] = ()
 
     @property
     def priority(self) -> Priority:
@@ -262,8 +274,47 @@ def record_first_response(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
     return replace(lifecycle, first_response_at=at)
 
 
+def await_customer(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
+    """§7 pause: an open, answered ticket waits on the customer; its resolution clock stops.
+    The first-response clock never pauses, so a ticket not yet answered cannot wait."""
+    if lifecycle.status != TicketStatus.OPEN:
+        raise _refuse(lifecycle.status, TicketStatus.WAITING_ON_CUSTOMER)
+    if lifecycle.first_response_at is None:
+        raise DomainError(
+            "status",
+            ErrorCode.PRECONDITION_FAILED,
+            "The first-response clock never pauses: reply before waiting on the customer.",
+        )
+    _not_before(at, lifecycle.first_response_at, "at", "the first response")
+    return replace(
+        lifecycle,
+        status=TicketStatus.WAITING_ON_CUSTOMER,
+        pauses=(*lifecycle.pauses, Pause(_aware(at))),
+    )
+
+
+def _end_pause(lifecycle: Lifecycle, at: datetime) -> tuple[Pause, ...]:
+    *done, last = lifecycle.pauses
+    return (*done, Pause(last.start, max(last.start, _aware(at))))
+
+
+def customer_replied(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
+    """§7 resume: the customer's reply, logged, restarts the resolution clock."""
+    if lifecycle.status != TicketStatus.WAITING_ON_CUSTOMER or not lifecycle.pauses:
+        raise DomainError(
+            "status",
+            ErrorCode.INVALID_TRANSITION,
+            f"Only a ticket waiting on the customer takes their reply; this one is "
+            f"'{lifecycle.status}'.",
+        )
+    return replace(lifecycle, status=TicketStatus.OPEN, pauses=_end_pause(lifecycle, at))
+
+
 def resolve(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
-    """§2.5 `resolved`: only an open ticket that has had its first response."""
+    """§2.5 `resolved`: only an open ticket that has had its first response (one waiting on
+    the customer too: the resolution ends the pause)."""
+    if lifecycle.status == TicketStatus.WAITING_ON_CUSTOMER and lifecycle.pauses:
+        lifecycle = replace(lifecycle, status=TicketStatus.OPEN, pauses=_end_pause(lifecycle, at))
     if lifecycle.status != TicketStatus.OPEN:
         raise _refuse(lifecycle.status, TicketStatus.RESOLVED)
     if lifecycle.first_response_at is None:
@@ -392,6 +443,8 @@ class HistoryEvent(StrEnum):
     EDITED = "edited"
     CLOSED = "closed"
     REOPENED = "reopened"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    CUSTOMER_REPLIED = "customer_replied"
 
     @property
     def is_sla_event(self) -> bool:
@@ -441,6 +494,8 @@ class Ticket:
     # Whether each clock's breach has been flagged (and alerted) for its current due time.
     first_response_breached: bool = False
     resolution_breached: bool = False
+    # The business calendar its priority's clocks count in (§7); None is round the clock.
+    calendar: WorkCalendar | None = None
 
     @property
     def priority(self) -> Priority:

@@ -67,10 +67,17 @@ class TicketSla:
         priority: tickets.Priority,
         lifecycle: tickets.Lifecycle,
         now: datetime,
+        calendar: sla.Counting = sla.TWENTY_FOUR_SEVEN,
     ) -> TicketSla:
         tier = tickets.TIERS[priority]
         clocks = sla.ticket_clocks(
-            priority, lifecycle.opened_at, lifecycle.first_response_at, lifecycle.resolved_at, now
+            priority,
+            lifecycle.opened_at,
+            lifecycle.first_response_at,
+            lifecycle.resolved_at,
+            now,
+            calendar,
+            lifecycle.pauses,
         )
         fr, res = clocks.first_response, clocks.resolution
         breach = sla.evaluate_breach(

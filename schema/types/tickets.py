@@ -16,7 +16,10 @@ from schema.types.drafts import Draft
 from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
 from schema.types.sla import TicketSla
 
-TicketStatus = strawberry.enum(tickets.TicketStatus, description="open → resolved → closed.")
+TicketStatus = strawberry.enum(
+    tickets.TicketStatus,
+    description="open → resolved → closed; waiting_on_customer pauses the resolution clock (§7).",
+)
 Channel = strawberry.enum(tickets.Channel, name="TicketChannel", description="Where it came from.")
 HistoryEvent = strawberry.enum(
     tickets.HistoryEvent, name="TicketHistoryEvent", description="What a history line records."
@@ -92,15 +95,20 @@ class Ticket(Node):
     closed_confirmed_by: str | None = strawberry.field(
         description="Who at the customer confirmed the ticket is solved."
     )
-    first_response_due_at: datetime
-    resolution_due_at: datetime
+    first_response_due_at: datetime = strawberry.field(
+        description="The first-response deadline in the priority's working time (§7)."
+    )
+    resolution_due_at: datetime = strawberry.field(
+        description="The resolution deadline, moved later by pauses; while the customer is "
+        "awaited, the deadline if they replied now (§7)."
+    )
     sla: TicketSla = strawberry.field(description="Both clocks, at the request's time.")
 
     @classmethod
     def from_domain(cls, value: tickets.Ticket, *, now: datetime) -> Ticket:
         assert value.id is not None
         life = value.lifecycle
-        due = sla.due_times(value.priority, life.opened_at)
+        clocks = TicketSla.build(value.priority, life, now, value.calendar or sla.TWENTY_FOUR_SEVEN)
         return cls(
             id=to_global_id("Ticket", value.id),
             pk=value.id,
@@ -120,9 +128,9 @@ class Ticket(Node):
             resolved_at=life.resolved_at,
             closed_at=life.closed_at,
             closed_confirmed_by=life.closed_confirmed_by,
-            first_response_due_at=due.first_response_due_at,
-            resolution_due_at=due.resolution_due_at,
-            sla=TicketSla.build(value.priority, life, now),
+            first_response_due_at=clocks.first_response.due_at,
+            resolution_due_at=clocks.resolution.due_at,
+            sla=clocks,
         )
 
     customer: Customer | None = strawberry.field(resolver=_customer, description="Who wrote in.")
