@@ -31,6 +31,7 @@ class Action(StrEnum):
     LIFT_FREEZE = "lift_freeze"
     MANAGE_TOKENS = "manage_tokens"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    MANAGE_CALENDARS = "manage_calendars"
 
 
 _ALL = frozenset(Role)
@@ -48,6 +49,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.LIFT_FREEZE: frozenset({Role.OWNER}),
     Action.MANAGE_TOKENS: frozenset({Role.OWNER}),
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
+    Action.MANAGE_CALENDARS: _LEADS,
 }
 
 

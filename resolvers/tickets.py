@@ -18,6 +18,7 @@ from domain.tickets import HistoryEvent, Ticket
 from resolvers import loaders
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
+from resolvers.store import calendars as calendar_store
 from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
 from resolvers.store import tickets as store
@@ -113,6 +114,9 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
         )
         if customer is None:
             raise DomainError("customer", ErrorCode.NOT_FOUND, "no such customer")
+        calendar = await calendar_store.for_priority(
+            session, org_id=principal.org_id, priority=classification.priority
+        )
         ticket = await store.insert(
             session,
             org_id=principal.org_id,
@@ -123,6 +127,7 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
                 channel=input.channel,
                 classification=classification,
                 lifecycle=tickets.open_ticket(classification.priority, ctx.now),
+                calendar=calendar,
             ),
             now=ctx.now,
         )
@@ -380,8 +385,10 @@ async def _rewrite_first_response(
 
 
 def _snapshot(ticket: Ticket) -> dict[str, Any]:
-    found = ledger.snapshot(ticket)
+    """The ticket for the ledger; its calendar by name (24/7 when it has none)."""
+    found = ledger.snapshot(replace(ticket, calendar=None))
     assert found is not None
+    found["calendar"] = "24/7" if ticket.calendar is None else ticket.calendar.name
     return found
 
 
@@ -399,6 +406,12 @@ async def apply(
     changed, event, detail = change(current)
     if event is None:
         return current
+    if changed.priority is not current.priority:
+        # §7: the clocks count in the calendar of the raised priority.
+        calendar = await calendar_store.for_priority(
+            session, org_id=principal.org_id, priority=changed.priority
+        )
+        changed = replace(changed, calendar=calendar)
     changed = replace(changed, version=current.version + 1)
     changed = await _flag_breaches(session, principal.org_id, changed, now)
     await store.save(session, org_id=principal.org_id, ticket=changed, now=now)
@@ -414,7 +427,13 @@ async def _flag_breaches(
     assert ticket.id is not None
     life = ticket.lifecycle
     clocks = sla.ticket_clocks(
-        ticket.priority, life.opened_at, life.first_response_at, life.resolved_at, now
+        ticket.priority,
+        life.opened_at,
+        life.first_response_at,
+        life.resolved_at,
+        now,
+        ticket.calendar or sla.TWENTY_FOUR_SEVEN,
+        life.pauses,
     )
     flags = {}
     for name, clock, flagged in (
@@ -475,6 +494,8 @@ async def _ledger(
     """The mutation's one ledger row about the ticket (`ticket_id` when `after` is a dict)."""
     entity_id = after.id if isinstance(after, Ticket) else ticket_id
     assert entity_id is not None
+    before = _snapshot(before) if isinstance(before, Ticket) else before
+    after = _snapshot(after) if isinstance(after, Ticket) else after
     await ledger.record(
         session,
         principal=principal,

@@ -20,6 +20,7 @@ from strawberry.extensions.validation_cache import ValidationCache
 
 from domain import text
 from resolvers import alerts as alert_resolvers
+from resolvers import calendars as calendar_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
@@ -34,6 +35,7 @@ from resolvers import success as success_resolvers
 from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from schema.types import alerts as alert_types
+from schema.types import calendars as calendar_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
@@ -82,6 +84,10 @@ class Query:
     tickets: Connection[ticket_types.Ticket] = strawberry.field(
         resolver=ticket_resolvers.list_tickets,
         description="Support tickets, newest first; filter by status, priority, customer, SLA.",
+    )
+    working_time: calendar_types.WorkingTime = strawberry.field(
+        resolver=calendar_resolvers.working_time,
+        description="The time zone, business calendars and each priority's calendar (§7).",
     )
     ticket: ticket_types.Ticket = strawberry.field(
         resolver=ticket_resolvers.get_ticket, description="One ticket by id."
@@ -209,6 +215,30 @@ class Mutation:
     attach_ticket_to_incident: incident_types.AttachTicketToIncidentResult = strawberry.mutation(
         resolver=incident_resolvers.attach_ticket_to_incident,
         description="Attach a support ticket to an incident.",
+    )
+    set_time_zone: calendar_types.WorkingTimeResult = strawberry.mutation(
+        resolver=calendar_resolvers.set_time_zone,
+        description="Set the organisation's IANA time zone; due times are re-computed.",
+    )
+    create_calendar: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.create_calendar,
+        description="Create a business calendar (working days, hours, holidays).",
+    )
+    update_calendar: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.update_calendar,
+        description="Change a calendar's name, days or hours; due times are re-computed.",
+    )
+    add_holidays: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.add_holidays,
+        description="Add one holiday or a year's; due times are re-computed.",
+    )
+    remove_holiday: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.remove_holiday,
+        description="Remove a calendar's holiday; due times are re-computed.",
+    )
+    set_priority_calendar: calendar_types.WorkingTimeResult = strawberry.mutation(
+        resolver=calendar_resolvers.set_priority_calendar,
+        description="Choose the calendar a priority counts in (null: 24/7); due times follow.",
     )
     open_ticket: ticket_types.OpenTicketResult = strawberry.mutation(
         resolver=ticket_resolvers.open_ticket,

@@ -28,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -265,7 +265,9 @@ class TicketRow(SQLModel, table=True):
     __tablename__ = "tickets"
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
-        CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
+        CheckConstraint(
+            "status IN ('open','waiting_on_customer','resolved','closed')", name="tickets_status"
+        ),
         CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
         # Tickets attach to incidents (DOMAIN.md §3 Links), inside the same organisation.
         ForeignKeyConstraint(
@@ -320,7 +322,13 @@ class TicketRow(SQLModel, table=True):
     closed_at: datetime | None = _ts(nullable=True)
     closed_confirmed_by: str | None = _text(nullable=True)
     first_response_due_at: datetime = _ts()
-    resolution_due_at: datetime = _ts()
+    # None while the customer is awaited: the resolution clock stands still (§7).
+    resolution_due_at: datetime | None = _ts(nullable=True)
+    # §7 pauses, [[start, end or null], ...] as ISO times: the resolution due time counts them.
+    pauses: list[list[str | None]] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
     first_response_breached: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
     )
@@ -331,6 +339,45 @@ class TicketRow(SQLModel, table=True):
     version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class CalendarRow(SQLModel, table=True):
+    """DOMAIN.md §7: a business calendar of the organisation (its zone is the organisation's)."""
+
+    __tablename__ = "calendars"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        UniqueConstraint("org_id", "name", name="calendars_org_name"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    # Python weekday numbers: Monday 0 … Sunday 6.
+    working_days: list[int] = Field(sa_column=Column(ARRAY(SmallInteger), nullable=False))
+    # [[start, end], ...] in minutes from local midnight.
+    working_hours: list[list[int]] = Field(sa_column=Column(JSONB, nullable=False))
+    # [{"day": "YYYY-MM-DD", "name": ...}, ...] sorted by day.
+    holidays: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class PriorityCalendarRow(SQLModel, table=True):
+    """DOMAIN.md §7: the calendar a priority's clocks count in; no row means 24/7."""
+
+    __tablename__ = "priority_calendars"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        ForeignKeyConstraint(["org_id", "calendar_id"], ["calendars.org_id", "calendars.id"]),
+        CheckConstraint("priority IN ('P0','P1','P2','P3')", name="priority_calendars_priority"),
+        Index("priority_calendars_org_calendar", "org_id", "calendar_id"),
+    )
+
+    org_id: int = _org_key()
+    priority: str = Field(sa_column=Column(Text, primary_key=True))
+    calendar_id: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class TicketEventRow(SQLModel, table=True):

@@ -23,13 +23,22 @@ from domain.tickets import (
     TicketStatus,
 )
 from resolvers.store import alerts
+from resolvers.store import calendars as calendar_store
 from resolvers.store.tables import TicketEventRow, TicketRow
 
-_COLUMNS = (
+_BASE_COLUMNS = (
     "id, version, customer_id, subject, body, channel, classified_priority, manual_priority, "
     "matched_keyword, reason_ar, status, opened_at, first_response_at, resolved_at, closed_at, "
-    "closed_confirmed_by, first_response_breached, resolution_breached"
+    "closed_confirmed_by, first_response_breached, resolution_breached, pauses"
 )
+
+
+def _columns(alias: str) -> str:
+    """The ticket's columns and the calendar its priority counts in (§7), read from `alias`."""
+    return f"{_BASE_COLUMNS}, {calendar_store.SPEC_SQL.format(t=alias)} AS calendar_spec"
+
+
+_COLUMNS = _columns("tickets")
 
 # A clock's breach is alerted once per due time: the occurrence is that due time, spelt the same
 # by the mutations (Python) and by the scan (SQL).
@@ -52,6 +61,7 @@ class Filter:
 def _from_record(row: Any) -> Ticket:
     get = row.__getitem__ if isinstance(row, asyncpg.Record) else row.__getattribute__
     manual = get("manual_priority")
+    spec = row["calendar_spec"] if isinstance(row, asyncpg.Record) else None
     return Ticket(
         id=get("id"),
         version=get("version"),
@@ -71,9 +81,11 @@ def _from_record(row: Any) -> Ticket:
             resolved_at=get("resolved_at"),
             closed_at=get("closed_at"),
             closed_confirmed_by=get("closed_confirmed_by"),
+            pauses=calendar_store.pauses_from(get("pauses")),
         ),
         first_response_breached=get("first_response_breached"),
         resolution_breached=get("resolution_breached"),
+        calendar=None if spec is None else calendar_store.from_spec(spec),
     )
 
 
@@ -152,7 +164,7 @@ async def by_customers(
 ) -> dict[int, list[Ticket]]:
     """Each customer's newest `first + 1` tickets, for a whole page of customers in one query."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER "
+        f"SELECT {_columns('ranked')} FROM (SELECT *, row_number() OVER "
         "(PARTITION BY customer_id ORDER BY id DESC) AS n FROM tickets "
         "WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) "
         "AND ($3::bigint IS NULL OR id < $3)) AS ranked WHERE n <= $4 ORDER BY id DESC",
@@ -226,9 +238,12 @@ async def lifecycles(
 
 
 def _values(ticket: Ticket) -> dict[str, Any]:
-    """The row's columns for a ticket; due times always from its current priority (§2.5)."""
-    due = sla.due_times(ticket.priority, ticket.lifecycle.opened_at)
+    """The row's columns for a ticket; due times always from its current priority (§2.5), in
+    the calendar it counts in, moved by its pauses (§7)."""
     life = ticket.lifecycle
+    due = sla.due_times(
+        ticket.priority, life.opened_at, ticket.calendar or sla.TWENTY_FOUR_SEVEN, life.pauses
+    )
     return {
         "customer_id": ticket.customer_id,
         "subject": ticket.subject,
@@ -245,6 +260,7 @@ def _values(ticket: Ticket) -> dict[str, Any]:
         "resolved_at": life.resolved_at,
         "closed_at": life.closed_at,
         "closed_confirmed_by": life.closed_confirmed_by,
+        "pauses": calendar_store.pauses_to(life.pauses),
         "first_response_due_at": due.first_response_due_at,
         "resolution_due_at": due.resolution_due_at,
         "first_response_breached": ticket.first_response_breached,
@@ -266,7 +282,11 @@ async def insert(session: AsyncSession, *, org_id: int, ticket: Ticket, now: dat
 async def get_for_update(session: AsyncSession, *, org_id: int, ticket_id: int) -> Ticket | None:
     """The current ticket, locked until the transaction ends."""
     row = await session.get(TicketRow, (org_id, ticket_id), with_for_update=True)
-    return None if row is None else _from_record(row)
+    if row is None:
+        return None
+    ticket = _from_record(row)
+    calendar = await calendar_store.for_priority(session, org_id=org_id, priority=ticket.priority)
+    return replace(ticket, calendar=calendar)
 
 
 async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datetime) -> None:

@@ -1,0 +1,92 @@
+"""working time: business calendars per organisation, the calendar each priority counts in, and
+tickets that wait on the customer (DOMAIN.md §7)
+
+`calendars` holds each calendar's working days, hours and holidays; `priority_calendars` maps a
+priority to one of them (no row: 24/7, today's behaviour, so nothing changes until an
+organisation opts in). A ticket waiting on the customer has no resolution due time (the scan
+never flags it) and its pauses are kept on the row, as the due times are computed from them.
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from resolvers.store import rls
+
+revision: str = "0012"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "calendars",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("working_days", postgresql.ARRAY(sa.SmallInteger()), nullable=False),
+        sa.Column("working_hours", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("holidays", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        sa.PrimaryKeyConstraint("org_id", "id"),
+        sa.UniqueConstraint("org_id", "name", name="calendars_org_name"),
+    )
+    op.create_table(
+        "priority_calendars",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("priority", sa.Text(), nullable=False),
+        sa.Column("calendar_id", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("priority IN ('P0','P1','P2','P3')", name="priority_calendars_priority"),
+        sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        sa.ForeignKeyConstraint(["org_id", "calendar_id"], ["calendars.org_id", "calendars.id"]),
+        sa.PrimaryKeyConstraint("org_id", "priority"),
+    )
+    op.create_index(
+        "priority_calendars_org_calendar",
+        "priority_calendars",
+        ["org_id", "calendar_id"],
+        unique=False,
+    )
+    for table in ("calendars", "priority_calendars"):
+        for statement in rls.enable_sql(table):
+            op.execute(statement)
+    op.add_column(
+        "tickets",
+        sa.Column(
+            "pauses",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+    )
+    op.alter_column("tickets", "resolution_due_at", nullable=True)
+    op.drop_constraint("tickets_status", "tickets", type_="check")
+    op.create_check_constraint(
+        "tickets_status",
+        "tickets",
+        "status IN ('open','waiting_on_customer','resolved','closed')",
+    )
+
+
+def downgrade() -> None:
+    op.drop_constraint("tickets_status", "tickets", type_="check")
+    op.execute("UPDATE tickets SET status = 'open' WHERE status = 'waiting_on_customer'")
+    op.execute("UPDATE tickets SET resolution_due_at = opened_at WHERE resolution_due_at IS NULL")
+    op.create_check_constraint(
+        "tickets_status", "tickets", "status IN ('open','resolved','closed')"
+    )
+    op.alter_column("tickets", "resolution_due_at", nullable=False)
+    op.drop_column("tickets", "pauses")
+    op.drop_index("priority_calendars_org_calendar", table_name="priority_calendars")
+    op.drop_table("priority_calendars")
+    op.drop_table("calendars")
