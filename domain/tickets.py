@@ -346,7 +346,7 @@ def confirm_closed(lifecycle: Lifecycle, confirmed_by: str, confirmed_at: dateti
 
 def reopen(lifecycle: Lifecycle) -> Lifecycle:
     """§2.5: reopen a resolved or closed ticket; its clocks keep running from `opened_at`."""
-    if lifecycle.status == TicketStatus.OPEN:
+    if lifecycle.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise _refuse(lifecycle.status, TicketStatus.OPEN)
     # The first response stays met; resolution runs again from the original opening.
     return replace(

@@ -249,6 +249,35 @@ async def resolve_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
 
 
 @refusals_as_data
+async def await_customer(info: CtxInfo, input: types.TicketStepInput) -> Any:
+    """§7 pause: the ticket waits on the customer; its resolution clock stops."""
+    now = info.context.now
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        waiting = replace(ticket, lifecycle=tickets.await_customer(ticket.lifecycle, now))
+        return waiting, HistoryEvent.AWAITING_CUSTOMER, {}
+
+    return await _step(info, input.id, input.version, "awaitCustomer", change)
+
+
+@refusals_as_data
+async def log_customer_reply(info: CtxInfo, input: types.TicketStepInput) -> Any:
+    """§7 resume: the customer's reply restarts the resolution clock; the history line says
+    how much working time the pause held (the due time moved by it)."""
+    now = info.context.now
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        life = tickets.customer_replied(ticket.lifecycle, now)
+        pause = life.pauses[-1]
+        assert pause.end is not None
+        held = sla.worked(pause.start, pause.end, ticket.calendar or sla.TWENTY_FOUR_SEVEN)
+        detail = {"pausedFrom": pause.start.isoformat(), "pausedMinutes": held.total_seconds() / 60}
+        return replace(ticket, lifecycle=life), HistoryEvent.CUSTOMER_REPLIED, detail
+
+    return await _step(info, input.id, input.version, "logCustomerReply", change)
+
+
+@refusals_as_data
 async def confirm_ticket_closed(info: CtxInfo, input: types.ConfirmTicketClosedInput) -> Any:
     now = info.context.now
 

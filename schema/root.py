@@ -260,6 +260,16 @@ class Mutation:
         resolver=ticket_resolvers.resolve_ticket,
         description="Resolve a ticket that has had its first response.",
     )
+    await_customer: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.await_customer,
+        description="Wait on the customer (status waiting_on_customer): the resolution clock "
+        "stops; the first-response clock never does, so the ticket must be answered first.",
+    )
+    log_customer_reply: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.log_customer_reply,
+        description="Log the customer's reply to a waiting ticket: the resolution clock runs "
+        "again and its due time moves later by the working time paused.",
+    )
     confirm_ticket_closed: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.confirm_ticket_closed,
         description="Close a resolved ticket with the customer's confirmation.",
