@@ -83,8 +83,24 @@ def paused_due_at(
     clock before its target is reached (the due time is not known until the customer replies)."""
     if minutes < 0:
         raise ValueError("an SLA target cannot be negative")
+    return _reach(start, timedelta(minutes=minutes), calendar, pauses)
+
+
+def at_risk_at(
+    start: datetime, minutes: int, calendar: Counting, pauses: Sequence[Pause] = ()
+) -> datetime | None:
+    """§2.5/§7: the moment a running clock turns at risk — 80% of its target counted in working
+    time, pauses excluded; None while an open pause holds it before then."""
+    if minutes < 0:
+        raise ValueError("an SLA target cannot be negative")
+    share = timedelta(minutes=minutes) * _AT_RISK_NUMERATOR / _AT_RISK_DENOMINATOR
+    return _reach(start, share, calendar, pauses)
+
+
+def _reach(
+    start: datetime, remaining: timedelta, calendar: Counting, pauses: Sequence[Pause]
+) -> datetime | None:
     begin = _aware(start).astimezone(UTC)
-    remaining = timedelta(minutes=minutes)
     if not pauses and not isinstance(calendar, WorkCalendar):
         return begin + remaining
     if not remaining:
@@ -119,10 +135,13 @@ def closed_at(pauses: Sequence[Pause], at: datetime) -> tuple[Pause, ...]:
 @dataclass(frozen=True, slots=True)
 class DueTimes:
     """A ticket's two deadlines from `openedAt` and the current priority (§2.5), in its working
-    time (§7); the resolution's is None while a pause holds it."""
+    time (§7), and when each clock turns at risk; the resolution's are None while a pause holds
+    it."""
 
     first_response_due_at: datetime
     resolution_due_at: datetime | None
+    first_response_at_risk_at: datetime | None = None
+    resolution_at_risk_at: datetime | None = None
 
 
 def due_times(
@@ -133,9 +152,12 @@ def due_times(
 ) -> DueTimes:
     """§2.5/§7: firstResponseDueAt (never paused) and resolutionDueAt (moved by the pauses)."""
     tier = TIERS[priority]
+    first, resolution = tier.first_response_minutes, tier.resolution_hours * 60
     return DueTimes(
-        first_response_due_at=due_at(opened_at, tier.first_response_minutes, calendar),
-        resolution_due_at=paused_due_at(opened_at, tier.resolution_hours * 60, calendar, pauses),
+        first_response_due_at=due_at(opened_at, first, calendar),
+        resolution_due_at=paused_due_at(opened_at, resolution, calendar, pauses),
+        first_response_at_risk_at=at_risk_at(opened_at, first, calendar),
+        resolution_at_risk_at=at_risk_at(opened_at, resolution, calendar, pauses),
     )
 
 

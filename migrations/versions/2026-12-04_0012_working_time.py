@@ -3,8 +3,10 @@ tickets that wait on the customer (DOMAIN.md §7)
 
 `calendars` holds each calendar's working days, hours and holidays; `priority_calendars` maps a
 priority to one of them (no row: 24/7, today's behaviour, so nothing changes until an
-organisation opts in). A ticket waiting on the customer has no resolution due time (the scan
-never flags it) and its pauses are kept on the row, as the due times are computed from them.
+organisation opts in). Each running clock keeps the moment it turns at risk (80% of its working
+time), as it keeps its due time, for the list filter. A ticket waiting on the customer has no
+resolution due time (the scan never flags it) and its pauses are kept on the row, as the due
+times are computed from them.
 
 Revision ID: 0012
 Revises: 0010
@@ -70,6 +72,23 @@ def upgrade() -> None:
         ),
     )
     op.alter_column("tickets", "resolution_due_at", nullable=True)
+    for clock in ("first_response", "resolution"):
+        op.add_column(
+            "tickets", sa.Column(f"{clock}_at_risk_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    # Every ticket so far counts round the clock: at risk at 80% of its target.
+    bind = op.get_bind()
+    previous = str(bind.execute(sa.text("SHOW row_security")).scalar_one())
+    bind.execute(sa.text("SELECT set_config('row_security', 'off', true)"))
+    bind.execute(
+        sa.text(
+            "UPDATE tickets SET first_response_at_risk_at = opened_at + make_interval(secs => "
+            "extract(epoch FROM first_response_due_at - opened_at) * 0.8), "
+            "resolution_at_risk_at = opened_at + make_interval(secs => "
+            "extract(epoch FROM resolution_due_at - opened_at) * 0.8)"
+        )
+    )
+    bind.execute(sa.text("SELECT set_config('row_security', :v, true)"), {"v": previous})
     op.drop_constraint("tickets_status", "tickets", type_="check")
     op.create_check_constraint(
         "tickets_status",
@@ -87,6 +106,8 @@ def downgrade() -> None:
     )
     op.alter_column("tickets", "resolution_due_at", nullable=False)
     op.drop_column("tickets", "pauses")
+    op.drop_column("tickets", "resolution_at_risk_at")
+    op.drop_column("tickets", "first_response_at_risk_at")
     op.drop_index("priority_calendars_org_calendar", table_name="priority_calendars")
     op.drop_table("priority_calendars")
     op.drop_table("calendars")

@@ -232,13 +232,18 @@ UPDATE tickets t SET
     first_response_due_at = CASE WHEN t.first_response_at IS NULL THEN u.fr
                                  ELSE t.first_response_due_at END,
     resolution_due_at = u.res,
+    first_response_at_risk_at = CASE WHEN t.first_response_at IS NULL THEN u.fr_risk
+                                     ELSE t.first_response_at_risk_at END,
+    resolution_at_risk_at = u.res_risk,
     first_response_breached = t.first_response_breached
         AND (t.first_response_at IS NOT NULL OR u.fr < $2),
     resolution_breached = t.resolution_breached AND coalesce(u.res < $2, true)
-FROM unnest($3::bigint[], $4::timestamptz[], $5::timestamptz[]) AS u(id, fr, res)
+FROM unnest($3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+            $7::timestamptz[]) AS u(id, fr, res, fr_risk, res_risk)
 WHERE t.org_id = $1 AND t.id = u.id AND t.resolved_at IS NULL
   AND ((t.first_response_at IS NULL AND t.first_response_due_at IS DISTINCT FROM u.fr)
-       OR t.resolution_due_at IS DISTINCT FROM u.res)
+       OR t.resolution_due_at IS DISTINCT FROM u.res
+       OR t.resolution_at_risk_at IS DISTINCT FROM u.res_risk)
 """
 
 
@@ -249,7 +254,7 @@ async def recompute_due_times(session: AsyncSession, *, org_id: int, now: dateti
     many tickets moved."""
     conn = await _driver(session)
     rows = await conn.fetch(_UNRESOLVED, org_id)
-    ids, first, resolution = [], [], []
+    ids, first, resolution, first_risk, resolution_risk = [], [], [], [], []
     for row in rows:
         calendar = sla.TWENTY_FOUR_SEVEN if row["spec"] is None else from_spec(row["spec"])
         due = sla.due_times(
@@ -258,7 +263,11 @@ async def recompute_due_times(session: AsyncSession, *, org_id: int, now: dateti
         ids.append(row["id"])
         first.append(due.first_response_due_at)
         resolution.append(due.resolution_due_at)
+        first_risk.append(due.first_response_at_risk_at)
+        resolution_risk.append(due.resolution_at_risk_at)
     if not ids:
         return 0
-    status = await conn.execute(_RECOMPUTE, org_id, now, ids, first, resolution)
+    status = await conn.execute(
+        _RECOMPUTE, org_id, now, ids, first, resolution, first_risk, resolution_risk
+    )
     return int(status.split()[-1])

@@ -324,6 +324,10 @@ class TicketRow(SQLModel, table=True):
     first_response_due_at: datetime = _ts()
     # None while the customer is awaited: the resolution clock stands still (§7).
     resolution_due_at: datetime | None = _ts(nullable=True)
+    # When each running clock turns at risk (80% of its working time, §7): the list filter's
+    # input, like the due times are the scan's.
+    first_response_at_risk_at: datetime | None = _ts(nullable=True)
+    resolution_at_risk_at: datetime | None = _ts(nullable=True)
     # §7 pauses, [[start, end or null], ...] as ISO times: the resolution due time counts them.
     pauses: list[list[str | None]] = Field(
         default_factory=list,

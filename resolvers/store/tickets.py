@@ -89,20 +89,23 @@ def _from_record(row: Any) -> Ticket:
     )
 
 
-# Clock predicates at `$now`, equivalent to domain.sla.clock: breached when elapsed > target
-# (the end is past the due time), at risk when elapsed × 5 ≥ target × 4 on a running clock.
+# Clock predicates at `$now`, equivalent to domain.sla.clock: breached when the end is past the
+# due time, at risk on a running clock from its stored at-risk moment (80% of its working time).
 def _breached(running: str, due: str) -> str:
     return f"(coalesce({running}, $now) > {due})"
 
 
-def _at_risk(running: str, due: str) -> str:
-    return f"({running} IS NULL AND ($now - opened_at) * 5 >= ({due} - opened_at) * 4)"
+def _at_risk(running: str, at_risk: str) -> str:
+    return f"({running} IS NULL AND {at_risk} <= $now)"
 
 
 _FR = ("first_response_at", "first_response_due_at")
 _RES = ("resolved_at", "resolution_due_at")
 _ANY_BREACHED = f"({_breached(*_FR)} OR {_breached(*_RES)})"
-_ANY_AT_RISK = f"({_at_risk(*_FR)} OR {_at_risk(*_RES)})"
+_ANY_AT_RISK = (
+    f"({_at_risk('first_response_at', 'first_response_at_risk_at')} "
+    f"OR {_at_risk('resolved_at', 'resolution_at_risk_at')})"
+)
 _ANY_RUNNING = "(first_response_at IS NULL OR resolved_at IS NULL)"
 # A ticket's overall state is its worst clock's: breached > at risk > on track > met.
 _STATE_SQL = {
@@ -263,6 +266,8 @@ def _values(ticket: Ticket) -> dict[str, Any]:
         "pauses": calendar_store.pauses_to(life.pauses),
         "first_response_due_at": due.first_response_due_at,
         "resolution_due_at": due.resolution_due_at,
+        "first_response_at_risk_at": due.first_response_at_risk_at,
+        "resolution_at_risk_at": due.resolution_at_risk_at,
         "first_response_breached": ticket.first_response_breached,
         "resolution_breached": ticket.resolution_breached,
         "version": ticket.version,

@@ -321,3 +321,29 @@ async def test_refuses_a_stale_version_a_taken_name_and_agents(org: Org) -> None
         )
     managed = await run(org, SET_ZONE, {"timeZone": "UTC"}, role=Role.MANAGER)
     assert managed["workingTime"]["timeZone"] == "UTC"
+
+
+async def test_the_at_risk_filter_counts_working_time(org: Org) -> None:
+    await use(org, "P3", await office(org))
+    customer = await new_customer(org)
+    org.clock.now = riyadh(4, 11).astimezone(UTC)
+    made = (await open_ticket(org, customer, "سؤال بسيط عن الأسعار"))["ticket"]
+    query = (
+        "query($s: SlaClockState!) { tickets(filter: {slaState: $s}) { edges { node { id "
+        "sla { firstResponse { state } } } } } }"
+    )
+
+    async def listed(state: str) -> list[str]:
+        edges = (await org.data(query, {"s": state}))["tickets"]["edges"]
+        return [edge["node"]["id"] for edge in edges]
+
+    # Saturday night: nothing counted yet (24/7 would be breached since Saturday 11:00).
+    org.clock.now = riyadh(5, 23).astimezone(UTC)
+    assert (await listed("ON_TRACK"), await listed("AT_RISK")) == ([made["id"]], [])
+    # 80% of 24 working hours: Sunday 8 h, Monday 8 h, Tuesday 3 h 12 min → 12:12.
+    org.clock.now = riyadh(8, 12, 11).astimezone(UTC)
+    assert await listed("AT_RISK") == []
+    org.clock.now = riyadh(8, 12, 12).astimezone(UTC)
+    assert await listed("AT_RISK") == [made["id"]]
+    node = (await org.data(query, {"s": "AT_RISK"}))["tickets"]["edges"][0]["node"]
+    assert node["sla"]["firstResponse"]["state"] == "AT_RISK"
