@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -247,3 +248,102 @@ def weekday_names(days: Iterable[int]) -> list[str]:
     order = (6, 0, 1, 2, 3, 4, 5)
     wanted = set(days)
     return [WEEKDAYS[number] for number in order if number in wanted]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (exact, unlike a float)."""
+    return (at - _EPOCH) // MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    """The inverse of `micros`, in UTC."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+class Timeline:
+    """A calendar's working intervals over whole local years as epoch microseconds, with running
+    totals: a deadline or an elapsed working time is two binary searches, not a walk over days
+    (re-computing 100k tickets after a change is then bound by the database, not by Python).
+    Grows (rebuilt) when asked about a year it does not cover."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self.zone = ZoneInfo(calendar.zone)
+        self.years = (0, -1)
+        self.bounds = (0, 0)
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.before: list[int] = []  # working time before each interval starts
+        self.after: list[int] = []  # … and once it ends
+
+    def _cover(self, first: int, last: int) -> None:
+        low, high = min(first, self.years[0] or first), max(last, self.years[1])
+        if (low, high) == self.years:
+            return
+        self.years = (low, high)
+        self.bounds = (
+            micros(datetime(low, 1, 1, tzinfo=self.zone)),
+            micros(datetime(high + 1, 1, 1, tzinfo=self.zone)),
+        )
+        self.starts, self.ends, self.before, self.after = [], [], [], []
+        total = 0
+        local = date(low, 1, 1)
+        while local.year <= high:
+            for a, b in day(self.calendar, local).working:
+                self.starts.append(micros(a))
+                self.ends.append(micros(b))
+                self.before.append(total)
+                total += self.ends[-1] - self.starts[-1]
+                self.after.append(total)
+            local += timedelta(days=1)
+
+    def counted_before(self, at: int) -> int:
+        """Working microseconds between the timeline's start and `at`."""
+        low, high = self.bounds
+        if not low + _YEAR_US <= at < high - _YEAR_US:  # a year of margin either side
+            year = from_micros(at).astimezone(self.zone).year
+            self._cover(year - 1, year + 1)
+        i = bisect_right(self.starts, at) - 1
+        return 0 if i < 0 else self.before[i] + min(at, self.ends[i]) - self.starts[i]
+
+    def reach(self, start: int, amount: int) -> int:
+        """The first moment `amount` working microseconds after `start` have been counted."""
+        return self.at_total(self.counted_before(start) + amount)
+
+    def at_total(self, target: int) -> int:
+        """The first moment `target` working microseconds (from `counted_before`'s origin) have
+        been counted; the timeline grows forward only, so that origin stays put."""
+        while True:
+            j = bisect_left(self.after, target)
+            if j < len(self.after) and self.after[j] >= target:
+                return self.starts[j] + (target - self.before[j])
+            first, last = self.years
+            if last - first > _HORIZON_DAYS // 366:
+                raise ValueError(
+                    f"calendar {self.calendar.name!r} has no working time within twenty years"
+                )
+            self._cover(first, last + max(1, (last - first + 1)))
+
+
+_YEAR_US = 366 * 24 * 3600 * 1_000_000
+# The last calendar asked about, by identity: hashing a calendar hashes all its holidays, and a
+# bulk re-computation asks about the same calendar object hundreds of thousands of times.
+_LAST: list[Timeline] = []
+
+
+def timeline(calendar: WorkCalendar) -> Timeline:
+    """The calendar's (shared, growing) timeline."""
+    if _LAST and _LAST[0].calendar is calendar:
+        return _LAST[0]
+    found = _timeline(calendar)
+    _LAST[:] = [found]
+    return found
+
+
+@lru_cache(maxsize=64)
+def _timeline(calendar: WorkCalendar) -> Timeline:
+    return Timeline(calendar)

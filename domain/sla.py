@@ -93,8 +93,12 @@ def at_risk_at(
     time, pauses excluded; None while an open pause holds it before then."""
     if minutes < 0:
         raise ValueError("an SLA target cannot be negative")
-    share = timedelta(minutes=minutes) * _AT_RISK_NUMERATOR / _AT_RISK_DENOMINATOR
-    return _reach(start, share, calendar, pauses)
+    return _reach(start, _at_risk_share(minutes), calendar, pauses)
+
+
+def _at_risk_share(minutes: int) -> timedelta:
+    micros = minutes * 60_000_000 * _AT_RISK_NUMERATOR // _AT_RISK_DENOMINATOR
+    return timedelta(microseconds=micros)
 
 
 def _reach(
@@ -105,6 +109,11 @@ def _reach(
         return begin + remaining
     if not remaining:
         return begin
+    if not pauses:
+        assert isinstance(calendar, WorkCalendar)
+        line = calendars.timeline(calendar)
+        reached = line.reach(calendars.micros(begin), remaining // calendars.MICROSECOND)
+        return calendars.from_micros(reached)
     for low, high in _counted(begin, calendar, pauses):
         if high - low >= remaining:
             return low + remaining
@@ -120,6 +129,10 @@ def worked(
     total = timedelta(0)
     if stop <= begin:
         return total
+    if not pauses and isinstance(calendar, WorkCalendar):
+        line = calendars.timeline(calendar)
+        counted = line.counted_before(calendars.micros(stop))
+        return timedelta(microseconds=counted - line.counted_before(calendars.micros(begin)))
     for low, high in _counted(begin, calendar, pauses):
         if low >= stop:
             break
@@ -153,6 +166,20 @@ def due_times(
     """§2.5/§7: firstResponseDueAt (never paused) and resolutionDueAt (moved by the pauses)."""
     tier = TIERS[priority]
     first, resolution = tier.first_response_minutes, tier.resolution_hours * 60
+    if isinstance(calendar, WorkCalendar) and not pauses:
+        # The bulk re-computation's path: one position on the timeline, four deadlines from it.
+        line = calendars.timeline(calendar)
+        base = line.counted_before(calendars.micros(_aware(opened_at)))
+        fr, res = (
+            (
+                timedelta(minutes=m) // calendars.MICROSECOND,
+                _at_risk_share(m) // calendars.MICROSECOND,
+            )
+            for m in (first, resolution)
+        )
+        at = [calendars.from_micros(line.at_total(base + amount)) for amount in (*fr, *res)]
+        first_due = at[0] if first else _aware(opened_at).astimezone(UTC)
+        return DueTimes(first_due, at[2], at[1], at[3])
     return DueTimes(
         first_response_due_at=due_at(opened_at, first, calendar),
         resolution_due_at=paused_due_at(opened_at, resolution, calendar, pauses),

@@ -295,3 +295,32 @@ def test_24_7_is_plain_addition(start: datetime, minutes: int) -> None:
     assert sla.worked(start, start + timedelta(minutes=minutes), sla.TWENTY_FOUR_SEVEN) == (
         timedelta(minutes=minutes)
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(_starts, _minutes, _minutes, _zones, _days, _holidays)
+def test_the_timeline_agrees_with_the_walk_over_days(
+    start: datetime, a: int, b: int, zone: str, days: set[int], holidays: list[date]
+) -> None:
+    calendar = _calendar(zone, days, holidays)
+    # An empty pause takes the day-by-day walk; no pause takes the timeline's binary searches.
+    walk = (Pause(start, start),)
+    assert sla.paused_due_at(start, a, calendar, walk) == sla.due_at(start, a, calendar)
+    end = start + timedelta(minutes=b)
+    assert sla.worked(start, end, calendar, walk) == sla.worked(start, end, calendar)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_starts, _zones, _days, _holidays, st.sampled_from(list(Priority)))
+def test_due_times_in_one_pass_equal_each_deadline_alone(
+    start: datetime, zone: str, days: set[int], holidays: list[date], priority: Priority
+) -> None:
+    calendar = _calendar(zone, days, holidays)
+    tier = tickets.TIERS[priority]
+    walk = (Pause(start, start),)  # the day-by-day walk
+    assert sla.due_times(priority, start, calendar) == sla.DueTimes(
+        sla.paused_due_at(start, tier.first_response_minutes, calendar, walk) or start,
+        sla.paused_due_at(start, tier.resolution_hours * 60, calendar, walk),
+        sla.at_risk_at(start, tier.first_response_minutes, calendar, walk),
+        sla.at_risk_at(start, tier.resolution_hours * 60, calendar, walk),
+    )
