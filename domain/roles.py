@@ -32,6 +32,7 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     MANAGE_CALENDARS = "manage_calendars"
+    BACKDATE_EVENTS = "backdate_events"
 
 
 _ALL = frozenset(Role)
@@ -50,6 +51,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.MANAGE_TOKENS: frozenset({Role.OWNER}),
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
     Action.MANAGE_CALENDARS: _LEADS,
+    Action.BACKDATE_EVENTS: _LEADS,
 }
 
 

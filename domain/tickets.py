@@ -253,6 +253,20 @@ def _not_before(at: datetime, earliest: datetime, field: str, what: str) -> date
     return at
 
 
+def backdated(at: datetime, now: datetime, last_event_at: datetime) -> datetime:
+    """History import: an event recorded at its real time `at` — not in the future and not
+    before the ticket's last recorded event (so a ticket's history stays in order)."""
+    if _aware(at) > now:
+        raise DomainError("at", ErrorCode.OUT_OF_RANGE, "at cannot be in the future.")
+    if at < last_event_at:
+        raise DomainError(
+            "at",
+            ErrorCode.OUT_OF_RANGE,
+            f"at cannot be before the ticket's last recorded event ({last_event_at.isoformat()}).",
+        )
+    return at
+
+
 def _refuse(current: TicketStatus, target: TicketStatus) -> DomainError:
     return DomainError(
         "status",

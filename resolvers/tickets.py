@@ -221,8 +221,8 @@ async def edit_ticket(info: CtxInfo, input: types.EditTicketInput) -> Any:
 
 @refusals_as_data
 async def log_reply(info: CtxInfo, input: types.TicketStepInput) -> Any:
-    change = answer(info.context.now, {"via": "reply"})
-    return await _step(info, input.id, input.version, "logReply", change)
+    change = answer(input.at or info.context.now, {"via": "reply"})
+    return await _step(info, input.id, input.version, "logReply", change, at=input.at)
 
 
 def answer(at: datetime, detail: dict[str, Any]) -> Change:
@@ -239,13 +239,13 @@ def answer(at: datetime, detail: dict[str, Any]) -> Change:
 
 @refusals_as_data
 async def resolve_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
-    now = info.context.now
+    now = input.at or info.context.now
 
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
         resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
         return resolved, HistoryEvent.RESOLVED, {}
 
-    return await _step(info, input.id, input.version, "resolveTicket", change)
+    return await _step(info, input.id, input.version, "resolveTicket", change, at=input.at)
 
 
 @refusals_as_data
@@ -257,6 +257,7 @@ async def await_customer(info: CtxInfo, input: types.TicketStepInput) -> Any:
         waiting = replace(ticket, lifecycle=tickets.await_customer(ticket.lifecycle, now))
         return waiting, HistoryEvent.AWAITING_CUSTOMER, {}
 
+    _no_backdating(input)
     return await _step(info, input.id, input.version, "awaitCustomer", change)
 
 
@@ -274,6 +275,7 @@ async def log_customer_reply(info: CtxInfo, input: types.TicketStepInput) -> Any
         detail = {"pausedFrom": pause.start.isoformat(), "pausedMinutes": held.total_seconds() / 60}
         return replace(ticket, lifecycle=life), HistoryEvent.CUSTOMER_REPLIED, detail
 
+    _no_backdating(input)
     return await _step(info, input.id, input.version, "logCustomerReply", change)
 
 
@@ -295,6 +297,7 @@ async def reopen_ticket(info: CtxInfo, input: types.TicketStepInput) -> Any:
         reopened = replace(ticket, lifecycle=tickets.reopen(ticket.lifecycle))
         return reopened, HistoryEvent.REOPENED, {"from": ticket.lifecycle.status.value}
 
+    _no_backdating(input)
     return await _step(info, input.id, input.version, "reopenTicket", change)
 
 
@@ -306,13 +309,15 @@ async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput
         raise DomainError(
             "event", ErrorCode.INVALID, f"unknown SLA event; one of {', '.join(sorted(known))}"
         )
-    now = info.context.now
+    now = input.at or info.context.now
     event = tickets.TicketEvent(input.event)
     if event is tickets.TicketEvent.OPENED:
         raise DomainError(
             "event", ErrorCode.INVALID_TRANSITION, "a ticket is opened once, by openTicket"
         )
     redraft = event is tickets.TicketEvent.ESCALATED
+    if redraft and input.at is not None:
+        raise DomainError("at", ErrorCode.INVALID, "only first_response and resolved take at")
     if redraft:
         change = _escalate(input.priority)
     elif event is tickets.TicketEvent.FIRST_RESPONSE:
@@ -323,7 +328,9 @@ async def record_ticket_event(info: CtxInfo, input: types.RecordTicketEventInput
             resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
             return resolved, HistoryEvent.RESOLVED, {}
 
-    return await _step(info, input.id, input.version, "recordTicketEvent", change, redraft=redraft)
+    return await _step(
+        info, input.id, input.version, "recordTicketEvent", change, redraft=redraft, at=input.at
+    )
 
 
 async def _step(
@@ -334,13 +341,20 @@ async def _step(
     change: Change,
     *,
     redraft: bool = False,
+    at: datetime | None = None,
 ) -> types.TicketPayload:
     """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
+
+    With `at` (history import), the step happened then: owners and managers only, not in the
+    future, not before the ticket's last recorded event; its history line is dated `at` and
+    its ledger row says it was backdated.
 
     With `redraft` (the steps that can change the priority), a first-response draft still
     awaiting approval is rewritten for the new priority (§2.4) in the same transaction."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
+    if at is not None:
+        ctx.authorize(Action.BACKDATE_EVENTS, field="at")
     ticket_id = pk_of(id, "Ticket")
     async with ctx.transaction() as session:
         # The draft is locked before the ticket, in the order markDraftSent locks them.
@@ -350,9 +364,12 @@ async def _step(
             raise DomainError(
                 "version", ErrorCode.CONFLICT, f"ticket changed: version is {current.version}"
             )
+        if at is not None:
+            last = await store.last_event_at(session, org_id=principal.org_id, ticket_id=ticket_id)
+            tickets.backdated(at, ctx.now, last)
         if pending is not None:
             change = _noting_rewrite(change, pending.id)
-        changed = await apply(session, principal, current, change, ctx.now)
+        changed = await apply(session, principal, current, change, ctx.now, event_at=at)
         if pending is not None and changed.priority is not current.priority:
             rewritten = await _rewrite_first_response(session, principal.org_id, pending, changed)
             # Still one ledger row for the mutation: the ticket, with the draft it rewrote.
@@ -365,6 +382,9 @@ async def _step(
                 ctx.now,
                 ticket_id=ticket_id,
             )
+        elif at is not None:
+            after = {**_snapshot(changed), "backdatedTo": at.isoformat()}
+            await _ledger(session, principal, action, current, after, ctx.now, ticket_id=ticket_id)
         else:
             await _ledger(session, principal, action, current, changed, ctx.now)
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))
@@ -413,6 +433,11 @@ async def _rewrite_first_response(
     return rewritten
 
 
+def _no_backdating(input: types.TicketStepInput) -> None:
+    if input.at is not None:
+        raise DomainError("at", ErrorCode.INVALID, "only logReply and resolveTicket take at")
+
+
 def _snapshot(ticket: Ticket) -> dict[str, Any]:
     """The ticket for the ledger; its calendar by name (24/7 when it has none)."""
     found = ledger.snapshot(replace(ticket, calendar=None))
@@ -429,7 +454,13 @@ async def locked(session: AsyncSession, org_id: int, ticket_id: int) -> Ticket:
 
 
 async def apply(
-    session: AsyncSession, principal: Principal, current: Ticket, change: Change, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    current: Ticket,
+    change: Change,
+    now: datetime,
+    *,
+    event_at: datetime | None = None,
 ) -> Ticket:
     """Run `change` on a locked ticket and save it with its history line (no-op if unchanged)."""
     changed, event, detail = change(current)
@@ -444,7 +475,9 @@ async def apply(
     changed = replace(changed, version=current.version + 1)
     changed = await _flag_breaches(session, principal.org_id, changed, now)
     await store.save(session, org_id=principal.org_id, ticket=changed, now=now)
-    await _history(session, principal, changed, event, detail, now)
+    if event_at is not None:
+        detail = {**detail, "backdated": True, "recordedAt": now.isoformat()}
+    await _history(session, principal, changed, event, detail, event_at or now)
     return changed
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import sla
@@ -302,6 +303,15 @@ async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datet
         setattr(row, column, value)
     row.updated_at = now
     await session.flush()
+
+
+async def last_event_at(session: AsyncSession, *, org_id: int, ticket_id: int) -> datetime:
+    """When the ticket's latest history line happened (its opening at least)."""
+    found = await session.execute(
+        text("SELECT max(at) FROM ticket_events WHERE org_id = :org AND ticket_id = :id"),
+        {"org": org_id, "id": ticket_id},
+    )
+    return cast(datetime, found.scalar_one())
 
 
 async def add_event(

@@ -212,6 +212,12 @@ class EditTicketInput:
 class TicketStepInput:
     id: strawberry.ID
     version: int
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="logReply and resolveTicket only, for importing history: when it really "
+        "happened (owners and managers; not in the future, not before the ticket's last "
+        "recorded event). Recorded as backdated.",
+    )
 
 
 @strawberry.input(description="Close a resolved ticket with the customer's confirmation (§2.5).")
@@ -238,6 +244,12 @@ class RecordTicketEventInput:
     event: str
     priority: tickets.Priority | None = strawberry.field(
         default=None, description="For `escalated`: the priority to raise to."
+    )
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="For `first_response` and `resolved`, when importing history: when it "
+        "really happened (owners and managers; not in the future, not before the ticket's "
+        "last recorded event). Recorded as backdated.",
     )
 
 
