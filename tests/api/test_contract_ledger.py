@@ -272,6 +272,40 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     )
     await on_draft("rejectDraft", second["draft"]["id"])
     await walk("logReply", "TicketStepInput", {"id": second["ticket"]["id"], "version": 1})
+    sid = second["ticket"]["id"]
+    for name in ("awaitCustomer", "logCustomerReply"):
+        await walk(name, "TicketStepInput", {"id": sid, "version": await version(org, sid)})
+
+    # Working time (§7).
+    await walk("setTimeZone", "SetTimeZoneInput", {"timeZone": "Asia/Riyadh"}, role=Role.MANAGER)
+    created = await walk(
+        "createCalendar",
+        "CreateCalendarInput",
+        {"name": "office"},
+        "... on CalendarPayload { calendar { id } }",
+        role=Role.MANAGER,
+    )
+    cal = created["calendar"]["id"]
+    await walk(
+        "updateCalendar",
+        "UpdateCalendarInput",
+        {"id": cal, "version": 1, "name": "المكتب"},
+        role=Role.MANAGER,
+    )
+    holiday = {"calendar": cal, "version": 2, "holidays": [{"day": "2026-12-07", "name": "عيد"}]}
+    await walk("addHolidays", "AddHolidaysInput", holiday, role=Role.MANAGER)
+    await walk(
+        "removeHoliday",
+        "RemoveHolidayInput",
+        {"calendar": cal, "version": 3, "day": "2026-12-07"},
+        role=Role.MANAGER,
+    )
+    await walk(
+        "setPriorityCalendar",
+        "SetPriorityCalendarInput",
+        {"priority": "P3", "calendar": cal},
+        role=Role.MANAGER,
+    )
 
     # Incidents.
     incident = await walk(
