@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from domain import calendars
+from domain import calendars, support_modes
 from domain.calendars import WorkCalendar
-from domain.tickets import TIERS, Pause, Priority
+from domain.support_modes import SupportMode
+from domain.tickets import TIERS, Pause, Priority, Ticket
 
 
 class Calendar(StrEnum):
@@ -157,15 +158,54 @@ class DueTimes:
     resolution_at_risk_at: datetime | None = None
 
 
+def first_response_minutes(
+    priority: Priority, opened_at: datetime, calendar: Counting, mode: SupportMode | None
+) -> int:
+    """§7 support modes: the tier's first-response target, or the mode's when it is earlier
+    (the earlier due time counts; due_at is monotone in minutes)."""
+    tier = TIERS[priority].first_response_minutes
+    if mode is None:
+        return tier
+    target = support_modes.TARGET_MINUTES[mode]
+    if target is None:  # by the end of the same working day
+        target = _to_end_of_working_day(opened_at, calendar)
+    return min(tier, target)
+
+
+def ticket_first_response_minutes(ticket: Ticket) -> int:
+    """§7: a ticket's first-response target in minutes, its support mode considered."""
+    mode = None if ticket.support_mode is None else ticket.support_mode.mode
+    calendar = ticket.calendar or TWENTY_FOUR_SEVEN
+    return first_response_minutes(ticket.priority, ticket.lifecycle.opened_at, calendar, mode)
+
+
+def _to_end_of_working_day(start: datetime, calendar: Counting) -> int:
+    """Whole working minutes from `start` to the end of the working day it counts in."""
+    begin = _aware(start).astimezone(UTC)
+    if not isinstance(calendar, WorkCalendar):
+        end = datetime(begin.year, begin.month, begin.day, tzinfo=UTC) + timedelta(days=1)
+    else:
+        end = next(
+            day.working[-1][1]
+            for day in calendars.days_from(calendar, begin)
+            if day.working and day.working[-1][1] > begin
+        )
+    return worked(begin, end, calendar) // timedelta(minutes=1)
+
+
 def due_times(
     priority: Priority,
     opened_at: datetime,
     calendar: Counting = TWENTY_FOUR_SEVEN,
     pauses: Sequence[Pause] = (),
+    first_response: int | None = None,
 ) -> DueTimes:
-    """§2.5/§7: firstResponseDueAt (never paused) and resolutionDueAt (moved by the pauses)."""
+    """§2.5/§7: firstResponseDueAt (never paused; `first_response` minutes when a support mode
+    sets an earlier target) and resolutionDueAt (moved by the pauses)."""
     tier = TIERS[priority]
     first, resolution = tier.first_response_minutes, tier.resolution_hours * 60
+    if first_response is not None:
+        first = first_response
     if isinstance(calendar, WorkCalendar) and not pauses:
         # The bulk re-computation's path: one position on the timeline, four deadlines from it.
         line = calendars.timeline(calendar)
@@ -265,14 +305,14 @@ def ticket_clocks(
     now: datetime,
     calendar: Counting = TWENTY_FOUR_SEVEN,
     pauses: Sequence[Pause] = (),
+    first_response: int | None = None,
 ) -> TicketClocks:
-    """§2.5/§7: both clocks of a ticket, from `opened_at` and its current priority; only the
-    resolution clock pauses."""
+    """§2.5/§7: both clocks of a ticket, from `opened_at` and its current priority (and support
+    mode: `first_response` minutes); only the resolution clock pauses."""
     tier = TIERS[priority]
+    first = tier.first_response_minutes if first_response is None else first_response
     return TicketClocks(
-        first_response=clock(
-            opened_at, tier.first_response_minutes, first_response_at, now, calendar
-        ),
+        first_response=clock(opened_at, first, first_response_at, now, calendar),
         resolution=clock(opened_at, tier.resolution_hours * 60, resolved_at, now, calendar, pauses),
     )
 

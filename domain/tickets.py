@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from domain.calendars import WorkCalendar
 from domain.errors import DomainError, ErrorCode
+from domain.support_modes import Detected
 from domain.text import normalise
 
 
@@ -459,6 +460,7 @@ class HistoryEvent(StrEnum):
     REOPENED = "reopened"
     AWAITING_CUSTOMER = "awaiting_customer"
     CUSTOMER_REPLIED = "customer_replied"
+    SUPPORT_MODE_SET = "support_mode_set"
 
     @property
     def is_sla_event(self) -> bool:
@@ -510,6 +512,8 @@ class Ticket:
     resolution_breached: bool = False
     # The business calendar its priority's clocks count in (§7); None is round the clock.
     calendar: WorkCalendar | None = None
+    # Its support mode (§7): an earlier first-response target than the tier's, if any.
+    support_mode: Detected | None = None
 
     @property
     def priority(self) -> Priority:

@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from domain import drafts, sla, tickets
+from domain import drafts, sla, support_modes, tickets
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
@@ -128,6 +128,7 @@ async def open_ticket(info: CtxInfo, input: types.OpenTicketInput) -> Any:
                 classification=classification,
                 lifecycle=tickets.open_ticket(classification.priority, ctx.now),
                 calendar=calendar,
+                support_mode=support_modes.detect(input.subject, input.body),
             ),
             now=ctx.now,
         )
@@ -211,12 +212,30 @@ async def edit_ticket(info: CtxInfo, input: types.EditTicketInput) -> Any:
             body=body,
             classification=classification,
             lifecycle=tickets.reclassify(ticket.lifecycle, classification.priority),
+            support_mode=ticket.support_mode
+            if ticket.support_mode is not None
+            and ticket.support_mode.set_by is support_modes.SetBy.OPERATOR
+            else support_modes.detect(subject, body),
         )
         detail = {"from": ticket.priority.value, **_opened_detail(edited)}
         detail["classifiedPriority"] = classification.priority.value
         return edited, HistoryEvent.EDITED, detail
 
     return await _step(info, input.id, input.version, "editTicket", change, redraft=True)
+
+
+@refusals_as_data
+async def set_ticket_support_mode(info: CtxInfo, input: types.SetTicketSupportModeInput) -> Any:
+    """§7: an operator sets (or clears) the ticket's support mode; its first-response due time
+    becomes the earlier of the tier's and the mode's."""
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        chosen = None if input.mode is None else support_modes.chosen(input.mode)
+        was = None if ticket.support_mode is None else ticket.support_mode.mode.value
+        detail = {"from": was, "to": None if chosen is None else chosen.mode.value}
+        return replace(ticket, support_mode=chosen), HistoryEvent.SUPPORT_MODE_SET, detail
+
+    return await _step(info, input.id, input.version, "setTicketSupportMode", change)
 
 
 @refusals_as_data
@@ -496,6 +515,7 @@ async def _flag_breaches(
         now,
         ticket.calendar or sla.TWENTY_FOUR_SEVEN,
         life.pauses,
+        sla.ticket_first_response_minutes(ticket),
     )
     flags = {}
     for name, clock, flagged in (

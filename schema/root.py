@@ -260,6 +260,11 @@ class Mutation:
         resolver=ticket_resolvers.resolve_ticket,
         description="Resolve a ticket that has had its first response.",
     )
+    set_ticket_support_mode: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.set_ticket_support_mode,
+        description="Set or clear a ticket's support mode (§7); the earlier first-response "
+        "due time of its tier and its mode counts.",
+    )
     await_customer: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.await_customer,
         description="Wait on the customer (status waiting_on_customer): the resolution clock "

@@ -72,6 +72,8 @@ def upgrade() -> None:
         ),
     )
     op.alter_column("tickets", "resolution_due_at", nullable=True)
+    for column in ("support_mode", "support_mode_reason", "support_mode_set_by"):
+        op.add_column("tickets", sa.Column(column, sa.Text(), nullable=True))
     for clock in ("first_response", "resolution"):
         op.add_column(
             "tickets", sa.Column(f"{clock}_at_risk_at", sa.DateTime(timezone=True), nullable=True)
@@ -106,6 +108,8 @@ def downgrade() -> None:
     )
     op.alter_column("tickets", "resolution_due_at", nullable=False)
     op.drop_column("tickets", "pauses")
+    for column in ("support_mode", "support_mode_reason", "support_mode_set_by"):
+        op.drop_column("tickets", column)
     op.drop_column("tickets", "resolution_at_risk_at")
     op.drop_column("tickets", "first_response_at_risk_at")
     op.drop_index("priority_calendars_org_calendar", table_name="priority_calendars")

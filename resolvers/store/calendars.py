@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import sla
 from domain.calendars import Holiday, WorkCalendar
+from domain.support_modes import SupportMode
 from domain.tickets import Pause, Priority
 from resolvers.store.tables import CalendarRow
 
@@ -229,7 +230,7 @@ WITH specs AS (
     JOIN organisations o ON o.id = pc.org_id
     WHERE pc.org_id = $1
 )
-SELECT t.id, t.priority, t.opened_at,
+SELECT t.id, t.priority, t.opened_at, t.support_mode,
        CASE WHEN t.pauses = '[]'::jsonb THEN NULL ELSE t.pauses::text END AS pauses, s.spec
 FROM tickets t LEFT JOIN specs s ON s.priority = t.priority
 WHERE t.org_id = $1 AND t.resolved_at IS NULL
@@ -267,9 +268,12 @@ async def recompute_due_times(session: AsyncSession, *, org_id: int, now: dateti
     ids, first, resolution, first_risk, resolution_risk = [], [], [], [], []
     for row in rows:
         calendar = sla.TWENTY_FOUR_SEVEN if row["spec"] is None else from_spec(row["spec"])
-        due = sla.due_times(
-            Priority(row["priority"]), row["opened_at"], calendar, pauses_from(row["pauses"])
+        priority, opened = Priority(row["priority"]), row["opened_at"]
+        mode = None if row["support_mode"] is None else SupportMode(row["support_mode"])
+        target = (
+            None if mode is None else sla.first_response_minutes(priority, opened, calendar, mode)
         )
+        due = sla.due_times(priority, opened, calendar, pauses_from(row["pauses"]), target)
         ids.append(row["id"])
         first.append(due.first_response_due_at)
         resolution.append(due.resolution_due_at)

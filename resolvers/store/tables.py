@@ -328,6 +328,10 @@ class TicketRow(SQLModel, table=True):
     # input, like the due times are the scan's.
     first_response_at_risk_at: datetime | None = _ts(nullable=True)
     resolution_at_risk_at: datetime | None = _ts(nullable=True)
+    # §7 support mode: detected from the text or set by an operator, with its reason.
+    support_mode: str | None = _text(nullable=True)
+    support_mode_reason: str | None = _text(nullable=True)
+    support_mode_set_by: str | None = _text(nullable=True)
     # §7 pauses, [[start, end or null], ...] as ISO times: the resolution due time counts them.
     pauses: list[list[str | None]] = Field(
         default_factory=list,

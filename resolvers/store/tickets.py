@@ -11,7 +11,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import sla
+from domain import sla, support_modes
 from domain.sla import ClockState
 from domain.tickets import (
     Channel,
@@ -30,7 +30,8 @@ from resolvers.store.tables import TicketEventRow, TicketRow
 _BASE_COLUMNS = (
     "id, version, customer_id, subject, body, channel, classified_priority, manual_priority, "
     "matched_keyword, reason_ar, status, opened_at, first_response_at, resolved_at, closed_at, "
-    "closed_confirmed_by, first_response_breached, resolution_breached, pauses"
+    "closed_confirmed_by, first_response_breached, resolution_breached, pauses, support_mode, "
+    "support_mode_reason, support_mode_set_by"
 )
 
 
@@ -87,6 +88,19 @@ def _from_record(row: Any) -> Ticket:
         first_response_breached=get("first_response_breached"),
         resolution_breached=get("resolution_breached"),
         calendar=None if spec is None else calendar_store.from_spec(spec),
+        support_mode=_mode(
+            get("support_mode"), get("support_mode_reason"), get("support_mode_set_by")
+        ),
+    )
+
+
+def _mode(
+    mode: str | None, reason: str | None, set_by: str | None
+) -> support_modes.Detected | None:
+    if mode is None or reason is None or set_by is None:
+        return None
+    return support_modes.Detected(
+        support_modes.SupportMode(mode), reason, support_modes.SetBy(set_by)
     )
 
 
@@ -246,8 +260,13 @@ def _values(ticket: Ticket) -> dict[str, Any]:
     the calendar it counts in, moved by its pauses (§7)."""
     life = ticket.lifecycle
     due = sla.due_times(
-        ticket.priority, life.opened_at, ticket.calendar or sla.TWENTY_FOUR_SEVEN, life.pauses
+        ticket.priority,
+        life.opened_at,
+        ticket.calendar or sla.TWENTY_FOUR_SEVEN,
+        life.pauses,
+        sla.ticket_first_response_minutes(ticket),
     )
+    mode = ticket.support_mode
     return {
         "customer_id": ticket.customer_id,
         "subject": ticket.subject,
@@ -265,6 +284,9 @@ def _values(ticket: Ticket) -> dict[str, Any]:
         "closed_at": life.closed_at,
         "closed_confirmed_by": life.closed_confirmed_by,
         "pauses": calendar_store.pauses_to(life.pauses),
+        "support_mode": None if mode is None else mode.mode.value,
+        "support_mode_reason": None if mode is None else mode.reason,
+        "support_mode_set_by": None if mode is None else mode.set_by.value,
         "first_response_due_at": due.first_response_due_at,
         "resolution_due_at": due.resolution_due_at,
         "first_response_at_risk_at": due.first_response_at_risk_at,

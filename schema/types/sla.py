@@ -130,8 +130,10 @@ class TicketSla:
         lifecycle: tickets.Lifecycle,
         now: datetime,
         calendar: sla.Counting = sla.TWENTY_FOUR_SEVEN,
+        first_response: int | None = None,
     ) -> TicketSla:
         tier = tickets.TIERS[priority]
+        first = tier.first_response_minutes if first_response is None else first_response
         clocks = sla.ticket_clocks(
             priority,
             lifecycle.opened_at,
@@ -140,28 +142,30 @@ class TicketSla:
             now,
             calendar,
             lifecycle.pauses,
+            first,
         )
         fr, res = clocks.first_response, clocks.resolution
-        breach = sla.evaluate_breach(
-            priority,
-            fr.elapsed_seconds / 60 if fr.breached else None,
-            res.elapsed_seconds / 3600 if res.breached else None,
+        # §2.6's messages, on the clocks' own targets (a support mode may set the first's).
+        fr_message = (
+            f"first_response: {fr.elapsed_seconds / 60:.0f} > {first} min" if fr.breached else None
         )
-        fr_message = next((m for m in breach.messages if m.startswith("first_response")), None)
-        res_message = next((m for m in breach.messages if m.startswith("resolution")), None)
+        res_message = (
+            f"resolution: {res.elapsed_seconds / 3600:.1f}h > {tier.resolution_hours}h"
+            if res.breached
+            else None
+        )
+        messages = [m for m in (fr_message, res_message) if m is not None]
         start = lifecycle.opened_at
         return cls(
-            first_response=_clock(
-                fr, tier.first_response_minutes, fr_message, (start, calendar, (), now)
-            ),
+            first_response=_clock(fr, first, fr_message, (start, calendar, (), now)),
             resolution=_clock(
                 res,
                 tier.resolution_hours * 60,
                 res_message,
                 (start, calendar, lifecycle.pauses, now),
             ),
-            breached=breach.breached,
-            messages=list(breach.messages),
+            breached=fr.breached or res.breached,
+            messages=messages,
         )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from domain import sla, tickets
+from domain import sla, support_modes, tickets
 from domain.errors import DomainError
 from schema.types import errors, relations
 from schema.types.customers import Customer
@@ -24,6 +24,34 @@ Channel = strawberry.enum(tickets.Channel, name="TicketChannel", description="Wh
 HistoryEvent = strawberry.enum(
     tickets.HistoryEvent, name="TicketHistoryEvent", description="What a history line records."
 )
+
+SupportMode = strawberry.enum(
+    support_modes.SupportMode,
+    description="A ticket's support mode (§7): a first-response target on top of the tier's.",
+)
+SupportModeSetBy = strawberry.enum(
+    support_modes.SetBy, description="Whether the text or an operator chose the support mode."
+)
+
+
+@strawberry.type(description="A ticket's support mode and why (§7).")
+class TicketSupportMode:
+    mode: support_modes.SupportMode
+    reason: str = strawberry.field(description="The matched keyword, or that an operator chose.")
+    set_by: support_modes.SetBy
+    target_minutes: int | None = strawberry.field(
+        description="The mode's first-response target; null: by the end of the same working day."
+    )
+
+    @classmethod
+    def from_domain(cls, value: support_modes.Detected) -> TicketSupportMode:
+        return cls(
+            mode=value.mode,
+            reason=value.reason,
+            set_by=value.set_by,
+            target_minutes=support_modes.TARGET_MINUTES[value.mode],
+        )
+
 
 # Relation names the resolvers layer provides loaders for (schema.types.relations).
 CUSTOMERS = "customers"
@@ -103,12 +131,22 @@ class Ticket(Node):
         "awaited, the deadline if they replied now (§7)."
     )
     sla: TicketSla = strawberry.field(description="Both clocks, at the request's time.")
+    support_mode: TicketSupportMode | None = strawberry.field(
+        description="Detected from the text or set by an operator; the earlier of the tier's "
+        "and the mode's first-response due times counts (§7)."
+    )
 
     @classmethod
     def from_domain(cls, value: tickets.Ticket, *, now: datetime) -> Ticket:
         assert value.id is not None
         life = value.lifecycle
-        clocks = TicketSla.build(value.priority, life, now, value.calendar or sla.TWENTY_FOUR_SEVEN)
+        clocks = TicketSla.build(
+            value.priority,
+            life,
+            now,
+            value.calendar or sla.TWENTY_FOUR_SEVEN,
+            sla.ticket_first_response_minutes(value),
+        )
         return cls(
             id=to_global_id("Ticket", value.id),
             pk=value.id,
@@ -131,6 +169,9 @@ class Ticket(Node):
             first_response_due_at=clocks.first_response.due_at,
             resolution_due_at=clocks.resolution.due_at,
             sla=clocks,
+            support_mode=None
+            if value.support_mode is None
+            else TicketSupportMode.from_domain(value.support_mode),
         )
 
     customer: Customer | None = strawberry.field(resolver=_customer, description="Who wrote in.")
@@ -250,6 +291,15 @@ class RecordTicketEventInput:
         description="For `first_response` and `resolved`, when importing history: when it "
         "really happened (owners and managers; not in the future, not before the ticket's "
         "last recorded event). Recorded as backdated.",
+    )
+
+
+@strawberry.input(description="Set a ticket's support mode, or clear it (§7).")
+class SetTicketSupportModeInput:
+    id: strawberry.ID
+    version: int
+    mode: support_modes.SupportMode | None = strawberry.field(
+        default=None, description="null clears it; editing the text detects it again."
     )
 
 

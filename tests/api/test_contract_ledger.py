@@ -273,6 +273,11 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     await on_draft("rejectDraft", second["draft"]["id"])
     await walk("logReply", "TicketStepInput", {"id": second["ticket"]["id"], "version": 1})
     sid = second["ticket"]["id"]
+    await walk(
+        "setTicketSupportMode",
+        "SetTicketSupportModeInput",
+        {"id": sid, "version": await version(org, sid), "mode": "PRICING_QUESTION"},
+    )
     for name in ("awaitCustomer", "logCustomerReply"):
         await walk(name, "TicketStepInput", {"id": sid, "version": await version(org, sid)})
 
