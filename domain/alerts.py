@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     ONBOARDING_STALLED = "ONBOARDING_STALLED"
     INACTIVE_CUSTOMER = "INACTIVE_CUSTOMER"
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
+    FOLLOW_UP_OVERDUE = "FOLLOW_UP_OVERDUE"
 
 
 # The subscriptions that narrow the alert stream to one concern.

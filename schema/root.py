@@ -25,6 +25,7 @@ from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
+from resolvers import follow_ups as follow_up_resolvers
 from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
@@ -39,6 +40,7 @@ from schema.types import calendars as calendar_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
+from schema.types import follow_ups as follow_up_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
 from schema.types import sla as sla_types
@@ -84,6 +86,10 @@ class Query:
     tickets: Connection[ticket_types.Ticket] = strawberry.field(
         resolver=ticket_resolvers.list_tickets,
         description="Support tickets, newest first; filter by status, priority, customer, SLA.",
+    )
+    ticket_follow_ups: list[follow_up_types.TicketFollowUp] = strawberry.field(
+        resolver=follow_up_resolvers.ticket_follow_ups,
+        description="A ticket's escalation follow-ups, oldest first (§7).",
     )
     working_time: calendar_types.WorkingTime = strawberry.field(
         resolver=calendar_resolvers.working_time,
@@ -259,6 +265,15 @@ class Mutation:
     resolve_ticket: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.resolve_ticket,
         description="Resolve a ticket that has had its first response.",
+    )
+    add_ticket_follow_up: follow_up_types.TicketFollowUpResult = strawberry.mutation(
+        resolver=follow_up_resolvers.add_ticket_follow_up,
+        description="Promise an escalation follow-up (§7), due in the ticket's business "
+        "calendar; FOLLOW_UP_OVERDUE is alerted once when it passes undone.",
+    )
+    complete_ticket_follow_up: follow_up_types.TicketFollowUpResult = strawberry.mutation(
+        resolver=follow_up_resolvers.complete_ticket_follow_up,
+        description="Mark a follow-up done.",
     )
     set_ticket_support_mode: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.set_ticket_support_mode,

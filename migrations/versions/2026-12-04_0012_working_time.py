@@ -59,7 +59,34 @@ def upgrade() -> None:
         ["org_id", "calendar_id"],
         unique=False,
     )
-    for table in ("calendars", "priority_calendars"):
+    op.create_table(
+        "ticket_follow_ups",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("ticket_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("overdue_alerted", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('complaint_or_churn','technical_failure','legal_question')",
+            name="ticket_follow_ups_kind",
+        ),
+        sa.ForeignKeyConstraint(["org_id", "ticket_id"], ["tickets.org_id", "tickets.id"]),
+        sa.PrimaryKeyConstraint("org_id", "id"),
+    )
+    op.create_index(
+        "ticket_follow_ups_org_ticket", "ticket_follow_ups", ["org_id", "ticket_id", "id"]
+    )
+    op.create_index(
+        "ticket_follow_ups_org_due",
+        "ticket_follow_ups",
+        ["org_id", "due_at"],
+        postgresql_where=sa.text("done_at IS NULL AND NOT overdue_alerted"),
+    )
+    for table in ("calendars", "priority_calendars", "ticket_follow_ups"):
         for statement in rls.enable_sql(table):
             op.execute(statement)
     op.add_column(
@@ -112,6 +139,13 @@ def downgrade() -> None:
         op.drop_column("tickets", column)
     op.drop_column("tickets", "resolution_at_risk_at")
     op.drop_column("tickets", "first_response_at_risk_at")
+    op.drop_index(
+        "ticket_follow_ups_org_due",
+        table_name="ticket_follow_ups",
+        postgresql_where=sa.text("done_at IS NULL AND NOT overdue_alerted"),
+    )
+    op.drop_index("ticket_follow_ups_org_ticket", table_name="ticket_follow_ups")
+    op.drop_table("ticket_follow_ups")
     op.drop_index("priority_calendars_org_calendar", table_name="priority_calendars")
     op.drop_table("priority_calendars")
     op.drop_table("calendars")

@@ -388,6 +388,39 @@ class PriorityCalendarRow(SQLModel, table=True):
     calendar_id: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class TicketFollowUpRow(SQLModel, table=True):
+    """DOMAIN.md §7: an escalation follow-up on a ticket, due in the business calendar."""
+
+    __tablename__ = "ticket_follow_ups"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "ticket_id"], ["tickets.org_id", "tickets.id"]),
+        CheckConstraint(
+            "kind IN ('complaint_or_churn','technical_failure','legal_question')",
+            name="ticket_follow_ups_kind",
+        ),
+        Index("ticket_follow_ups_org_ticket", "org_id", "ticket_id", "id"),
+        # The scan reads only follow-ups still open and not yet alerted.
+        Index(
+            "ticket_follow_ups_org_due",
+            "org_id",
+            "due_at",
+            postgresql_where=text("done_at IS NULL AND NOT overdue_alerted"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    ticket_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    note: str | None = _text(nullable=True)
+    due_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    overdue_alerted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    created_at: datetime = _ts()
+
+
 class TicketEventRow(SQLModel, table=True):
     """A ticket's history (§2.3, §2.5): every lifecycle step and priority change, in order."""
 

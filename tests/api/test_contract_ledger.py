@@ -1,6 +1,6 @@
-"""DOMAIN.md §5 and §6 through the GraphQL API: the nine alert kinds, one breach alert per clock
-seen through the `alerts` query, and one ledger row per mutation — who, role, action, entity,
-before and after — across every slice of the product."""
+"""DOMAIN.md §5 and §6 through the GraphQL API: the alert kinds (§5's nine and §7's
+FOLLOW_UP_OVERDUE), one breach alert per clock seen through the `alerts` query, and one ledger
+row per mutation — who, role, action, entity, before and after — across every slice."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ async def ledger(org: Org) -> list[dict[str, Any]]:
 # §5 ----------------------------------------------------------------------------------------------
 
 
-async def test_the_nine_alert_kinds(org: Org) -> None:
+async def test_the_ten_alert_kinds(org: Org) -> None:
     data = await org.data('{ __type(name: "AlertKind") { enumValues { name } } }')
     assert [v["name"] for v in data["__type"]["enumValues"]] == [
         "SLA_FIRST_RESPONSE_BREACH",
@@ -38,6 +38,7 @@ async def test_the_nine_alert_kinds(org: Org) -> None:
         "ONBOARDING_STALLED",
         "INACTIVE_CUSTOMER",
         "PAYMENT_PAST_DUE",
+        "FOLLOW_UP_OVERDUE",
     ]
 
 
@@ -273,6 +274,20 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     await on_draft("rejectDraft", second["draft"]["id"])
     await walk("logReply", "TicketStepInput", {"id": second["ticket"]["id"], "version": 1})
     sid = second["ticket"]["id"]
+    follow_up = await walk(
+        "addTicketFollowUp",
+        "AddTicketFollowUpInput",
+        {"ticket": sid, "kind": "COMPLAINT_OR_CHURN"},
+        "... on TicketFollowUpPayload { followUp { id } }",
+    )
+    done = await org.data(
+        "mutation($id: ID!) { completeTicketFollowUp(id: $id) { __typename } }",
+        {"id": follow_up["followUp"]["id"]},
+        role=Role.AGENT,
+    )
+    assert done["completeTicketFollowUp"]["__typename"] == "TicketFollowUpPayload"
+    assert (await ledger(org))[0]["action"] == "completeTicketFollowUp"
+    walk.seen += 1
     await walk(
         "setTicketSupportMode",
         "SetTicketSupportModeInput",
