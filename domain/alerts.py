@@ -29,6 +29,7 @@ class AlertKind(StrEnum):
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
     # Not a §5 rule: a webhook endpoint that failed every retry for about a day was disabled.
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
+    FOLLOW_UP_OVERDUE = "FOLLOW_UP_OVERDUE"
 
 
 # The subscriptions that narrow the alert stream to one concern.

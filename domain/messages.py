@@ -487,6 +487,57 @@ class Msg(Enum):
         "exports: customers.csv, tickets.csv, ledger.csv",
     )
 
+    # --- working time (§7) ----------------------------------------------------------------------
+    UNKNOWN_ZONE = Template(
+        "منطقة زمنية IANA غير معروفة '{zone}'", "unknown IANA time zone '{zone}'"
+    )
+    NAME_REQUIRED = Template("الاسم مطلوب", "a name is required")
+    ONE_WORKING_DAY = Template("يوم عمل واحد على الأقل", "at least one working day")
+    NOT_A_CLOCK_TIME = Template("'{value}' ليس وقتًا HH:MM", "'{value}' is not a time HH:MM")
+    ONE_SPAN = Template("فترة واحدة على الأقل من ساعات العمل", "at least one span of working hours")
+    SPAN_INVERTED = Template(
+        "{start}–{end} يجب أن تبدأ قبل أن تنتهي", "{start}–{end} must start before it ends"
+    )
+    HOURS_OVERLAP = Template(
+        "ساعات العمل متداخلة: {start} قبل {end}", "working hours overlap: {start} is before {end}"
+    )
+    HOLIDAY_YEARS = Template("تاريخ العطلة بين {low} و{high}", "a holiday is dated {low}–{high}")
+    HOLIDAY_TWICE = Template("{day} مذكور مرتين", "{day} is given twice")
+    HOLIDAYS_AT_MOST = Template("{limit} عطلة على الأكثر", "at most {limit} holidays")
+    NO_HOLIDAY_ON = Template("لا عطلة في {day}", "no holiday on {day}")
+    AT_IN_FUTURE = Template("لا يمكن أن يكون at في المستقبل.", "at cannot be in the future.")
+    AT_BEFORE_LAST_EVENT = Template(
+        "لا يمكن أن يكون at قبل آخر حدث مسجل للتذكرة ({last}).",
+        "at cannot be before the ticket's last recorded event ({last}).",
+    )
+    FIRST_RESPONSE_NEVER_PAUSES = Template(
+        "ساعة الرد الأول لا تتوقف: رُدّ قبل انتظار العميل.",
+        "The first-response clock never pauses: reply before waiting on the customer.",
+    )
+    NOT_WAITING_ON_CUSTOMER = Template(
+        "لا تأخذ رد العميل إلا تذكرة تنتظره؛ هذه حالتها '{status}'.",
+        "Only a ticket waiting on the customer takes their reply; this one is '{status}'.",
+    )
+    AT_ONLY_FOR_STEPS = Template(
+        "first_response و resolved فقط يأخذان at", "only first_response and resolved take at"
+    )
+    AT_ONLY_FOR_REPLY_RESOLVE = Template(
+        "logReply و resolveTicket فقط يأخذان at", "only logReply and resolveTicket take at"
+    )
+    NO_SUCH_FOLLOW_UP = Template(
+        "لا توجد متابعة كهذه في مؤسستك", "no such follow-up in your organisation"
+    )
+    FOLLOW_UP_DONE = Template("هذه المتابعة منجزة", "this follow-up is done")
+    NOT_A_DAY = Template("'{value}' ليس YYYY-MM-DD", "'{value}' is not YYYY-MM-DD")
+    CALENDAR_NAME_TAKEN = Template("يوجد تقويم باسم '{name}'", "a calendar named '{name}' exists")
+    NO_SUCH_CALENDAR = Template(
+        "لا يوجد تقويم كهذا في مؤسستك", "no such calendar in your organisation"
+    )
+    CALENDAR_CHANGED = Template(
+        "تغيّر التقويم: نسخته {current}", "calendar changed: version is {current}"
+    )
+    ONE_HOLIDAY = Template("عطلة واحدة على الأقل", "at least one holiday")
+
     # --- input hygiene and idempotency ---------------------------------------------------------
     KEY_NEEDS_VISIBLE = Template(
         "يحتاج المفتاح إلى محرف ظاهر؛ أو لا ترسل مفتاحًا",

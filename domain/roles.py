@@ -34,6 +34,8 @@ class Action(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     IMPORT_DATA = "import_data"
+    MANAGE_CALENDARS = "manage_calendars"
+    BACKDATE_EVENTS = "backdate_events"
 
 
 _ALL = frozenset(Role)
@@ -53,6 +55,8 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.MANAGE_WEBHOOKS: _LEADS,
     Action.ACKNOWLEDGE_ALERTS: _STAFF,
     Action.IMPORT_DATA: _LEADS,
+    Action.MANAGE_CALENDARS: _LEADS,
+    Action.BACKDATE_EVENTS: _LEADS,
 }
 
 

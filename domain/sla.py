@@ -1,26 +1,32 @@
-"""SLA clocks: due times, clock states, breaches and the health report (docs/rules.md §2.5–§2.7)."""
+"""SLA clocks: due times, clock states, breaches and the health report (docs/rules.md §2.5–§2.7),
+counted in working time (§7)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import assert_never
 
-from domain.tickets import TIERS, Priority
+from domain import calendars, support_modes
+from domain.calendars import WorkCalendar
+from domain.support_modes import SupportMode
+from domain.tickets import TIERS, Pause, Priority, Ticket
 
 
 class Calendar(StrEnum):
-    """Working time that deadlines count in; only round-the-clock exists today."""
+    """Round-the-clock working time: the default for every tier (§7)."""
 
     TWENTY_FOUR_SEVEN = "24/7"
 
 
 TWENTY_FOUR_SEVEN = Calendar.TWENTY_FOUR_SEVEN
+# What a clock counts in: round the clock, or a business calendar (§7).
+Counting = Calendar | WorkCalendar
 
 # §2.5's 80% rule as a fraction kept exact: at risk once elapsed × 5 ≥ target × 4.
 _AT_RISK_NUMERATOR, _AT_RISK_DENOMINATOR = 4, 5
+_FAR = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _aware(at: datetime) -> datetime:
@@ -30,31 +36,195 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-def due_at(start: datetime, minutes: int, calendar: Calendar = TWENTY_FOUR_SEVEN) -> datetime:
-    """§2.5: the deadline `minutes` of working time after `start`; the only deadline arithmetic."""
+def _working(start: datetime, calendar: Counting) -> Iterator[tuple[datetime, datetime]]:
+    if not isinstance(calendar, WorkCalendar):
+        yield start, _FAR
+        return
+    for local in calendars.days_from(calendar, start):
+        for low, high in local.working:
+            if high > start:
+                yield max(low, start), high
+
+
+def _counted(
+    start: datetime, calendar: Counting, pauses: Sequence[Pause]
+) -> Iterator[tuple[datetime, datetime]]:
+    """The working intervals from `start` on, pauses cut out; none after an open pause starts."""
+    closed = sorted((p.start, p.end) for p in pauses if p.end is not None)
+    open_from = min((p.start for p in pauses if p.end is None), default=None)
+    for low, high in _working(start, calendar):
+        if open_from is not None:
+            if low >= open_from:
+                return
+            high = min(high, open_from)
+        for paused_from, paused_to in closed:
+            if paused_to <= low or paused_from >= high:
+                continue
+            if paused_from > low:
+                yield low, paused_from
+            low = max(low, paused_to)
+            if low >= high:
+                break
+        if low < high:
+            yield low, high
+
+
+def due_at(start: datetime, minutes: int, calendar: Counting = TWENTY_FOUR_SEVEN) -> datetime:
+    """§7: the deadline `minutes` of working time after `start` (a start outside working time
+    counts from the next working moment); the only deadline arithmetic."""
+    found = paused_due_at(start, minutes, calendar, ())
+    assert found is not None  # without an open pause every target is reached
+    return found
+
+
+def paused_due_at(
+    start: datetime, minutes: int, calendar: Counting, pauses: Sequence[Pause]
+) -> datetime | None:
+    """§7 pause: `due_at` with the paused spans not counted; None while an open pause holds the
+    clock before its target is reached (the due time is not known until the customer replies)."""
     if minutes < 0:
         raise ValueError("an SLA target cannot be negative")
-    match calendar:
-        case Calendar.TWENTY_FOUR_SEVEN:
-            return (_aware(start) + timedelta(minutes=minutes)).astimezone(UTC)
-        case _:
-            assert_never(calendar)
+    return _reach(start, timedelta(minutes=minutes), calendar, pauses)
+
+
+def at_risk_at(
+    start: datetime, minutes: int, calendar: Counting, pauses: Sequence[Pause] = ()
+) -> datetime | None:
+    """§2.5/§7: the moment a running clock turns at risk — 80% of its target counted in working
+    time, pauses excluded; None while an open pause holds it before then."""
+    if minutes < 0:
+        raise ValueError("an SLA target cannot be negative")
+    return _reach(start, _at_risk_share(minutes), calendar, pauses)
+
+
+def _at_risk_share(minutes: int) -> timedelta:
+    micros = minutes * 60_000_000 * _AT_RISK_NUMERATOR // _AT_RISK_DENOMINATOR
+    return timedelta(microseconds=micros)
+
+
+def _reach(
+    start: datetime, remaining: timedelta, calendar: Counting, pauses: Sequence[Pause]
+) -> datetime | None:
+    begin = _aware(start).astimezone(UTC)
+    if not pauses and not isinstance(calendar, WorkCalendar):
+        return begin + remaining
+    if not remaining:
+        return begin
+    if not pauses:
+        assert isinstance(calendar, WorkCalendar)
+        line = calendars.timeline(calendar)
+        reached = line.reach(calendars.micros(begin), remaining // calendars.MICROSECOND)
+        return calendars.from_micros(reached)
+    for low, high in _counted(begin, calendar, pauses):
+        if high - low >= remaining:
+            return low + remaining
+        remaining -= high - low
+    return None
+
+
+def worked(
+    start: datetime, end: datetime, calendar: Counting, pauses: Sequence[Pause] = ()
+) -> timedelta:
+    """§7: the working time counted between `start` and `end`, pauses excluded (0 if reversed)."""
+    begin, stop = _aware(start).astimezone(UTC), _aware(end).astimezone(UTC)
+    total = timedelta(0)
+    if stop <= begin:
+        return total
+    if not pauses and isinstance(calendar, WorkCalendar):
+        line = calendars.timeline(calendar)
+        counted = line.counted_before(calendars.micros(stop))
+        return timedelta(microseconds=counted - line.counted_before(calendars.micros(begin)))
+    for low, high in _counted(begin, calendar, pauses):
+        if low >= stop:
+            break
+        total += min(high, stop) - low
+    return total
+
+
+def closed_at(pauses: Sequence[Pause], at: datetime) -> tuple[Pause, ...]:
+    """The pauses with an open one ended at `at`: as if the customer replied then."""
+    return tuple(p if p.end is not None else Pause(p.start, max(p.start, at)) for p in pauses)
 
 
 @dataclass(frozen=True, slots=True)
 class DueTimes:
-    """A ticket's two deadlines, both from `openedAt` and the current priority (§2.5)."""
+    """A ticket's two deadlines from `openedAt` and the current priority (§2.5), in its working
+    time (§7), and when each clock turns at risk; the resolution's are None while a pause holds
+    it."""
 
     first_response_due_at: datetime
-    resolution_due_at: datetime
+    resolution_due_at: datetime | None
+    first_response_at_risk_at: datetime | None = None
+    resolution_at_risk_at: datetime | None = None
 
 
-def due_times(priority: Priority, opened_at: datetime) -> DueTimes:
-    """§2.5: firstResponseDueAt and resolutionDueAt for a ticket at `priority`."""
+def first_response_minutes(
+    priority: Priority, opened_at: datetime, calendar: Counting, mode: SupportMode | None
+) -> int:
+    """§7 support modes: the tier's first-response target, or the mode's when it is earlier
+    (the earlier due time counts; due_at is monotone in minutes)."""
+    tier = TIERS[priority].first_response_minutes
+    if mode is None:
+        return tier
+    target = support_modes.TARGET_MINUTES[mode]
+    if target is None:  # by the end of the same working day
+        target = _to_end_of_working_day(opened_at, calendar)
+    return min(tier, target)
+
+
+def ticket_first_response_minutes(ticket: Ticket) -> int:
+    """§7: a ticket's first-response target in minutes, its support mode considered."""
+    mode = None if ticket.support_mode is None else ticket.support_mode.mode
+    calendar = ticket.calendar or TWENTY_FOUR_SEVEN
+    return first_response_minutes(ticket.priority, ticket.lifecycle.opened_at, calendar, mode)
+
+
+def _to_end_of_working_day(start: datetime, calendar: Counting) -> int:
+    """Whole working minutes from `start` to the end of the working day it counts in."""
+    begin = _aware(start).astimezone(UTC)
+    if not isinstance(calendar, WorkCalendar):
+        end = datetime(begin.year, begin.month, begin.day, tzinfo=UTC) + timedelta(days=1)
+    else:
+        end = next(
+            day.working[-1][1]
+            for day in calendars.days_from(calendar, begin)
+            if day.working and day.working[-1][1] > begin
+        )
+    return worked(begin, end, calendar) // timedelta(minutes=1)
+
+
+def due_times(
+    priority: Priority,
+    opened_at: datetime,
+    calendar: Counting = TWENTY_FOUR_SEVEN,
+    pauses: Sequence[Pause] = (),
+    first_response: int | None = None,
+) -> DueTimes:
+    """§2.5/§7: firstResponseDueAt (never paused; `first_response` minutes when a support mode
+    sets an earlier target) and resolutionDueAt (moved by the pauses)."""
     tier = TIERS[priority]
+    first, resolution = tier.first_response_minutes, tier.resolution_hours * 60
+    if first_response is not None:
+        first = first_response
+    if isinstance(calendar, WorkCalendar) and not pauses:
+        # The bulk re-computation's path: one position on the timeline, four deadlines from it.
+        line = calendars.timeline(calendar)
+        base = line.counted_before(calendars.micros(_aware(opened_at)))
+        fr, res = (
+            (
+                timedelta(minutes=m) // calendars.MICROSECOND,
+                _at_risk_share(m) // calendars.MICROSECOND,
+            )
+            for m in (first, resolution)
+        )
+        at = [calendars.from_micros(line.at_total(base + amount)) for amount in (*fr, *res)]
+        first_due = at[0] if first else _aware(opened_at).astimezone(UTC)
+        return DueTimes(first_due, at[2], at[1], at[3])
     return DueTimes(
-        first_response_due_at=due_at(opened_at, tier.first_response_minutes),
-        resolution_due_at=due_at(opened_at, tier.resolution_hours * 60),
+        first_response_due_at=due_at(opened_at, first, calendar),
+        resolution_due_at=paused_due_at(opened_at, resolution, calendar, pauses),
+        first_response_at_risk_at=at_risk_at(opened_at, first, calendar),
+        resolution_at_risk_at=at_risk_at(opened_at, resolution, calendar, pauses),
     )
 
 
@@ -69,26 +239,39 @@ class ClockState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Clock:
-    """One SLA clock at an instant; `remaining_seconds` is 0.0 once the target has passed."""
+    """One SLA clock at an instant; `remaining_seconds` is 0.0 once the target has passed.
+    Elapsed and remaining are working time (§7); `paused` while the customer is awaited."""
 
     state: ClockState
     elapsed_seconds: float
     remaining_seconds: float
     due_at: datetime
     breached: bool
+    paused: bool = False
 
 
 def clock(
-    started_at: datetime, target_minutes: int, stopped_at: datetime | None, now: datetime
+    started_at: datetime,
+    target_minutes: int,
+    stopped_at: datetime | None,
+    now: datetime,
+    calendar: Counting = TWENTY_FOUR_SEVEN,
+    pauses: Sequence[Pause] = (),
 ) -> Clock:
-    """§2.5/§2.6: a clock's state; breached only when elapsed is strictly over the target."""
+    """§2.5/§2.6/§7: a clock's state. Breached once it stops (or `now` is) past its due time —
+    in 24/7 that is elapsed strictly over the target; at risk at 80% of the working time."""
     start, end = _aware(started_at), _aware(now if stopped_at is None else stopped_at)
     if stopped_at is not None and end < start:
         raise ValueError("a clock cannot stop before it starts")
+    paused = stopped_at is None and any(p.end is None for p in pauses)
     # Clock skew between processes may put `now` a moment before the start: count that as 0.
-    elapsed = max(end - start, timedelta(0))
+    elapsed = worked(start, end, calendar, pauses)
     target = timedelta(minutes=target_minutes)
-    if elapsed > target:
+    due = paused_due_at(start, target_minutes, calendar, pauses)
+    if due is None:  # held by a pause: the due time if the customer replied now
+        due = paused_due_at(start, target_minutes, calendar, closed_at(pauses, end))
+        assert due is not None
+    if end > due:
         state = ClockState.BREACHED
     elif stopped_at is not None:
         state = ClockState.MET
@@ -100,8 +283,9 @@ def clock(
         state=state,
         elapsed_seconds=elapsed.total_seconds(),
         remaining_seconds=max(target - elapsed, timedelta(0)).total_seconds(),
-        due_at=due_at(started_at, target_minutes),
+        due_at=due.astimezone(UTC),
         breached=state is ClockState.BREACHED,
+        paused=paused,
     )
 
 
@@ -119,12 +303,17 @@ def ticket_clocks(
     first_response_at: datetime | None,
     resolved_at: datetime | None,
     now: datetime,
+    calendar: Counting = TWENTY_FOUR_SEVEN,
+    pauses: Sequence[Pause] = (),
+    first_response: int | None = None,
 ) -> TicketClocks:
-    """§2.5: both clocks of a ticket, from `opened_at` and its current priority."""
+    """§2.5/§7: both clocks of a ticket, from `opened_at` and its current priority (and support
+    mode: `first_response` minutes); only the resolution clock pauses."""
     tier = TIERS[priority]
+    first = tier.first_response_minutes if first_response is None else first_response
     return TicketClocks(
-        first_response=clock(opened_at, tier.first_response_minutes, first_response_at, now),
-        resolution=clock(opened_at, tier.resolution_hours * 60, resolved_at, now),
+        first_response=clock(opened_at, first, first_response_at, now, calendar),
+        resolution=clock(opened_at, tier.resolution_hours * 60, resolved_at, now, calendar, pauses),
     )
 
 

@@ -9,8 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from domain.calendars import WorkCalendar
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
+from domain.support_modes import Detected
 from domain.text import blank, normalise
 
 
@@ -202,6 +204,7 @@ class TicketStatus(StrEnum):
     """Where a ticket is in its §2.5 lifecycle."""
 
     OPEN = "open"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
@@ -216,6 +219,15 @@ class TicketEvent(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """§7: a span the resolution clock stood still while the customer was awaited; `end` is
+    None while it lasts."""
+
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """The part of a ticket that §2.3 and §2.5 rule over; all datetimes aware UTC."""
 
@@ -227,6 +239,7 @@ class Lifecycle:
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     closed_confirmed_by: str | None = None
+    pauses: tuple[Pause, ...] = ()
 
     @property
     def priority(self) -> Priority:
@@ -244,6 +257,21 @@ def _aware(at: datetime) -> datetime:
 def _not_before(at: datetime, earliest: datetime, field: str, what: Msg) -> datetime:
     if _aware(at) < earliest:
         raise DomainError(field, ErrorCode.INVALID, what, field=field)
+    return at
+
+
+def backdated(at: datetime, now: datetime, last_event_at: datetime) -> datetime:
+    """History import: an event recorded at its real time `at` — not in the future and not
+    before the ticket's last recorded event (so a ticket's history stays in order)."""
+    if _aware(at) > now:
+        raise DomainError("at", ErrorCode.OUT_OF_RANGE, Msg.AT_IN_FUTURE)
+    if at < last_event_at:
+        raise DomainError(
+            "at",
+            ErrorCode.OUT_OF_RANGE,
+            Msg.AT_BEFORE_LAST_EVENT,
+            last=last_event_at.isoformat(),
+        )
     return at
 
 
@@ -270,8 +298,47 @@ def record_first_response(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
     return replace(lifecycle, first_response_at=at)
 
 
+def await_customer(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
+    """§7 pause: an open, answered ticket waits on the customer; its resolution clock stops.
+    The first-response clock never pauses, so a ticket not yet answered cannot wait."""
+    if lifecycle.status != TicketStatus.OPEN:
+        raise _refuse(lifecycle.status, TicketStatus.WAITING_ON_CUSTOMER)
+    if lifecycle.first_response_at is None:
+        raise DomainError(
+            "status",
+            ErrorCode.PRECONDITION_FAILED,
+            Msg.FIRST_RESPONSE_NEVER_PAUSES,
+        )
+    _not_before(at, lifecycle.first_response_at, "at", Msg.NOT_BEFORE_FIRST_RESPONSE)
+    return replace(
+        lifecycle,
+        status=TicketStatus.WAITING_ON_CUSTOMER,
+        pauses=(*lifecycle.pauses, Pause(_aware(at))),
+    )
+
+
+def _end_pause(lifecycle: Lifecycle, at: datetime) -> tuple[Pause, ...]:
+    *done, last = lifecycle.pauses
+    return (*done, Pause(last.start, max(last.start, _aware(at))))
+
+
+def customer_replied(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
+    """§7 resume: the customer's reply, logged, restarts the resolution clock."""
+    if lifecycle.status != TicketStatus.WAITING_ON_CUSTOMER or not lifecycle.pauses:
+        raise DomainError(
+            "status",
+            ErrorCode.INVALID_TRANSITION,
+            Msg.NOT_WAITING_ON_CUSTOMER,
+            status=lifecycle.status,
+        )
+    return replace(lifecycle, status=TicketStatus.OPEN, pauses=_end_pause(lifecycle, at))
+
+
 def resolve(lifecycle: Lifecycle, at: datetime) -> Lifecycle:
-    """§2.5 `resolved`: only an open ticket that has had its first response."""
+    """§2.5 `resolved`: only an open ticket that has had its first response (one waiting on
+    the customer too: the resolution ends the pause)."""
+    if lifecycle.status == TicketStatus.WAITING_ON_CUSTOMER and lifecycle.pauses:
+        lifecycle = replace(lifecycle, status=TicketStatus.OPEN, pauses=_end_pause(lifecycle, at))
     if lifecycle.status != TicketStatus.OPEN:
         raise _refuse(lifecycle.status, TicketStatus.RESOLVED)
     if lifecycle.first_response_at is None:
@@ -301,7 +368,7 @@ def confirm_closed(lifecycle: Lifecycle, confirmed_by: str, confirmed_at: dateti
 
 def reopen(lifecycle: Lifecycle) -> Lifecycle:
     """§2.5: reopen a resolved or closed ticket; its clocks keep running from `opened_at`."""
-    if lifecycle.status == TicketStatus.OPEN:
+    if lifecycle.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise _refuse(lifecycle.status, TicketStatus.OPEN)
     # The first response stays met; resolution runs again from the original opening.
     return replace(
@@ -399,6 +466,9 @@ class HistoryEvent(StrEnum):
     EDITED = "edited"
     CLOSED = "closed"
     REOPENED = "reopened"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    CUSTOMER_REPLIED = "customer_replied"
+    SUPPORT_MODE_SET = "support_mode_set"
 
     @property
     def is_sla_event(self) -> bool:
@@ -448,6 +518,10 @@ class Ticket:
     # Whether each clock's breach has been flagged (and alerted) for its current due time.
     first_response_breached: bool = False
     resolution_breached: bool = False
+    # The business calendar its priority's clocks count in (§7); None is round the clock.
+    calendar: WorkCalendar | None = None
+    # Its support mode (§7): an earlier first-response target than the tier's, if any.
+    support_mode: Detected | None = None
 
     @property
     def priority(self) -> Priority:

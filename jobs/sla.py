@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain import sla
+from resolvers.store import follow_ups as follow_up_store
 from resolvers.store import sla as sla_store
 from resolvers.store import tickets as ticket_store
 
@@ -23,6 +24,7 @@ async def scan_sla_breaches(ctx: dict[str, Any], now: datetime | None = None) ->
     at = now if now is not None else ctx["clock"]()
     async with ctx["db"].acquire() as conn:
         result = await ticket_store.scan_breaches(conn, now=at)
+        follow_ups = await follow_up_store.scan_overdue(conn, now=at)
         trailing = await sla_store.trailing_counts(conn, start=at - HEALTH_WINDOW, now=at)
         changed = {}
         for org in trailing:
@@ -36,6 +38,7 @@ async def scan_sla_breaches(ctx: dict[str, Any], now: datetime | None = None) ->
         "first_response_breaches": result.flagged.get("first_response", 0),
         "resolution_breaches": result.flagged.get("resolution", 0),
         "alerts": result.alerts,
+        "follow_ups_overdue": follow_ups,
         "verdicts_changed": len(changed),
         "organisations_frozen": len(frozen),
     }

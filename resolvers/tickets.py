@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from domain import drafts, sla, tickets
+from domain import drafts, sla, support_modes, tickets
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
@@ -19,6 +19,7 @@ from domain.tickets import HistoryEvent, Ticket
 from resolvers import loaders, pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
+from resolvers.store import calendars as calendar_store
 from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
 from resolvers.store import tickets as store
@@ -155,6 +156,9 @@ async def open_ticket(
         )
         if customer is None:
             raise DomainError("customer", ErrorCode.NOT_FOUND, Msg.NO_SUCH_CUSTOMER)
+        calendar = await calendar_store.for_priority(
+            session, org_id=principal.org_id, priority=classification.priority
+        )
         ticket = await store.insert(
             session,
             org_id=principal.org_id,
@@ -165,6 +169,8 @@ async def open_ticket(
                 channel=input.channel,
                 classification=classification,
                 lifecycle=tickets.open_ticket(classification.priority, ctx.now),
+                calendar=calendar,
+                support_mode=support_modes.detect(input.subject, input.body),
             ),
             now=ctx.now,
         )
@@ -270,6 +276,10 @@ async def edit_ticket(
             body=body,
             classification=classification,
             lifecycle=tickets.reclassify(ticket.lifecycle, classification.priority),
+            support_mode=ticket.support_mode
+            if ticket.support_mode is not None
+            and ticket.support_mode.set_by is support_modes.SetBy.OPERATOR
+            else support_modes.detect(subject, body),
         )
         detail = {"from": ticket.priority.value, **_opened_detail(edited)}
         detail["classifiedPriority"] = classification.priority.value
@@ -279,15 +289,35 @@ async def edit_ticket(
 
 
 @refusals_as_data
+async def set_ticket_support_mode(
+    info: CtxInfo,
+    input: Annotated[
+        types.SetTicketSupportModeInput,
+        strawberry.argument(description="The ticket, the version you read, and the mode."),
+    ],
+) -> Any:
+    """§7: an operator sets (or clears) the ticket's support mode; its first-response due time
+    becomes the earlier of the tier's and the mode's."""
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        chosen = None if input.mode is None else support_modes.chosen(input.mode)
+        was = None if ticket.support_mode is None else ticket.support_mode.mode.value
+        detail = {"from": was, "to": None if chosen is None else chosen.mode.value}
+        return replace(ticket, support_mode=chosen), HistoryEvent.SUPPORT_MODE_SET, detail
+
+    return await _step(info, input.id, input.version, "setTicketSupportMode", change)
+
+
+@refusals_as_data
 async def log_reply(
     info: CtxInfo,
     input: Annotated[
         types.TicketStepInput,
-        strawberry.argument(description="The ticket and the version you read."),
+        strawberry.argument(description="The ticket, the version you read, and `at` if backdated."),
     ],
 ) -> Any:
-    change = answer(info.context.now, {"via": "reply"})
-    return await _step(info, input.id, input.version, "logReply", change)
+    change = answer(input.at or info.context.now, {"via": "reply"})
+    return await _step(info, input.id, input.version, "logReply", change, at=input.at)
 
 
 def answer(at: datetime, detail: dict[str, Any]) -> Change:
@@ -307,16 +337,59 @@ async def resolve_ticket(
     info: CtxInfo,
     input: Annotated[
         types.TicketStepInput,
-        strawberry.argument(description="The ticket and the version you read."),
+        strawberry.argument(description="The ticket, the version you read, and `at` if backdated."),
     ],
 ) -> Any:
-    now = info.context.now
+    now = input.at or info.context.now
 
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
         resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
         return resolved, HistoryEvent.RESOLVED, {}
 
-    return await _step(info, input.id, input.version, "resolveTicket", change)
+    return await _step(info, input.id, input.version, "resolveTicket", change, at=input.at)
+
+
+@refusals_as_data
+async def await_customer(
+    info: CtxInfo,
+    input: Annotated[
+        types.TicketStepInput,
+        strawberry.argument(description="The ticket and the version you read."),
+    ],
+) -> Any:
+    """§7 pause: the ticket waits on the customer; its resolution clock stops."""
+    now = info.context.now
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        waiting = replace(ticket, lifecycle=tickets.await_customer(ticket.lifecycle, now))
+        return waiting, HistoryEvent.AWAITING_CUSTOMER, {}
+
+    _no_backdating(input)
+    return await _step(info, input.id, input.version, "awaitCustomer", change)
+
+
+@refusals_as_data
+async def log_customer_reply(
+    info: CtxInfo,
+    input: Annotated[
+        types.TicketStepInput,
+        strawberry.argument(description="The ticket and the version you read."),
+    ],
+) -> Any:
+    """§7 resume: the customer's reply restarts the resolution clock; the history line says
+    how much working time the pause held (the due time moved by it)."""
+    now = info.context.now
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        life = tickets.customer_replied(ticket.lifecycle, now)
+        pause = life.pauses[-1]
+        assert pause.end is not None
+        held = sla.worked(pause.start, pause.end, ticket.calendar or sla.TWENTY_FOUR_SEVEN)
+        detail = {"pausedFrom": pause.start.isoformat(), "pausedMinutes": held.total_seconds() / 60}
+        return replace(ticket, lifecycle=life), HistoryEvent.CUSTOMER_REPLIED, detail
+
+    _no_backdating(input)
+    return await _step(info, input.id, input.version, "logCustomerReply", change)
 
 
 @refusals_as_data
@@ -349,6 +422,7 @@ async def reopen_ticket(
         reopened = replace(ticket, lifecycle=tickets.reopen(ticket.lifecycle))
         return reopened, HistoryEvent.REOPENED, {"from": ticket.lifecycle.status.value}
 
+    _no_backdating(input)
     return await _step(info, input.id, input.version, "reopenTicket", change)
 
 
@@ -366,11 +440,13 @@ async def record_ticket_event(
         raise DomainError(
             "event", ErrorCode.INVALID, Msg.UNKNOWN_SLA_EVENT, known=", ".join(sorted(known))
         )
-    now = info.context.now
+    now = input.at or info.context.now
     event = tickets.TicketEvent(input.event)
     if event is tickets.TicketEvent.OPENED:
         raise DomainError("event", ErrorCode.INVALID_TRANSITION, Msg.OPENED_ONCE)
     redraft = event is tickets.TicketEvent.ESCALATED
+    if redraft and input.at is not None:
+        raise DomainError("at", ErrorCode.INVALID, Msg.AT_ONLY_FOR_STEPS)
     if redraft:
         change = _escalate(input.priority)
     elif event is tickets.TicketEvent.FIRST_RESPONSE:
@@ -381,7 +457,9 @@ async def record_ticket_event(
             resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
             return resolved, HistoryEvent.RESOLVED, {}
 
-    return await _step(info, input.id, input.version, "recordTicketEvent", change, redraft=redraft)
+    return await _step(
+        info, input.id, input.version, "recordTicketEvent", change, redraft=redraft, at=input.at
+    )
 
 
 async def _step(
@@ -392,13 +470,20 @@ async def _step(
     change: Change,
     *,
     redraft: bool = False,
+    at: datetime | None = None,
 ) -> types.TicketPayload:
     """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
+
+    With `at` (history import), the step happened then: owners and managers only, not in the
+    future, not before the ticket's last recorded event; its history line is dated `at` and
+    its ledger row says it was backdated.
 
     With `redraft` (the steps that can change the priority), a first-response draft still
     awaiting approval is rewritten for the new priority (§2.4) in the same transaction."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
+    if at is not None:
+        ctx.authorize(Action.BACKDATE_EVENTS, field="at")
     ticket_id = pk_of(id, "Ticket")
     async with ctx.transaction() as session:
         # The draft is locked before the ticket, in the order markDraftSent locks them.
@@ -408,9 +493,12 @@ async def _step(
             raise DomainError(
                 "version", ErrorCode.CONFLICT, Msg.TICKET_CHANGED, current=current.version
             )
+        if at is not None:
+            last = await store.last_event_at(session, org_id=principal.org_id, ticket_id=ticket_id)
+            tickets.backdated(at, ctx.now, last)
         if pending is not None:
             change = _noting_rewrite(change, pending.id)
-        changed = await apply(session, principal, current, change, ctx.now)
+        changed = await apply(session, principal, current, change, ctx.now, event_at=at)
         if pending is not None and changed.priority is not current.priority:
             rewritten = await _rewrite_first_response(session, principal.org_id, pending, changed)
             # Still one ledger row for the mutation: the ticket, with the draft it rewrote.
@@ -423,6 +511,9 @@ async def _step(
                 ctx.now,
                 ticket_id=ticket_id,
             )
+        elif at is not None:
+            after = {**_snapshot(changed), "backdatedTo": at.isoformat()}
+            await _ledger(session, principal, action, current, after, ctx.now, ticket_id=ticket_id)
         else:
             await _ledger(session, principal, action, current, changed, ctx.now)
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))
@@ -471,9 +562,16 @@ async def _rewrite_first_response(
     return rewritten
 
 
+def _no_backdating(input: types.TicketStepInput) -> None:
+    if input.at is not None:
+        raise DomainError("at", ErrorCode.INVALID, Msg.AT_ONLY_FOR_REPLY_RESOLVE)
+
+
 def _snapshot(ticket: Ticket) -> dict[str, Any]:
-    found = ledger.snapshot(ticket)
+    """The ticket for the ledger; its calendar by name (24/7 when it has none)."""
+    found = ledger.snapshot(replace(ticket, calendar=None))
     assert found is not None
+    found["calendar"] = "24/7" if ticket.calendar is None else ticket.calendar.name
     return found
 
 
@@ -485,16 +583,30 @@ async def locked(session: AsyncSession, org_id: int, ticket_id: int) -> Ticket:
 
 
 async def apply(
-    session: AsyncSession, principal: Principal, current: Ticket, change: Change, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    current: Ticket,
+    change: Change,
+    now: datetime,
+    *,
+    event_at: datetime | None = None,
 ) -> Ticket:
     """Run `change` on a locked ticket and save it with its history line (no-op if unchanged)."""
     changed, event, detail = change(current)
     if event is None:
         return current
+    if changed.priority is not current.priority:
+        # §7: the clocks count in the calendar of the raised priority.
+        calendar = await calendar_store.for_priority(
+            session, org_id=principal.org_id, priority=changed.priority
+        )
+        changed = replace(changed, calendar=calendar)
     changed = replace(changed, version=current.version + 1)
     changed = await _flag_breaches(session, principal.org_id, changed, now)
     await store.save(session, org_id=principal.org_id, ticket=changed, now=now)
-    await _history(session, principal, changed, event, detail, now)
+    if event_at is not None:
+        detail = {**detail, "backdated": True, "recordedAt": now.isoformat()}
+    await _history(session, principal, changed, event, detail, event_at or now)
     return changed
 
 
@@ -506,7 +618,14 @@ async def _flag_breaches(
     assert ticket.id is not None
     life = ticket.lifecycle
     clocks = sla.ticket_clocks(
-        ticket.priority, life.opened_at, life.first_response_at, life.resolved_at, now
+        ticket.priority,
+        life.opened_at,
+        life.first_response_at,
+        life.resolved_at,
+        now,
+        ticket.calendar or sla.TWENTY_FOUR_SEVEN,
+        life.pauses,
+        sla.ticket_first_response_minutes(ticket),
     )
     flags = {}
     for name, clock, flagged in (
@@ -567,6 +686,8 @@ async def _ledger(
     """The mutation's one ledger row about the ticket (`ticket_id` when `after` is a dict)."""
     entity_id = after.id if isinstance(after, Ticket) else ticket_id
     assert entity_id is not None
+    before = _snapshot(before) if isinstance(before, Ticket) else before
+    after = _snapshot(after) if isinstance(after, Ticket) else after
     await ledger.record(
         session,
         principal=principal,

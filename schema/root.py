@@ -17,10 +17,12 @@ from strawberry.extensions.validation_cache import ValidationCache
 from domain import text
 from domain.messages import Msg
 from resolvers import alerts as alert_resolvers
+from resolvers import calendars as calendar_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
+from resolvers import follow_ups as follow_up_resolvers
 from resolvers import imports as import_resolvers
 from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
@@ -35,9 +37,11 @@ from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
 from schema import depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
+from schema.types import calendars as calendar_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
+from schema.types import follow_ups as follow_up_types
 from schema.types import imports as import_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
@@ -108,6 +112,14 @@ class Query:
         resolver=ticket_resolvers.list_tickets,
         description="Support tickets, newest first unless `orderBy` says otherwise; filter by "
         "status, priority, customer, SLA.",
+    )
+    ticket_follow_ups: list[follow_up_types.TicketFollowUp] = strawberry.field(
+        resolver=follow_up_resolvers.ticket_follow_ups,
+        description="A ticket's escalation follow-ups, oldest first (§7).",
+    )
+    working_time: calendar_types.WorkingTime = strawberry.field(
+        resolver=calendar_resolvers.working_time,
+        description="The time zone, business calendars and each priority's calendar (§7).",
     )
     ticket: ticket_types.Ticket = strawberry.field(
         resolver=ticket_resolvers.get_ticket, description="One ticket by id."
@@ -236,6 +248,30 @@ class Mutation:
         resolver=incident_resolvers.attach_ticket_to_incident,
         description="Attach a support ticket to an incident.",
     )
+    set_time_zone: calendar_types.WorkingTimeResult = strawberry.mutation(
+        resolver=calendar_resolvers.set_time_zone,
+        description="Set the organisation's IANA time zone; due times are re-computed.",
+    )
+    create_calendar: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.create_calendar,
+        description="Create a business calendar (working days, hours, holidays).",
+    )
+    update_calendar: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.update_calendar,
+        description="Change a calendar's name, days or hours; due times are re-computed.",
+    )
+    add_holidays: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.add_holidays,
+        description="Add one holiday or a year's; due times are re-computed.",
+    )
+    remove_holiday: calendar_types.CalendarResult = strawberry.mutation(
+        resolver=calendar_resolvers.remove_holiday,
+        description="Remove a calendar's holiday; due times are re-computed.",
+    )
+    set_priority_calendar: calendar_types.WorkingTimeResult = strawberry.mutation(
+        resolver=calendar_resolvers.set_priority_calendar,
+        description="Choose the calendar a priority counts in (null: 24/7); due times follow.",
+    )
     open_ticket: ticket_types.OpenTicketResult = strawberry.mutation(
         resolver=ticket_resolvers.open_ticket,
         description="Open a ticket; its priority and first-response draft come from its text.",
@@ -255,6 +291,30 @@ class Mutation:
     resolve_ticket: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.resolve_ticket,
         description="Resolve a ticket that has had its first response.",
+    )
+    add_ticket_follow_up: follow_up_types.TicketFollowUpResult = strawberry.mutation(
+        resolver=follow_up_resolvers.add_ticket_follow_up,
+        description="Promise an escalation follow-up (§7), due in the ticket's business "
+        "calendar; FOLLOW_UP_OVERDUE is alerted once when it passes undone.",
+    )
+    complete_ticket_follow_up: follow_up_types.TicketFollowUpResult = strawberry.mutation(
+        resolver=follow_up_resolvers.complete_ticket_follow_up,
+        description="Mark a follow-up done.",
+    )
+    set_ticket_support_mode: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.set_ticket_support_mode,
+        description="Set or clear a ticket's support mode (§7); the earlier first-response "
+        "due time of its tier and its mode counts.",
+    )
+    await_customer: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.await_customer,
+        description="Wait on the customer (status waiting_on_customer): the resolution clock "
+        "stops; the first-response clock never does, so the ticket must be answered first.",
+    )
+    log_customer_reply: ticket_types.TicketResult = strawberry.mutation(
+        resolver=ticket_resolvers.log_customer_reply,
+        description="Log the customer's reply to a waiting ticket: the resolution clock runs "
+        "again and its due time moves later by the working time paused.",
     )
     confirm_ticket_closed: ticket_types.TicketResult = strawberry.mutation(
         resolver=ticket_resolvers.confirm_ticket_closed,

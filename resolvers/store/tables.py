@@ -270,7 +270,9 @@ class TicketRow(SQLModel, table=True):
     __tablename__ = "tickets"
     __table_args__ = (
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
-        CheckConstraint("status IN ('open','resolved','closed')", name="tickets_status"),
+        CheckConstraint(
+            "status IN ('open','waiting_on_customer','resolved','closed')", name="tickets_status"
+        ),
         CheckConstraint("priority IN ('P0','P1','P2','P3')", name="tickets_priority"),
         # Tickets attach to incidents (docs/rules.md §3 Links), inside the same organisation.
         ForeignKeyConstraint(
@@ -326,7 +328,21 @@ class TicketRow(SQLModel, table=True):
     closed_at: datetime | None = _ts(nullable=True)
     closed_confirmed_by: str | None = _text(nullable=True)
     first_response_due_at: datetime = _ts()
-    resolution_due_at: datetime = _ts()
+    # None while the customer is awaited: the resolution clock stands still (§7).
+    resolution_due_at: datetime | None = _ts(nullable=True)
+    # When each running clock turns at risk (80% of its working time, §7): the list filter's
+    # input, like the due times are the scan's.
+    first_response_at_risk_at: datetime | None = _ts(nullable=True)
+    resolution_at_risk_at: datetime | None = _ts(nullable=True)
+    # §7 support mode: detected from the text or set by an operator, with its reason.
+    support_mode: str | None = _text(nullable=True)
+    support_mode_reason: str | None = _text(nullable=True)
+    support_mode_set_by: str | None = _text(nullable=True)
+    # §7 pauses, [[start, end or null], ...] as ISO times: the resolution due time counts them.
+    pauses: list[list[str | None]] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
     first_response_breached: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
     )
@@ -337,6 +353,78 @@ class TicketRow(SQLModel, table=True):
     version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class CalendarRow(SQLModel, table=True):
+    """docs/rules.md §7: a business calendar of the organisation (in the organisation's zone)."""
+
+    __tablename__ = "calendars"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        UniqueConstraint("org_id", "name", name="calendars_org_name"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    # Python weekday numbers: Monday 0 … Sunday 6.
+    working_days: list[int] = Field(sa_column=Column(ARRAY(SmallInteger), nullable=False))
+    # [[start, end], ...] in minutes from local midnight.
+    working_hours: list[list[int]] = Field(sa_column=Column(JSONB, nullable=False))
+    # [{"day": "YYYY-MM-DD", "name": ...}, ...] sorted by day.
+    holidays: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("1")))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class PriorityCalendarRow(SQLModel, table=True):
+    """docs/rules.md §7: the calendar a priority's clocks count in; no row means 24/7."""
+
+    __tablename__ = "priority_calendars"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        ForeignKeyConstraint(["org_id", "calendar_id"], ["calendars.org_id", "calendars.id"]),
+        CheckConstraint("priority IN ('P0','P1','P2','P3')", name="priority_calendars_priority"),
+        Index("priority_calendars_org_calendar", "org_id", "calendar_id"),
+    )
+
+    org_id: int = _org_key()
+    priority: str = Field(sa_column=Column(Text, primary_key=True))
+    calendar_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class TicketFollowUpRow(SQLModel, table=True):
+    """docs/rules.md §7: an escalation follow-up on a ticket, due in the business calendar."""
+
+    __tablename__ = "ticket_follow_ups"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "ticket_id"], ["tickets.org_id", "tickets.id"]),
+        CheckConstraint(
+            "kind IN ('complaint_or_churn','technical_failure','legal_question')",
+            name="ticket_follow_ups_kind",
+        ),
+        Index("ticket_follow_ups_org_ticket", "org_id", "ticket_id", "id"),
+        # The scan reads only follow-ups still open and not yet alerted.
+        Index(
+            "ticket_follow_ups_org_due",
+            "org_id",
+            "due_at",
+            postgresql_where=text("done_at IS NULL AND NOT overdue_alerted"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    ticket_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    note: str | None = _text(nullable=True)
+    due_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    overdue_alerted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    created_at: datetime = _ts()
 
 
 class TicketEventRow(SQLModel, table=True):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import sla
+from domain import sla, support_modes
 from domain.sla import ClockState
 from domain.tickets import (
     Channel,
@@ -23,13 +24,23 @@ from domain.tickets import (
     TicketStatus,
 )
 from resolvers.store import alerts, paging
+from resolvers.store import calendars as calendar_store
 from resolvers.store.tables import TicketEventRow, TicketRow
 
-_COLUMNS = (
+_BASE_COLUMNS = (
     "id, version, customer_id, subject, body, channel, classified_priority, manual_priority, "
     "matched_keyword, reason_ar, status, opened_at, first_response_at, resolved_at, closed_at, "
-    "closed_confirmed_by, first_response_breached, resolution_breached"
+    "closed_confirmed_by, first_response_breached, resolution_breached, pauses, support_mode, "
+    "support_mode_reason, support_mode_set_by"
 )
+
+
+def _columns(alias: str) -> str:
+    """The ticket's columns and the calendar its priority counts in (§7), read from `alias`."""
+    return f"{_BASE_COLUMNS}, {calendar_store.SPEC_SQL.format(t=alias)} AS calendar_spec"
+
+
+_COLUMNS = _columns("tickets")
 
 # A clock's breach is alerted once per due time: the occurrence is that due time, spelt the same
 # by the mutations (Python) and by the scan (SQL).
@@ -52,6 +63,7 @@ class Filter:
 def _from_record(row: Any) -> Ticket:
     get = row.__getitem__ if isinstance(row, asyncpg.Record) else row.__getattribute__
     manual = get("manual_priority")
+    spec = row["calendar_spec"] if isinstance(row, asyncpg.Record) else None
     return Ticket(
         id=get("id"),
         version=get("version"),
@@ -71,26 +83,44 @@ def _from_record(row: Any) -> Ticket:
             resolved_at=get("resolved_at"),
             closed_at=get("closed_at"),
             closed_confirmed_by=get("closed_confirmed_by"),
+            pauses=calendar_store.pauses_from(get("pauses")),
         ),
         first_response_breached=get("first_response_breached"),
         resolution_breached=get("resolution_breached"),
+        calendar=None if spec is None else calendar_store.from_spec(spec),
+        support_mode=_mode(
+            get("support_mode"), get("support_mode_reason"), get("support_mode_set_by")
+        ),
     )
 
 
-# Clock predicates at `$now`, equivalent to domain.sla.clock: breached when elapsed > target
-# (the end is past the due time), at risk when elapsed × 5 ≥ target × 4 on a running clock.
+def _mode(
+    mode: str | None, reason: str | None, set_by: str | None
+) -> support_modes.Detected | None:
+    if mode is None or reason is None or set_by is None:
+        return None
+    return support_modes.Detected(
+        support_modes.SupportMode(mode), reason, support_modes.SetBy(set_by)
+    )
+
+
+# Clock predicates at `$now`, equivalent to domain.sla.clock: breached when the end is past the
+# due time, at risk on a running clock from its stored at-risk moment (80% of its working time).
 def _breached(running: str, due: str) -> str:
     return f"(coalesce({running}, $now) > {due})"
 
 
-def _at_risk(running: str, due: str) -> str:
-    return f"({running} IS NULL AND ($now - opened_at) * 5 >= ({due} - opened_at) * 4)"
+def _at_risk(running: str, at_risk: str) -> str:
+    return f"({running} IS NULL AND {at_risk} <= $now)"
 
 
 _FR = ("first_response_at", "first_response_due_at")
 _RES = ("resolved_at", "resolution_due_at")
 _ANY_BREACHED = f"({_breached(*_FR)} OR {_breached(*_RES)})"
-_ANY_AT_RISK = f"({_at_risk(*_FR)} OR {_at_risk(*_RES)})"
+_ANY_AT_RISK = (
+    f"({_at_risk('first_response_at', 'first_response_at_risk_at')} "
+    f"OR {_at_risk('resolved_at', 'resolution_at_risk_at')})"
+)
 _ANY_RUNNING = "(first_response_at IS NULL OR resolved_at IS NULL)"
 # A ticket's overall state is its worst clock's: breached > at risk > on track > met.
 _STATE_SQL = {
@@ -182,7 +212,7 @@ async def by_customers(
 ) -> dict[int, list[Ticket]]:
     """Each customer's newest `first + 1` tickets, for a whole page of customers in one query."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM (SELECT *, row_number() OVER "
+        f"SELECT {_columns('ranked')} FROM (SELECT *, row_number() OVER "
         "(PARTITION BY customer_id ORDER BY id DESC) AS n FROM tickets "
         "WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) "
         "AND ($3::bigint IS NULL OR id < $3)) AS ranked WHERE n <= $4 ORDER BY id DESC",
@@ -256,9 +286,17 @@ async def lifecycles(
 
 
 def _values(ticket: Ticket) -> dict[str, Any]:
-    """The row's columns for a ticket; due times always from its current priority (§2.5)."""
-    due = sla.due_times(ticket.priority, ticket.lifecycle.opened_at)
+    """The row's columns for a ticket; due times always from its current priority (§2.5), in
+    the calendar it counts in, moved by its pauses (§7)."""
     life = ticket.lifecycle
+    due = sla.due_times(
+        ticket.priority,
+        life.opened_at,
+        ticket.calendar or sla.TWENTY_FOUR_SEVEN,
+        life.pauses,
+        sla.ticket_first_response_minutes(ticket),
+    )
+    mode = ticket.support_mode
     return {
         "customer_id": ticket.customer_id,
         "subject": ticket.subject,
@@ -275,8 +313,14 @@ def _values(ticket: Ticket) -> dict[str, Any]:
         "resolved_at": life.resolved_at,
         "closed_at": life.closed_at,
         "closed_confirmed_by": life.closed_confirmed_by,
+        "pauses": calendar_store.pauses_to(life.pauses),
+        "support_mode": None if mode is None else mode.mode.value,
+        "support_mode_reason": None if mode is None else mode.reason,
+        "support_mode_set_by": None if mode is None else mode.set_by.value,
         "first_response_due_at": due.first_response_due_at,
         "resolution_due_at": due.resolution_due_at,
+        "first_response_at_risk_at": due.first_response_at_risk_at,
+        "resolution_at_risk_at": due.resolution_at_risk_at,
         "first_response_breached": ticket.first_response_breached,
         "resolution_breached": ticket.resolution_breached,
         "version": ticket.version,
@@ -296,7 +340,11 @@ async def insert(session: AsyncSession, *, org_id: int, ticket: Ticket, now: dat
 async def get_for_update(session: AsyncSession, *, org_id: int, ticket_id: int) -> Ticket | None:
     """The current ticket, locked until the transaction ends."""
     row = await session.get(TicketRow, (org_id, ticket_id), with_for_update=True)
-    return None if row is None else _from_record(row)
+    if row is None:
+        return None
+    ticket = _from_record(row)
+    calendar = await calendar_store.for_priority(session, org_id=org_id, priority=ticket.priority)
+    return replace(ticket, calendar=calendar)
 
 
 async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datetime) -> None:
@@ -307,6 +355,15 @@ async def save(session: AsyncSession, *, org_id: int, ticket: Ticket, now: datet
         setattr(row, column, value)
     row.updated_at = now
     await session.flush()
+
+
+async def last_event_at(session: AsyncSession, *, org_id: int, ticket_id: int) -> datetime:
+    """When the ticket's latest history line happened (its opening at least)."""
+    found = await session.execute(
+        text("SELECT max(at) FROM ticket_events WHERE org_id = :org AND ticket_id = :id"),
+        {"org": org_id, "id": ticket_id},
+    )
+    return cast(datetime, found.scalar_one())
 
 
 async def add_event(

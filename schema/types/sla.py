@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from domain import sla, tickets
+from domain import calendars, explain, sla, tickets
 from schema import cost
 from schema.types import errors
 
@@ -44,11 +44,45 @@ class SupportPriority:
         )
 
 
+SlaSpanKind = strawberry.enum(
+    explain.SpanKind,
+    name="SlaSpanKind",
+    description="What a stretch of time was: counted, or skipped and why (§7).",
+)
+
+
+@strawberry.type(description="One stretch of time between a clock's start and its due time.")
+class SlaSpan:
+    kind: explain.SpanKind = strawberry.field(
+        description="COUNTED, OUTSIDE_HOURS, WEEKEND, HOLIDAY or PAUSED."
+    )
+    start: datetime = strawberry.field(description="Where the span starts.")
+    end: datetime = strawberry.field(description="Where the span ends.")
+    minutes: float = strawberry.field(description="Its length.")
+    holiday: str | None = strawberry.field(description="The holiday's name, for HOLIDAY spans.")
+
+
+@strawberry.type(description="How a clock's due time was reached (§7 Explain).")
+class SlaExplanation:
+    due_at: datetime = strawberry.field(description="The due time the spans lead to.")
+    time_zone: str = strawberry.field(
+        description="The zone the sentences' local times are in (UTC for 24/7)."
+    )
+    spans: list[SlaSpan] = strawberry.field(description="In order, start to due time.")
+    sentence_ar: str = strawberry.field(description="The due time and why, in Arabic.")
+    sentence_en: str = strawberry.field(description="The due time and why, in English.")
+
+
 @strawberry.type(description="One SLA clock at the request's time (§2.5, §2.6).")
 class SlaClock:
+    started_at: strawberry.Private[datetime]
+    counting: strawberry.Private[sla.Counting]
+    pauses: strawberry.Private[tuple[tickets.Pause, ...]]
+    now: strawberry.Private[datetime]
     state: sla.ClockState = strawberry.field(
         description=(
-            "ON_TRACK, AT_RISK (80% of the target used), BREACHED, or MET once stopped in time."
+            "ON_TRACK, AT_RISK (80% of the working time used), BREACHED, or MET once stopped "
+            "in time."
         )
     )
     due_at: datetime = strawberry.field(description="From the opening and the current priority.")
@@ -62,6 +96,37 @@ class SlaClock:
     breached: bool = strawberry.field(description="Elapsed strictly greater than the target.")
     message: str | None = strawberry.field(
         description="The §2.6 breach message, e.g. `first_response: 120 > 30 min`."
+    )
+    paused: bool = strawberry.field(
+        description="Stopped while the customer is awaited (resolution clock only, §7)."
+    )
+    calendar: str = strawberry.field(description="The calendar it counts in: its name, or `24/7`.")
+
+    explain: SlaExplanation = strawberry.field(
+        resolver=lambda root: _explain(root),
+        description="The counted and skipped spans and one sentence per language (§7).",
+    )
+
+
+def _explain(self: SlaClock) -> SlaExplanation:
+    found = explain.explain(
+        self.started_at, self.target_minutes, self.counting, self.pauses, now=self.now
+    )
+    return SlaExplanation(
+        due_at=found.due_at,
+        time_zone=found.zone,
+        spans=[
+            SlaSpan(
+                kind=span.kind,
+                start=span.start,
+                end=span.end,
+                minutes=span.minutes,
+                holiday=span.holiday,
+            )
+            for span in found.spans
+        ],
+        sentence_ar=found.sentence_ar,
+        sentence_en=found.sentence_en,
     )
 
 
@@ -82,29 +147,60 @@ class TicketSla:
         priority: tickets.Priority,
         lifecycle: tickets.Lifecycle,
         now: datetime,
+        calendar: sla.Counting = sla.TWENTY_FOUR_SEVEN,
+        first_response: int | None = None,
     ) -> TicketSla:
         tier = tickets.TIERS[priority]
+        first = tier.first_response_minutes if first_response is None else first_response
         clocks = sla.ticket_clocks(
-            priority, lifecycle.opened_at, lifecycle.first_response_at, lifecycle.resolved_at, now
+            priority,
+            lifecycle.opened_at,
+            lifecycle.first_response_at,
+            lifecycle.resolved_at,
+            now,
+            calendar,
+            lifecycle.pauses,
+            first,
         )
         fr, res = clocks.first_response, clocks.resolution
-        breach = sla.evaluate_breach(
-            priority,
-            fr.elapsed_seconds / 60 if fr.breached else None,
-            res.elapsed_seconds / 3600 if res.breached else None,
+        # §2.6's messages, on the clocks' own targets (a support mode may set the first's).
+        fr_message = (
+            f"first_response: {fr.elapsed_seconds / 60:.0f} > {first} min" if fr.breached else None
         )
-        fr_message = next((m for m in breach.messages if m.startswith("first_response")), None)
-        res_message = next((m for m in breach.messages if m.startswith("resolution")), None)
+        res_message = (
+            f"resolution: {res.elapsed_seconds / 3600:.1f}h > {tier.resolution_hours}h"
+            if res.breached
+            else None
+        )
+        messages = [m for m in (fr_message, res_message) if m is not None]
+        start = lifecycle.opened_at
         return cls(
-            first_response=_clock(fr, tier.first_response_minutes, fr_message),
-            resolution=_clock(res, tier.resolution_hours * 60, res_message),
-            breached=breach.breached,
-            messages=list(breach.messages),
+            first_response=_clock(fr, first, fr_message, (start, calendar, (), now)),
+            resolution=_clock(
+                res,
+                tier.resolution_hours * 60,
+                res_message,
+                (start, calendar, lifecycle.pauses, now),
+            ),
+            breached=fr.breached or res.breached,
+            messages=messages,
         )
 
 
-def _clock(value: sla.Clock, target_minutes: int, message: str | None) -> SlaClock:
+def _clock(
+    value: sla.Clock,
+    target_minutes: int,
+    message: str | None,
+    how: tuple[datetime, sla.Counting, tuple[tickets.Pause, ...], datetime],
+) -> SlaClock:
+    started_at, counting, pauses, now = how
     return SlaClock(
+        started_at=started_at,
+        counting=counting,
+        pauses=pauses,
+        now=now,
+        paused=value.paused,
+        calendar=counting.name if isinstance(counting, calendars.WorkCalendar) else "24/7",
         state=value.state,
         due_at=value.due_at,
         target_minutes=target_minutes,

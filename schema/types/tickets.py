@@ -9,7 +9,7 @@ from typing import Annotated
 
 import strawberry
 
-from domain import sla, tickets
+from domain import sla, support_modes, tickets
 from domain.errors import DomainError
 from schema.types import errors, relations
 from schema.types.customers import Customer
@@ -25,11 +25,44 @@ from schema.types.relay import (
 )
 from schema.types.sla import TicketSla
 
-TicketStatus = strawberry.enum(tickets.TicketStatus, description="open → resolved → closed.")
+TicketStatus = strawberry.enum(
+    tickets.TicketStatus,
+    description="open → resolved → closed; waiting_on_customer pauses the resolution clock (§7).",
+)
 Channel = strawberry.enum(tickets.Channel, name="TicketChannel", description="Where it came from.")
 HistoryEvent = strawberry.enum(
     tickets.HistoryEvent, name="TicketHistoryEvent", description="What a history line records."
 )
+
+SupportMode = strawberry.enum(
+    support_modes.SupportMode,
+    description="A ticket's support mode (§7): a first-response target on top of the tier's.",
+)
+SupportModeSetBy = strawberry.enum(
+    support_modes.SetBy, description="Whether the text or an operator chose the support mode."
+)
+
+
+@strawberry.type(description="A ticket's support mode and why (§7).")
+class TicketSupportMode:
+    mode: support_modes.SupportMode = strawberry.field(description="The support mode (§7).")
+    reason: str = strawberry.field(description="The matched keyword, or that an operator chose.")
+    set_by: support_modes.SetBy = strawberry.field(
+        description="DETECTED from the text, or chosen by an OPERATOR."
+    )
+    target_minutes: int | None = strawberry.field(
+        description="The mode's first-response target; null: by the end of the same working day."
+    )
+
+    @classmethod
+    def from_domain(cls, value: support_modes.Detected) -> TicketSupportMode:
+        return cls(
+            mode=value.mode,
+            reason=value.reason,
+            set_by=value.set_by,
+            target_minutes=support_modes.TARGET_MINUTES[value.mode],
+        )
+
 
 # Relation names the resolvers layer provides loaders for (schema.types.relations).
 CUSTOMERS = "customers"
@@ -122,18 +155,29 @@ class Ticket(Node):
         description="Who at the customer confirmed the ticket is solved."
     )
     first_response_due_at: datetime = strawberry.field(
-        description="openedAt + the current priority's first-response target."
+        description="The first-response deadline in the priority's working time (§7)."
     )
     resolution_due_at: datetime = strawberry.field(
-        description="openedAt + the current priority's resolution target."
+        description="The resolution deadline, moved later by pauses; while the customer is "
+        "awaited, the deadline if they replied now (§7)."
     )
     sla: TicketSla = strawberry.field(description="Both clocks, at the request's time.")
+    support_mode: TicketSupportMode | None = strawberry.field(
+        description="Detected from the text or set by an operator; the earlier of the tier's "
+        "and the mode's first-response due times counts (§7)."
+    )
 
     @classmethod
     def from_domain(cls, value: tickets.Ticket, *, now: datetime) -> Ticket:
         assert value.id is not None
         life = value.lifecycle
-        due = sla.due_times(value.priority, life.opened_at)
+        clocks = TicketSla.build(
+            value.priority,
+            life,
+            now,
+            value.calendar or sla.TWENTY_FOUR_SEVEN,
+            sla.ticket_first_response_minutes(value),
+        )
         return cls(
             id=to_global_id("Ticket", value.id),
             pk=value.id,
@@ -153,9 +197,12 @@ class Ticket(Node):
             resolved_at=life.resolved_at,
             closed_at=life.closed_at,
             closed_confirmed_by=life.closed_confirmed_by,
-            first_response_due_at=due.first_response_due_at,
-            resolution_due_at=due.resolution_due_at,
-            sla=TicketSla.build(value.priority, life, now),
+            first_response_due_at=clocks.first_response.due_at,
+            resolution_due_at=clocks.resolution.due_at,
+            sla=clocks,
+            support_mode=None
+            if value.support_mode is None
+            else TicketSupportMode.from_domain(value.support_mode),
         )
 
     customer: Customer | None = strawberry.field(resolver=_customer, description="Who wrote in.")
@@ -286,6 +333,12 @@ class TicketStepInput:
     version: int = strawberry.field(
         description="The version you read; a ConflictError if it has moved since."
     )
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="logReply and resolveTicket only, for importing history: when it really "
+        "happened (owners and managers; not in the future, not before the ticket's last "
+        "recorded event). Recorded as backdated.",
+    )
 
 
 @strawberry.input(description="Close a resolved ticket with the customer's confirmation (§2.5).")
@@ -324,6 +377,23 @@ class RecordTicketEventInput:
     )
     priority: tickets.Priority | None = strawberry.field(
         default=None, description="For `escalated`: the priority to raise to."
+    )
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="For `first_response` and `resolved`, when importing history: when it "
+        "really happened (owners and managers; not in the future, not before the ticket's "
+        "last recorded event). Recorded as backdated.",
+    )
+
+
+@strawberry.input(description="Set a ticket's support mode, or clear it (§7).")
+class SetTicketSupportModeInput:
+    id: strawberry.ID = strawberry.field(description="The ticket's global id.")
+    version: int = strawberry.field(
+        description="The version you read; a ConflictError if it has moved since."
+    )
+    mode: support_modes.SupportMode | None = strawberry.field(
+        default=None, description="null clears it; editing the text detects it again."
     )
 
 

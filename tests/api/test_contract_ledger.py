@@ -1,6 +1,7 @@
-"""docs/rules.md §5 and §6 through the GraphQL API: the nine alert kinds, one breach alert per clock
-seen through the `alerts` query, and one ledger row per mutation — who, role, action, entity,
-before and after — across every slice of the product."""
+"""docs/rules.md §5 and §6 through the GraphQL API: the alert kinds (§5's nine, §7's
+FOLLOW_UP_OVERDUE and the webhook one), one breach alert per clock seen through the `alerts`
+query, and one ledger row per mutation — who, role, action, entity, before and after — across
+every slice."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ async def ledger(org: Org) -> list[dict[str, Any]]:
 # §5 ----------------------------------------------------------------------------------------------
 
 
-async def test_the_nine_alert_kinds_and_the_webhook_one(org: Org) -> None:
+async def test_the_alert_kinds(org: Org) -> None:
     data = await org.data('{ __type(name: "AlertKind") { enumValues { name } } }')
     assert [v["name"] for v in data["__type"]["enumValues"]] == [
         "SLA_FIRST_RESPONSE_BREACH",
@@ -40,6 +41,7 @@ async def test_the_nine_alert_kinds_and_the_webhook_one(org: Org) -> None:
         "PAYMENT_PAST_DUE",
         # Not a §5 rule: an endpoint disabled after a day of failed deliveries (README: Webhooks).
         "WEBHOOK_DISABLED",
+        "FOLLOW_UP_OVERDUE",
     ]
 
 
@@ -274,6 +276,59 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     )
     await on_draft("rejectDraft", second["draft"]["id"])
     await walk("logReply", "TicketStepInput", {"id": second["ticket"]["id"], "version": 1})
+    sid = second["ticket"]["id"]
+    follow_up = await walk(
+        "addTicketFollowUp",
+        "AddTicketFollowUpInput",
+        {"ticket": sid, "kind": "COMPLAINT_OR_CHURN"},
+        "... on TicketFollowUpPayload { followUp { id } }",
+    )
+    done = await org.data(
+        "mutation($id: ID!) { completeTicketFollowUp(id: $id) { __typename } }",
+        {"id": follow_up["followUp"]["id"]},
+        role=Role.AGENT,
+    )
+    assert done["completeTicketFollowUp"]["__typename"] == "TicketFollowUpPayload"
+    assert (await ledger(org))[0]["action"] == "completeTicketFollowUp"
+    walk.seen += 1
+    await walk(
+        "setTicketSupportMode",
+        "SetTicketSupportModeInput",
+        {"id": sid, "version": await version(org, sid), "mode": "PRICING_QUESTION"},
+    )
+    for name in ("awaitCustomer", "logCustomerReply"):
+        await walk(name, "TicketStepInput", {"id": sid, "version": await version(org, sid)})
+
+    # Working time (§7).
+    await walk("setTimeZone", "SetTimeZoneInput", {"timeZone": "Asia/Riyadh"}, role=Role.MANAGER)
+    created = await walk(
+        "createCalendar",
+        "CreateCalendarInput",
+        {"name": "office"},
+        "... on CalendarPayload { calendar { id } }",
+        role=Role.MANAGER,
+    )
+    cal = created["calendar"]["id"]
+    await walk(
+        "updateCalendar",
+        "UpdateCalendarInput",
+        {"id": cal, "version": 1, "name": "المكتب"},
+        role=Role.MANAGER,
+    )
+    holiday = {"calendar": cal, "version": 2, "holidays": [{"day": "2026-12-07", "name": "عيد"}]}
+    await walk("addHolidays", "AddHolidaysInput", holiday, role=Role.MANAGER)
+    await walk(
+        "removeHoliday",
+        "RemoveHolidayInput",
+        {"calendar": cal, "version": 3, "day": "2026-12-07"},
+        role=Role.MANAGER,
+    )
+    await walk(
+        "setPriorityCalendar",
+        "SetPriorityCalendarInput",
+        {"priority": "P3", "calendar": cal},
+        role=Role.MANAGER,
+    )
 
     # Incidents.
     incident = await walk(

@@ -55,7 +55,14 @@ def test_due_at_refuses_naive_start_and_negative_target() -> None:
 def test_due_times_from_opening_and_priority(
     priority: Priority, first_response_due: datetime, resolution_due: datetime
 ) -> None:
-    assert sla.due_times(priority, OPENED) == sla.DueTimes(first_response_due, resolution_due)
+    due = sla.due_times(priority, OPENED)
+    assert (due.first_response_due_at, due.resolution_due_at) == (
+        first_response_due,
+        resolution_due,
+    )
+    # At risk at 80% of each target (§2.5), round the clock.
+    assert due.first_response_at_risk_at == OPENED + (first_response_due - OPENED) * 4 / 5
+    assert due.resolution_at_risk_at == OPENED + (resolution_due - OPENED) * 4 / 5
 
 
 def test_raising_priority_moves_due_times() -> None:

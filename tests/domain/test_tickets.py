@@ -515,7 +515,12 @@ def test_sla_events() -> None:
         "resolved",
         "escalated",
     ]
-    assert [s.value for s in TicketStatus] == ["open", "resolved", "closed"]
+    assert [s.value for s in TicketStatus] == [
+        "open",
+        "waiting_on_customer",
+        "resolved",
+        "closed",
+    ]
 
 
 # §2.4 ----------------------------------------------------------------------------------------
