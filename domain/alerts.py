@@ -81,6 +81,7 @@ _FIXED = {
     AlertKind.INACTIVE_CUSTOMER: AlertSeverity.MEDIUM,
     AlertKind.ONBOARDING_STALLED: AlertSeverity.LOW,
     AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
+    AlertKind.FOLLOW_UP_OVERDUE: AlertSeverity.HIGH,
 }
 
 

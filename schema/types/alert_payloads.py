@@ -164,6 +164,16 @@ class PaymentPastDueDetails:
     renews_at: datetime | None = strawberry.field(description="The renewal date it fell due on.")
 
 
+@strawberry.type(description="FOLLOW_UP_OVERDUE: an escalation follow-up passed its due time (§7).")
+class FollowUpOverdueDetails:
+    ticket_id: strawberry.ID = strawberry.field(description="Global id of the ticket.")
+    follow_up_id: strawberry.ID | None = strawberry.field(description="Global id of the follow-up.")
+    follow_up_kind: str | None = strawberry.field(
+        description="COMPLAINT_OR_CHURN, TECHNICAL_FAILURE or LEGAL_QUESTION."
+    )
+    due_at: datetime | None = strawberry.field(description="When it was due.")
+
+
 @strawberry.type(description="WEBHOOK_DISABLED: an endpoint failed every retry for a day.")
 class WebhookDisabledDetails:
     endpoint_id: strawberry.ID = strawberry.field(description="Global id of the endpoint.")
@@ -181,7 +191,8 @@ AlertDetails = Annotated[
     | OnboardingStalledDetails
     | InactiveCustomerDetails
     | PaymentPastDueDetails
-    | WebhookDisabledDetails,
+    | WebhookDisabledDetails
+    | FollowUpOverdueDetails,
     strawberry.union("AlertDetails", description="An alert's details: one type per alert kind."),
 ]
 
@@ -220,6 +231,16 @@ def _pdpl(subject_id: int, p: Mapping[str, Any]) -> PdplDeadlineNearDetails:
     )
 
 
+def _follow_up(subject_id: int, p: Mapping[str, Any]) -> FollowUpOverdueDetails:
+    follow_up = _int(p.get("followUpId"))
+    return FollowUpOverdueDetails(
+        ticket_id=to_global_id("Ticket", subject_id),
+        follow_up_id=None if follow_up is None else to_global_id("TicketFollowUp", follow_up),
+        follow_up_kind=_text(p.get("followUpKind")),
+        due_at=_datetime(p.get("dueAt")),
+    )
+
+
 _READERS: dict[AlertKind, Callable[[int, Mapping[str, Any]], Any]] = {
     AlertKind.SLA_FIRST_RESPONSE_BREACH: FirstResponseBreachDetails.read,
     AlertKind.SLA_RESOLUTION_BREACH: ResolutionBreachDetails.read,
@@ -245,6 +266,7 @@ _READERS: dict[AlertKind, Callable[[int, Mapping[str, Any]], Any]] = {
     AlertKind.PAYMENT_PAST_DUE: lambda pk, p: PaymentPastDueDetails(
         customer_id=to_global_id("Customer", pk), renews_at=_datetime(p.get("renewsAt"))
     ),
+    AlertKind.FOLLOW_UP_OVERDUE: _follow_up,
     AlertKind.WEBHOOK_DISABLED: lambda pk, p: WebhookDisabledDetails(
         endpoint_id=to_global_id("WebhookEndpoint", pk),
         url=_text(p.get("url")),

@@ -33,6 +33,7 @@ fragment D on AlertDetails {
   ... on InactiveCustomerDetails { customerId lastActivityAt inactiveSince }
   ... on PaymentPastDueDetails { customerId renewsAt }
   ... on WebhookDisabledDetails { endpointId url reason }
+  ... on FollowUpOverdueDetails { ticketId followUpId followUpKind dueAt }
 }
 """
 LIST = (
@@ -123,6 +124,16 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
         "HIGH",
         {"__typename": "PaymentPastDueDetails", "customerId": to_global_id("Customer", 7),
          "renewsAt": DUE},
+    ),
+    (
+        "FOLLOW_UP_OVERDUE",
+        "Ticket",
+        {"ticketId": 7, "followUpId": 3, "followUpKind": "LEGAL_QUESTION",
+         "dueAt": "2026-11-01T09:15:00.000000Z"},
+        "HIGH",
+        {"__typename": "FollowUpOverdueDetails", "ticketId": to_global_id("Ticket", 7),
+         "followUpId": to_global_id("TicketFollowUp", 3), "followUpKind": "LEGAL_QUESTION",
+         "dueAt": DUE},
     ),
     (
         "WEBHOOK_DISABLED",
