@@ -30,6 +30,10 @@ _DRIVER_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     sqlalchemy.exc.TimeoutError,  # the write pool had no connection to lend in time
+    # WAFI_STATEMENT_TIMEOUT_S ran out (a frozen or overloaded server): answered 503 with
+    # Retry-After like an outage, not a masked Internal error.
+    asyncpg.QueryCanceledError,
+    TimeoutError,
 )
 
 
