@@ -52,13 +52,15 @@ SHOWCASE = """
 
 
 # What the scans find in the demo at once (§5): two at-risk rises (Najm medium, Al-Ibdaa
-# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due.
+# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due, and the
+# pricing question opened 5 hours ago past its support mode's 4-hour first response (§7).
 DEMO_ALERTS = [
     "AT_RISK",
     "AT_RISK",
     "INACTIVE_CUSTOMER",
     "ONBOARDING_STALLED",
     "PAYMENT_PAST_DUE",
+    "SLA_FIRST_RESPONSE_BREACH",
 ]
 
 
