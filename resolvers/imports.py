@@ -103,6 +103,8 @@ async def _queue(
         assert queue is not None
         assert job.id is not None
         org_id, job_id = principal.org_id, job.id
+        # Named in the deployment's namespace: another install on this Redis has the same ids.
+        arq_id = ctx.resources.namespace.job_id(f"import-{org_id}-{job_id}")
 
         async def enqueue() -> None:
             await queue.enqueue_job(
@@ -110,7 +112,7 @@ async def _queue(
                 org_id,
                 job_id,
                 skip_invalid,
-                _job_id=f"wafi-import-{org_id}-{job_id}",
+                _job_id=arq_id,
             )
 
         ctx.on_commit(enqueue)

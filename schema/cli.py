@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from domain.messages import Language
 from domain.roles import Role
 from resolvers.store import embedded, engine, migrate, namespaces
 from schema import cli_imports, logs
@@ -494,7 +495,7 @@ def _import(args: argparse.Namespace) -> None:
     except cli_imports.ImportFailedError as error:
         _fail(str(error))
     except DomainError as error:  # the header row
-        _fail(f"{args.file}: column {error.field}: {error.message}")
+        _fail(f"{args.file}: column {error.field}: {error.message(Language.EN)}")
     raise SystemExit(cli_imports.report(job))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import socket
 import tempfile
 import time
@@ -27,7 +28,9 @@ from tests.factories import Clock, Org
 WAIT_S = 10.0
 # The tests' Redis names (the session's settings carry its prefix): raw Redis clients in tests
 # publish, subscribe and enqueue with it.
-NAMESPACE = namespaces.Namespace("wafi-test")
+# One per test run: arq keeps job results (and so refuses their job ids) for an hour, and runs
+# one after another may share a Redis server.
+NAMESPACE = namespaces.Namespace(f"wafi-test-{secrets.token_hex(4)}")
 
 
 class PrivateRedis:

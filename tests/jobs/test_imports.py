@@ -19,6 +19,7 @@ from resolvers.store import import_runs
 from resolvers.store import imports as store
 from tests.api.test_imports import CUSTOMERS, GET, IMPORT, customers_of
 from tests.factories import Org
+from tests.live import NAMESPACE
 
 
 async def run_worker(system_pool: asyncpg.Pool, org: Org, settings: Any, redis_url: str) -> Worker:
@@ -27,6 +28,7 @@ async def run_worker(system_pool: asyncpg.Pool, org: Org, settings: Any, redis_u
         worker = Worker(
             functions=[func(import_jobs.import_csv, name=import_jobs.IMPORT_JOB)],
             redis_pool=redis,
+            queue_name=NAMESPACE.queue,  # where the test app enqueues (its WAFI_REDIS_PREFIX)
             burst=True,
             poll_delay=0.05,
             handle_signals=False,

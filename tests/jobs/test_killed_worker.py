@@ -100,6 +100,7 @@ async def test_a_scan_killed_mid_job_is_run_again_by_another_worker_within_a_min
             "alerts",
             "verdicts_changed",
             "organisations_frozen",
+            "follow_ups_overdue",
         }
         info = await Job(JOB_ID, queue).result_info()
         assert info is not None

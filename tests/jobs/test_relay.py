@@ -140,7 +140,7 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
             "forRole": "owner",
             "payload": {"priority": "P0", "n": 1},
             "createdAt": events[0]["createdAt"],
-            "deployment": "wafi-test",
+            "deployment": NAMESPACE.prefix,
             "orgId": org_id,
         }
         assert alerts.from_event(events[0]).created_at == T0
@@ -249,7 +249,7 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
         alert_id = await _raise(session, org_id, one)
         assert alert_id is not None
         assert await _queued(redis) == []  # not before the commit
-    assert await _queued(redis) == ["wafi-test:relay_outbox"]
+    assert await _queued(redis) == [f"{NAMESPACE.prefix}:relay_outbox"]
     async with system_pool.acquire() as conn:
         row = await conn.fetchrow("SELECT channel, payload FROM outbox WHERE org_id = $1", org_id)
     assert row is not None
@@ -260,7 +260,10 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
         await _raise(session, org_id, two)
     async with context.transaction() as session:
         await _raise(session, org_id, three)
-    assert await _queued(redis) == ["wafi-test:relay_outbox", "wafi-test:relay_outbox:again"]
+    assert await _queued(redis) == [
+        f"{NAMESPACE.prefix}:relay_outbox",
+        f"{NAMESPACE.prefix}:relay_outbox:again",
+    ]
 
 
 async def test_a_repeated_occurrence_writes_nothing_and_enqueues_nothing(
