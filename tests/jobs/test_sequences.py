@@ -18,7 +18,8 @@ from tests.api.success_support import customer, pk
 from tests.factories import Org
 
 SEQUENCES = """query($id: ID!) { customer(id: $id) { sequences { kind startedAt startedOn day
-  stoppedAt stopReason steps { day kind state draft { kind locale body status subjectType } } } } }"""
+  stoppedAt stopReason steps { day kind state draft { kind locale body status subjectType } } }
+} }"""
 ACTIVITY = (
     "mutation($i: RecordCustomerActivityInput!) { recordCustomerActivity(input: $i) "
     "{ __typename } }"
@@ -250,15 +251,13 @@ async def test_returning_activity_stops_the_win_back(org: Org, ctx: dict[str, An
     assert [row[1] for row in await step_drafts(org, c)] == ["we_miss_you"]
 
 
-async def test_two_concurrent_scans_draft_each_step_once(
-    org: Org, ctx: dict[str, Any], settings: engine.Settings
-) -> None:
+async def test_two_concurrent_scans_draft_each_step_once(org: Org, ctx: dict[str, Any]) -> None:
     org.clock.now = START
     a = await customer(org, started=START, last_activity=START)
     b = await customer(
         org, started=START - timedelta(days=20), last_activity=START - timedelta(days=9)
     )
-    pool = await engine.create_system_pool(settings.database_url, size=4)
+    pool = await engine.create_system_pool(ctx["settings"].database_url, size=4)
     try:
         for when in (START, START + MIDNIGHT):
             org.clock.now = when
