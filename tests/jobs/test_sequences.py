@@ -11,9 +11,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from domain.sequences import SequenceKind
 from jobs import sequences as sequence_jobs
 from jobs import worker
 from resolvers.store import engine
+from resolvers.store import sequences as store
 from tests.api.success_support import customer, pk
 from tests.factories import Org
 
@@ -34,6 +36,7 @@ STAGE = (
 )
 # 22:30 UTC on 1 November is 01:30 on 2 November in Riyadh: day 0 is the 2nd.
 START = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)
+ONBOARDING = SequenceKind.ONBOARDING
 MIDNIGHT = timedelta(hours=22, minutes=30)  # from START to the next local midnight (21:00 UTC)
 
 
@@ -277,3 +280,51 @@ def test_the_scan_is_a_registered_hourly_job() -> None:
     assert sequence_jobs.scan_sequences in worker.FUNCTIONS
     [job] = [j for j in worker.CRON_JOBS if j.coroutine is sequence_jobs.scan_sequences]
     assert (job.minute, job.second, job.unique) == (45, 0, True)
+
+
+async def test_win_back_days_turn_at_riyadh_midnight(org: Org, ctx: dict[str, Any]) -> None:
+    last = datetime(2026, 9, 1, 22, 30, tzinfo=UTC)
+    org.clock.now = last
+    c = await customer(org, started=last - timedelta(days=90), last_activity=last)
+    # Inactive from 8 Sep 22:30 UTC = 9 Sep 01:30 in Riyadh: day 0 is the 9th; day 1 begins
+    # at 21:00 UTC on the 9th, day 7 at 21:00 UTC on the 15th.
+    day1 = datetime(2026, 9, 9, 21, 0, tzinfo=UTC)
+    await at(org, ctx, last + timedelta(days=7) - timedelta(minutes=1))  # still active
+    assert await sequences_of(org, c) == []
+    await at(org, ctx, last + timedelta(days=7))
+    await at(org, ctx, day1 - timedelta(minutes=1))
+    [win_back] = await sequences_of(org, c)
+    assert (win_back["startedOn"], win_back["day"]) == ("2026-09-09", 0)
+    assert await step_drafts(org, c) == []
+    await at(org, ctx, day1)
+    await at(org, ctx, day1 + timedelta(days=6) - timedelta(minutes=1))
+    assert [row[1:3] for row in await step_drafts(org, c)] == [("we_miss_you", 1)]
+    await at(org, ctx, day1 + timedelta(days=6))
+    assert [row[1:3] for row in await step_drafts(org, c)] == [
+        ("we_miss_you", 1),
+        ("whats_missing", 7),
+    ]
+
+
+async def test_the_unique_key_alone_refuses_a_second_draft_of_a_step(
+    org: Org, ctx: dict[str, Any]
+) -> None:
+    """Without the scan's lock (a racing writer), the step's key still drafts it once."""
+    org.clock.now = START
+    c = await customer(org, started=START, last_activity=START)
+    await at(org, ctx, START)
+    async with org.pool.acquire() as conn:
+        sequence_id = await conn.fetchval(
+            "SELECT id FROM customer_sequences WHERE org_id = $1 AND customer_id = $2",
+            org.id,
+            pk(c),
+        )
+        again = store.StepDraft(
+            candidate=store.Candidate(org.id, sequence_id, pk(c), ONBOARDING, "ar", "x", 0, False),
+            day=0,
+            step="welcome",
+            draft_kind="onboarding_step",
+            body="x",
+        )
+        assert await store.draft_steps(conn, steps=[again, again], now=START) == 0
+    assert await step_drafts(org, c) == [("onboarding", "welcome", 0, "onboarding_step")]
