@@ -30,13 +30,15 @@ class DraftStatus(StrEnum):
 
 
 class DraftKind(StrEnum):
-    """What a draft is for (§1, §2.4, §3, §4.3)."""
+    """What a draft is for (§1, §2.4, §3, §4.3, §8.3)."""
 
     FIRST_RESPONSE = "first_response"
     CHECK_IN = "check_in"
     AT_RISK_EMAIL = "at_risk_email"
     INCIDENT_UPDATE = "incident_update"
     RENEWAL_OFFER = "renewal_offer"
+    ONBOARDING_STEP = "onboarding_step"
+    WIN_BACK_STEP = "win_back_step"
 
 
 TRANSITIONS: Mapping[DraftStatus, frozenset[DraftStatus]] = MappingProxyType(

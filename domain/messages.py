@@ -592,6 +592,17 @@ class Msg(Enum):
         "الـ webhook معطّل من قبل", "the endpoint is already disabled"
     )
     ENABLE_WEBHOOK_FIRST = Template("فعّل الـ webhook أولًا", "enable the endpoint first")
+    # Sequences and the exit survey (docs/rules.md §8.3)
+    EXIT_SURVEY_NOT_CHURNED = Template(
+        "استبيان المغادرة لعميل غادر فقط", "an exit survey is for a churned customer only"
+    )
+    EXIT_SURVEY_OTHER_NEEDS_TEXT = Template(
+        "اكتب السبب عند اختيار other", "write the reason when the primary reason is other"
+    )
+    EXIT_SURVEY_RECORDED = Template(
+        "سُجّل استبيان المغادرة لهذه المغادرة من قبل",
+        "this churn's exit survey is already recorded",
+    )
 
 
 @dataclass(frozen=True, slots=True)

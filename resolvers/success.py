@@ -12,7 +12,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from domain import customers, lifecycle, metrics, signals, success_plans
+from domain import customers, lifecycle, metrics, sequences, signals, success_plans
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
@@ -21,11 +21,13 @@ from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import customers as customer_store
 from resolvers.store import idempotency, ledger, tickets
 from resolvers.store import metrics as metric_store
+from resolvers.store import sequences as sequence_store
 from resolvers.store import signals as store
 from schema.context import Context
 from schema.types import success as types
 from schema.types.customers import Customer, CustomerPayload
 from schema.types.relay import pk_of, to_global_id
+from schema.types.sequences import ChurnReasonCount
 
 CtxInfo = Info[Context, None]
 RECORD_NPS = "recordNps"
@@ -350,7 +352,16 @@ async def support_metrics(
         found.tickets,
         found.active_customers,
     )
-    return types.SupportMetrics.from_domain(value)
+    result = types.SupportMetrics.from_domain(value)
+    async with ctx.db() as conn:
+        reasons = await sequence_store.reason_counts(
+            conn, org_id=principal.org_id, start=from_, end=to
+        )
+    result.churn_reasons = [
+        ChurnReasonCount(reason=reason, count=count)
+        for reason, count in sequences.reason_counts(reasons)
+    ]
+    return result
 
 
 def _when(field: str, at: datetime | None, now: datetime) -> datetime:

@@ -134,6 +134,8 @@ async def load(database_url: str, *, now: datetime) -> tuple[str, str]:
     finally:
         await write.dispose()
         await pool.close()
+    # Sequences in progress (§8.3): the hourly scan as it ran on the past days, then today's.
+    await once.replay_sequences(settings, now=now, days_ago=scenario.SEQUENCE_DAYS_AGO)
     # The scans a worker runs every minute or hour, once now: the alert list is not empty.
     await once.run_scans(settings, now=now)
     return org.slug, token

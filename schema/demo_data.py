@@ -83,6 +83,10 @@ CUSTOMERS = {
     ),
 }
 
+# The days (before the demo's moment) the sequences scan is replayed on (§8.3): Itqan's and
+# Tamkeen's onboarding and Al-Ibdaa's win-back each show their first steps drafted.
+SEQUENCE_DAYS_AGO = (5, 4, 2, 1)
+
 RESOLVED = "Proof Pack مفقود من تقرير الأسبوع"
 LEAK = "اكتشفت تسريب في trace logs"
 # (customer, subject, body, channel, opened minutes ago), oldest first.

@@ -28,6 +28,7 @@ from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import onboarding as onboarding_resolvers
+from resolvers import sequences as sequence_resolvers
 from resolvers import sla as sla_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
@@ -45,6 +46,7 @@ from schema.types import follow_ups as follow_up_types
 from schema.types import imports as import_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
+from schema.types import sequences as sequence_types
 from schema.types import sla as sla_types
 from schema.types import success as success_types
 from schema.types import success_plans as plan_types
@@ -176,6 +178,10 @@ class Mutation:
     )
     record_nps: success_types.RecordNpsResult = strawberry.mutation(
         resolver=success_resolvers.record_nps, description="Record a 0–10 NPS answer."
+    )
+    record_exit_survey: sequence_types.RecordExitSurveyResult = strawberry.mutation(
+        resolver=sequence_resolvers.record_exit_survey,
+        description="Record a churned customer's exit survey (docs/rules.md §8.3).",
     )
     deliver_proof_pack: success_types.DeliverProofPackResult = strawberry.mutation(
         resolver=success_resolvers.deliver_proof_pack, description="Record a delivered Proof Pack."

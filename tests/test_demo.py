@@ -29,6 +29,7 @@ SHOWCASE = """
     onboarding { progress currentStep done }
     connectorSummary { connected readyForFirstService blockingMissing }
     successPlan { bundle startedOn items { dayOffset kind dueOn doneOn } }
+    sequences { kind stopReason steps { day kind state draft { locale status } } }
   } } }
   tickets(first: 100) { edges { node {
     subject priority classifiedPriority matchedKeyword reasonAr status
@@ -66,6 +67,10 @@ DEMO_ALERTS = [
 
 def _nodes(data: dict[str, Any], field: str) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data[field]["edges"]]
+
+
+def _drafted(sequence: dict[str, Any]) -> list[str]:
+    return [s["kind"] for s in sequence["steps"] if s["state"] == "DRAFTED"]
 
 
 def _at(value: str) -> datetime:
@@ -158,7 +163,8 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     }
     assert scores == {
         "شركة الأفق للتقنية": (79.0, "HEALTHY", 20, "LOW"),
-        "مؤسسة إتقان التجارية": (13.0, "AT_RISK", 0, "LOW"),
+        # Its three onboarding drafts await approval: pending drafts weigh on health (§4.2).
+        "مؤسسة إتقان التجارية": (10.0, "AT_RISK", 0, "LOW"),
         "Najm Logistics": (24.0, "AT_RISK", 50, "MEDIUM"),
         "مكتب الإبداع الهندسي": (0.0, "AT_RISK", 70, "HIGH"),
         "Sahara Analytics": (100.0, "HEALTHY", 0, "LOW"),
@@ -197,6 +203,33 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     assert list(plans) == ["شركة الأفق للتقنية"]
     items = plans["شركة الأفق للتقنية"]["items"]
     assert [i["kind"] for i in items if i["doneOn"]] == ["KICKOFF", "PROOF_PACK", "CHECK_IN"]
+
+    # Sequences in progress (§8.3): two onboardings and Al-Ibdaa's win-back, drafts awaiting
+    # approval in each customer's language.
+    sequences = {
+        n: [(s["kind"], s["stopReason"], _drafted(s)) for s in c["sequences"]]
+        for n, c in customers.items()
+        if c["sequences"]
+    }
+    assert sequences == {
+        "مؤسسة إتقان التجارية": [("ONBOARDING", None, ["WELCOME", "QUICK_WIN", "TIPS"])],
+        "مكتب الإبداع الهندسي": [("WIN_BACK", None, ["WE_MISS_YOU", "WHATS_MISSING"])],
+        "Tamkeen HR": [("ONBOARDING", None, ["WELCOME", "QUICK_WIN"])],
+    }
+    itqan = customers["مؤسسة إتقان التجارية"]["sequences"][0]["steps"]
+    assert [(s["day"], s["state"]) for s in itqan] == [
+        (0, "DRAFTED"),
+        (1, "DRAFTED"),
+        (3, "DRAFTED"),
+        (7, "SCHEDULED"),
+        (14, "SCHEDULED"),
+        (21, "SCHEDULED"),
+    ]
+    assert {s["draft"]["locale"] for s in itqan if s["draft"]} == {"ar"}
+    tamkeen = customers["Tamkeen HR"]["sequences"][0]["steps"]
+    assert {(s["draft"]["locale"], s["draft"]["status"]) for s in tamkeen if s["draft"]} == {
+        ("en", "DRAFT")
+    }
 
     # The scans ran once at the end of the demo: its alert list is not empty (README).
     alerts = await gql(client, "{ alerts(first: 100) { edges { node { kind } } } }", token=token)

@@ -176,3 +176,7 @@ async def latest_for_subject(
     )
     row = result.scalars().first()
     return None if row is None else _from_record(row)
+
+
+# For stores that read drafts joined to their subjects (sequences).
+from_record = _from_record

@@ -836,6 +836,84 @@ class WebhookDeliveryRow(SQLModel, table=True):
     delivered_at: datetime | None = _ts(nullable=True)
 
 
+class CustomerSequenceRow(SQLModel, table=True):
+    """docs/rules.md §8.3: one run of an onboarding or win-back sequence for a customer."""
+
+    __tablename__ = "customer_sequences"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint("kind IN ('onboarding','win_back')", name="customer_sequences_kind"),
+        # A run is named by what started it; one onboarding per customer, ever; at most one
+        # running sequence of a kind per customer, however many scans race.
+        UniqueConstraint("org_id", "customer_id", "kind", "started_at", name="sequences_once"),
+        Index(
+            "sequences_one_onboarding",
+            "org_id",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("kind = 'onboarding'"),
+        ),
+        Index(
+            "sequences_one_running",
+            "org_id",
+            "customer_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("stopped_at IS NULL"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    started_at: datetime = _ts()
+    started_on: date = Field(sa_column=Column(Date, nullable=False))
+    stopped_at: datetime | None = _ts(nullable=True)
+    stop_reason: str | None = _text(nullable=True)
+
+
+class SequenceStepRow(SQLModel, table=True):
+    """docs/rules.md §8.3: a drafted step of a sequence; its draft is subject `sequence_step`."""
+
+    __tablename__ = "sequence_steps"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "sequence_id"], ["customer_sequences.org_id", "customer_sequences.id"]
+        ),
+        # No step is drafted twice (§8.3).
+        UniqueConstraint("org_id", "sequence_id", "day", name="sequence_steps_once"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    sequence_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    day: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    step: str = Field(sa_column=Column(Text, nullable=False))
+    drafted_at: datetime = _ts()
+
+
+class ExitSurveyRow(SQLModel, table=True):
+    """docs/rules.md §8.3: a churned customer's exit survey, one per churn."""
+
+    __tablename__ = "exit_surveys"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "customer_id", "churned_at", name="exit_surveys_once"),
+        Index("exit_surveys_org_churned", "org_id", "churned_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    churned_at: datetime = _ts()
+    primary_reason: str = Field(sa_column=Column(Text, nullable=False))
+    reason_text: str | None = _text(nullable=True)
+    could_do_better: str | None = _text(nullable=True)
+    would_return: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime = _ts()
+
+
 TENANT_TABLES = (
     "operators",
     "api_tokens",
@@ -864,6 +942,9 @@ TENANT_TABLES = (
     "risk_severities",
     "webhook_endpoints",
     "webhook_deliveries",
+    "customer_sequences",
+    "sequence_steps",
+    "exit_surveys",
 )
 
 

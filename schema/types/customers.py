@@ -16,6 +16,7 @@ from schema.types import connectors as connector_types
 from schema.types import errors
 from schema.types import onboarding as onboarding_types
 from schema.types import scores as score_types
+from schema.types import sequences as sequence_types
 from schema.types import success_plans as plan_types
 from schema.types.relay import Connection, Direction, Node, to_global_id
 
@@ -165,6 +166,11 @@ class Customer(Node):
     )
     success_plan: plan_types.SuccessPlan | None = strawberry.field(
         resolver=plan_types.resolve_plan, description="The success plan, once started (§4.3)."
+    )
+    sequences: list[sequence_types.CustomerSequence] = strawberry.field(
+        resolver=sequence_types.resolve_sequences,
+        description="Onboarding and win-back sequences, oldest first, each step with its state "
+        "(docs/rules.md §8.3).",
     )
 
 

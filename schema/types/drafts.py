@@ -28,6 +28,7 @@ _SUBJECT_TYPES = {
     "check_in": "CheckIn",
     "alert": "Alert",
     "success_plan_item": "SuccessPlanItem",
+    "sequence_step": "SequenceStep",
 }
 
 
@@ -44,7 +45,7 @@ class Draft(Node):
     kind: drafts.DraftKind = strawberry.field(
         description=(
             "What it is for: a first response, a check-in note, an at-"
-            "risk email, an incident update or a renewal offer."
+            "risk email, an incident update, a renewal offer or a sequence step (§8.3)."
         )
     )
     subject_type: str = strawberry.field(description="What it is about: ticket, incident, ...")

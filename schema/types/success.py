@@ -12,6 +12,7 @@ from domain import customers, metrics, signals, success_plans
 from schema import cost
 from schema.types import customers as _customer_types  # noqa: F401  (declares the enums)
 from schema.types import errors
+from schema.types import sequences as sequence_types
 from schema.types.relay import to_global_id
 
 
@@ -227,6 +228,11 @@ class SupportMetrics:
     nps: float | None = strawberry.field(description="% promoters (9–10) − % detractors (0–6).")
     churn_rate: float = strawberry.field(description="Churned in the period / live at its start.")
     support_load: float = strawberry.field(description="Tickets opened per active customer.")
+    churn_reasons: list[sequence_types.ChurnReasonCount] = strawberry.field(
+        default_factory=list,
+        description="Exit surveys per primary reason for churns in the period, every reason "
+        "in order (docs/rules.md §8.3).",
+    )
 
     @classmethod
     def from_domain(cls, value: metrics.SupportMetrics) -> SupportMetrics:

@@ -237,6 +237,29 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         "Nora",
         "by phone on 30 Oct",
     )
+    gone = await walk(
+        "createCustomer",
+        "CreateCustomerInput",
+        {"name": "شركة المدى", "subscriptionStartedAt": (T0 - timedelta(days=10)).isoformat()},
+        "... on CustomerPayload { customer { id } }",
+    )
+    gone_id = gone["customer"]["id"]
+    await walk(
+        "changeCustomerStage",
+        "ChangeCustomerStageInput",
+        {"id": gone_id, "version": await version(org, gone_id), "stage": "CHURNED"},
+    )
+    await walk(
+        "recordExitSurvey",
+        "RecordExitSurveyInput",
+        {"customerId": gone_id, "primaryReason": "TOO_EXPENSIVE", "wouldReturn": "MAYBE"},
+    )
+    entry = (await ledger(org))[0]
+    assert (entry["entity"], entry["before"], entry["after"]["primary_reason"]) == (
+        "ExitSurvey",
+        None,
+        "too_expensive",
+    )
 
     # Tickets and drafts.
     ticket_fields = "... on OpenTicketPayload { ticket { id } draft { id } }"

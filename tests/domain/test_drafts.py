@@ -33,6 +33,8 @@ def test_vocabulary() -> None:
         "at_risk_email",
         "incident_update",
         "renewal_offer",
+        "onboarding_step",
+        "win_back_step",
     ]
 
 
