@@ -29,6 +29,8 @@ class AlertKind(StrEnum):
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
     # Not a §5 rule: a webhook endpoint that failed every retry for about a day was disabled.
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
+    # §8.5: a channel froze (its rates, or incident response-plan step 1).
+    CHANNEL_FROZEN = "CHANNEL_FROZEN"
 
 
 # The subscriptions that narrow the alert stream to one concern.
@@ -80,6 +82,7 @@ _FIXED = {
     AlertKind.INACTIVE_CUSTOMER: AlertSeverity.MEDIUM,
     AlertKind.ONBOARDING_STALLED: AlertSeverity.LOW,
     AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
+    AlertKind.CHANNEL_FROZEN: AlertSeverity.HIGH,
 }
 
 

@@ -72,14 +72,21 @@ def _require_operator(role: str, refusal: Msg) -> None:
         raise DomainError("role", ErrorCode.FORBIDDEN, refusal)
 
 
-def approve(status: DraftStatus, role: str, frozen: bool) -> DraftStatus:
-    """§1/§2.7: approve a draft; never by a viewer, never while live actions are frozen."""
+def approve(
+    status: DraftStatus, role: str, frozen: bool, frozen_channel: str | None = None
+) -> DraftStatus:
+    """§1/§2.7/§8.5: approve a draft; never by a viewer, never while live actions are frozen,
+    never while the channel it goes out on is frozen."""
     _require_operator(role, Msg.VIEWER_CANNOT_APPROVE)
     if frozen:
         raise DomainError(
             "status",
             ErrorCode.FROZEN,
             Msg.DRAFT_FROZEN,
+        )
+    if frozen_channel is not None:
+        raise DomainError(
+            "status", ErrorCode.CHANNEL_FROZEN, Msg.DRAFT_CHANNEL_FROZEN, channel=frozen_channel
         )
     return transition(status, DraftStatus.APPROVED)
 

@@ -502,6 +502,24 @@ class Msg(Enum):
     )
     ENABLE_WEBHOOK_FIRST = Template("فعّل الـ webhook أولًا", "enable the endpoint first")
 
+    # --- channel health and playbooks (§8.4–8.5) ---------------------------------------------
+    DRAFT_CHANNEL_FROZEN = Template(
+        "القناة {channel} مجمّدة؛ لا يمكن اعتماد هذه المسودة حتى يرفع المالك التجميد.",
+        "The {channel} channel is frozen; this draft cannot be approved until an owner lifts "
+        "the freeze.",
+    )
+    CHANNEL_NOT_FROZEN = Template(
+        "القناة {channel} غير مجمّدة", "the {channel} channel is not frozen"
+    )
+    CHANNEL_ONLY_ON_STEP_ONE = Template(
+        "تُجمَّد القناة بالخطوة 1 فقط من خطة الاستجابة",
+        "a channel is frozen by response-plan step 1 only",
+    )
+    TEMPLATE_NEEDS = Template(
+        "لا قالب لهذه الحادثة دون {field}؛ أرسل body أو {field}",
+        "this incident's template needs {field}; send a body or {field}",
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class Text:

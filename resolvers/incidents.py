@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domain import incidents, text
+from domain.channels import FreezeCause
 from domain.customers import Locale
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
 from domain.incidents import Incident
 from domain.messages import Msg
 from domain.roles import Action, Principal
+from resolvers import channels as channel_use_cases
 from resolvers import loaders, pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import drafts, idempotency, ledger
@@ -316,6 +318,8 @@ async def tick_response_step(
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="tickResponseStep")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")
+    if input.channel is not None and input.position != 1:
+        raise DomainError("channel", ErrorCode.INVALID, Msg.CHANNEL_ONLY_ON_STEP_ONE)
     async with ctx.transaction() as session:
         current = await _locked(session, principal, incident_id, field="incidentId")
         incidents.ensure_not_closed(current)
@@ -333,6 +337,15 @@ async def tick_response_step(
             operator_id=principal.operator_id,
             now=ctx.now,
         )
+        if input.channel is not None:
+            await channel_use_cases.freeze(
+                session,
+                principal.org_id,
+                input.channel,
+                FreezeCause.INCIDENT,
+                ctx.now,
+                incident_id=incident_id,
+            )
         await _record(session, ctx, principal, "tickResponseStep", incident_id, step, ticked)
     changed = dataclasses.replace(current, first_action_at=current.first_action_at or ctx.now)
     return types.TickResponseStepPayload(

@@ -17,6 +17,7 @@ from strawberry.extensions.validation_cache import ValidationCache
 from domain import text
 from domain.messages import Msg
 from resolvers import alerts as alert_resolvers
+from resolvers import channels as channel_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
 from resolvers import customers as customer_resolvers
@@ -34,6 +35,7 @@ from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
 from schema import depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
+from schema.types import channels as channel_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
@@ -115,6 +117,10 @@ class Query:
     )
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
+    )
+    channel_health: list[channel_types.ChannelHealth] = strawberry.field(
+        resolver=channel_resolvers.channel_health,
+        description="Each channel's trailing 7 days and freeze (docs/rules.md §8.5).",
     )
     weekly_check_in: success_types.WeeklyCheckIn = strawberry.field(
         resolver=success_resolvers.weekly_check_in,
@@ -280,6 +286,15 @@ class Mutation:
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
+    )
+    record_channel_stats: channel_types.RecordChannelStatsResult = strawberry.mutation(
+        resolver=channel_resolvers.record_channel_stats,
+        description="Record a channel's counts for a local day; may freeze it "
+        "(docs/rules.md §8.5).",
+    )
+    lift_channel_freeze: channel_types.LiftChannelFreezeResult = strawberry.mutation(
+        resolver=channel_resolvers.lift_channel_freeze,
+        description="Lift a channel's freeze (owners; docs/rules.md §8.5).",
     )
     create_webhook_endpoint: webhook_types.WebhookSecretResult = strawberry.mutation(
         resolver=webhook_resolvers.create_endpoint,

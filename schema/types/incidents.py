@@ -10,6 +10,7 @@ import strawberry
 from domain import drafts, incidents
 from domain.errors import DomainError
 from domain.roles import Action
+from domain.tickets import Channel
 from schema.types import errors, relations
 from schema.types.customers import Customer
 from schema.types.ledger import LedgerEntry
@@ -373,6 +374,11 @@ class ChangeIncidentStatusInput:
 class TickResponseStepInput:
     incident_id: strawberry.ID = strawberry.field(description="The incident's global id.")
     position: int = strawberry.field(description="The step's 1-based place in the response plan.")
+    channel: Channel | None = strawberry.field(
+        default=None,
+        description="Step 1 only: the channel whose live actions to freeze now "
+        "(docs/rules.md §8.5); an owner lifts it.",
+    )
 
 
 @strawberry.input(description="An update for the affected customers: one draft each.")

@@ -40,6 +40,8 @@ async def test_the_nine_alert_kinds_and_the_webhook_one(org: Org) -> None:
         "PAYMENT_PAST_DUE",
         # Not a §5 rule: an endpoint disabled after a day of failed deliveries (README: Webhooks).
         "WEBHOOK_DISABLED",
+        # docs/rules.md §8.5: a channel froze.
+        "CHANNEL_FROZEN",
     ]
 
 
@@ -398,6 +400,16 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         await conn.execute(
             "UPDATE webhook_endpoints SET disabled_at = $2 WHERE org_id = $1", org.id, org.clock()
         )
+
+    # Channel health (docs/rules.md §8.5): 1 bounce in 20 sent freezes email; the owner lifts.
+    day = org.clock().date().isoformat()
+    await walk(
+        "recordChannelStats",
+        "RecordChannelStatsInput",
+        {"channel": "EMAIL", "day": day, "sent": 20, "bounced": 2},
+        role=Role.AGENT,
+    )
+    await walk("liftChannelFreeze", "LiftChannelFreezeInput", {"channel": "EMAIL"}, role=Role.OWNER)
 
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}
