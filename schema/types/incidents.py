@@ -387,9 +387,26 @@ class PostIncidentUpdateInput:
     version: int = strawberry.field(
         description="The version you read; a ConflictError if it has moved since."
     )
-    body: str = strawberry.field(description="The update (Arabic customers get this text).")
+    body: str | None = strawberry.field(
+        default=None,
+        description="The update (Arabic customers get this text). Left out: the matching "
+        "template of docs/rules.md §8.5 (SEV1 first hour, SEV1 data leak, SEV2 hourly), filled "
+        "from the fields below; an incident no template matches needs a body.",
+    )
     body_en: str | None = strawberry.field(
         default=None, description="The English text for English customers; `body` otherwise."
+    )
+    incident_kind: str | None = strawberry.field(
+        default=None, description="Template: what the incident is about (default: its title)."
+    )
+    data_type: str | None = strawberry.field(
+        default=None, description="Template: the data that leaked (default: the title)."
+    )
+    service: str | None = strawberry.field(
+        default=None, description="Template: the service that is down (default: the title)."
+    )
+    expected_time: str | None = strawberry.field(
+        default=None, description="Template: when service should be back (SEV2; required)."
     )
 
 
