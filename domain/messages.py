@@ -515,6 +515,11 @@ class Msg(Enum):
         "تُجمَّد القناة بالخطوة 1 فقط من خطة الاستجابة",
         "a channel is frozen by response-plan step 1 only",
     )
+    REPORT_NEEDS_DATETIME = Template(
+        "`{field}` يجب أن يكون تاريخًا ووقتًا ISO 8601 مع فرق التوقيت",
+        "`{field}` must be an ISO 8601 date-time with an offset",
+    )
+    REPORT_LANGUAGE = Template("`lang` هو ar أو en", "`lang` is ar or en")
     TEMPLATE_NEEDS = Template(
         "لا قالب لهذه الحادثة دون {field}؛ أرسل body أو {field}",
         "this incident's template needs {field}; send a body or {field}",

@@ -31,9 +31,10 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, orgs, pubsub, ratelimit
-from schema import http_errors, language, metrics
+from schema import http_errors, language, metrics, reports
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
+from schema.types.cs_plan import ReportFormat
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
 
 log = logging.getLogger("wafi")
@@ -264,7 +265,10 @@ def create_app(
             await write.dispose()
             await pool.close()
 
-    graphql = WafiGraphQL(lambda: holder["resources"], dev=settings.dev)
+    def resources() -> Resources:
+        return holder["resources"]
+
+    graphql = WafiGraphQL(resources, dev=settings.dev)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -295,6 +299,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            Route("/reports/cs-plan.md", reports.endpoint(resources, ReportFormat.MARKDOWN)),
+            Route("/reports/cs-plan.csv", reports.endpoint(resources, ReportFormat.CSV)),
         ],
         middleware=cors(settings.cors_origins),
         lifespan=lifespan,

@@ -20,6 +20,7 @@ from resolvers import alerts as alert_resolvers
 from resolvers import channels as channel_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
+from resolvers import cs_plan as cs_plan_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
 from resolvers import incidents as incident_resolvers
@@ -37,6 +38,7 @@ from schema import depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import channels as channel_types
 from schema.types import connectors as connector_types
+from schema.types import cs_plan as cs_plan_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
 from schema.types import incidents as incident_types
@@ -117,6 +119,11 @@ class Query:
     )
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
+    )
+    cs_plan_report: cs_plan_types.CsPlanReport = strawberry.field(
+        resolver=cs_plan_resolvers.cs_plan_report,
+        description="The CS plan report over [from, to): traffic lights, top issues, exports "
+        "(docs/rules.md §8.4).",
     )
     channel_health: list[channel_types.ChannelHealth] = strawberry.field(
         resolver=channel_resolvers.channel_health,
