@@ -37,6 +37,11 @@ class DraftKind(StrEnum):
     AT_RISK_EMAIL = "at_risk_email"
     INCIDENT_UPDATE = "incident_update"
     RENEWAL_OFFER = "renewal_offer"
+    # §8.4: the weekly CS review's outreach to the top at-risk customer, and its asks of the
+    # top delighted one.
+    CS_OUTREACH = "cs_outreach"
+    TESTIMONIAL_ASK = "testimonial_ask"
+    REFERRAL_ASK = "referral_ask"
 
 
 TRANSITIONS: Mapping[DraftStatus, frozenset[DraftStatus]] = MappingProxyType(

@@ -520,6 +520,9 @@ class Msg(Enum):
         "`{field}` must be an ISO 8601 date-time with an offset",
     )
     REPORT_LANGUAGE = Template("`lang` هو ar أو en", "`lang` is ar or en")
+    TICKET_OF_ANOTHER_CUSTOMER = Template(
+        "التذكرة لعميل آخر غير `customer`", "the ticket belongs to another customer than `customer`"
+    )
     TEMPLATE_NEEDS = Template(
         "لا قالب لهذه الحادثة دون {field}؛ أرسل body أو {field}",
         "this incident's template needs {field}; send a body or {field}",

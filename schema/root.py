@@ -27,6 +27,7 @@ from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import onboarding as onboarding_resolvers
+from resolvers import reviews as review_resolvers
 from resolvers import sla as sla_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import success as success_resolvers
@@ -43,6 +44,7 @@ from schema.types import drafts as draft_types
 from schema.types import errors, scalars
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
+from schema.types import reviews as review_types
 from schema.types import sla as sla_types
 from schema.types import success as success_types
 from schema.types import success_plans as plan_types
@@ -119,6 +121,10 @@ class Query:
     )
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
+    )
+    cs_reviews: list[review_types.CsReview] = strawberry.field(
+        resolver=review_resolvers.cs_reviews,
+        description="Weekly CS reviews, latest first, or one past week (docs/rules.md §8.4).",
     )
     cs_plan_report: cs_plan_types.CsPlanReport = strawberry.field(
         resolver=cs_plan_resolvers.cs_plan_report,
@@ -293,6 +299,10 @@ class Mutation:
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
+    )
+    log_objection: review_types.LogObjectionResult = strawberry.mutation(
+        resolver=review_resolvers.log_objection,
+        description="Log a customer's objection for the weekly CS review (docs/rules.md §8.4).",
     )
     record_channel_stats: channel_types.RecordChannelStatsResult = strawberry.mutation(
         resolver=channel_resolvers.record_channel_stats,

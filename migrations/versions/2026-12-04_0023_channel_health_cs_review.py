@@ -76,11 +76,13 @@ def upgrade() -> None:
     op.create_table(
         "cs_reviews",
         sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("week_of", sa.Date(), nullable=False),
         sa.Column("review", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
-        sa.PrimaryKeyConstraint("org_id", "week_of"),
+        sa.PrimaryKeyConstraint("org_id", "id"),
+        sa.UniqueConstraint("org_id", "week_of", name="cs_reviews_once"),
     )
     for table in _TABLES:
         for statement in rls.enable_sql(table):

@@ -816,10 +816,14 @@ class CsReviewRow(SQLModel, table=True):
     """docs/rules.md §8.4: the weekly CS review, stored once per organisation and Friday."""
 
     __tablename__ = "cs_reviews"
-    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organisations.id"]),)
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        UniqueConstraint("org_id", "week_of", name="cs_reviews_once"),
+    )
 
     org_id: int = _org_key()
-    week_of: date = Field(sa_column=Column(Date, primary_key=True))
+    id: int | None = _id()
+    week_of: date = Field(sa_column=Column(Date, nullable=False))
     review: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = _ts()
 

@@ -410,6 +410,13 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         role=Role.AGENT,
     )
     await walk("liftChannelFreeze", "LiftChannelFreezeInput", {"channel": "EMAIL"}, role=Role.OWNER)
+    # Weekly CS review (docs/rules.md §8.4): an objection, on the first ticket's customer.
+    await walk(
+        "logObjection",
+        "LogObjectionInput",
+        {"category": "PRICE", "text": "غالي", "ticket": tid},
+        role=Role.AGENT,
+    )
 
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}

@@ -33,6 +33,9 @@ def test_vocabulary() -> None:
         "at_risk_email",
         "incident_update",
         "renewal_offer",
+        "cs_outreach",
+        "testimonial_ask",
+        "referral_ask",
     ]
 
 
