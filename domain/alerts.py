@@ -30,6 +30,8 @@ class AlertKind(StrEnum):
     # Not a §5 rule: a webhook endpoint that failed every retry for about a day was disabled.
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
     FOLLOW_UP_OVERDUE = "FOLLOW_UP_OVERDUE"
+    # §8.5: a channel froze (its rates, or incident response-plan step 1).
+    CHANNEL_FROZEN = "CHANNEL_FROZEN"
 
 
 # The subscriptions that narrow the alert stream to one concern.
@@ -82,6 +84,7 @@ _FIXED = {
     AlertKind.ONBOARDING_STALLED: AlertSeverity.LOW,
     AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
     AlertKind.FOLLOW_UP_OVERDUE: AlertSeverity.HIGH,
+    AlertKind.CHANNEL_FROZEN: AlertSeverity.HIGH,
 }
 
 

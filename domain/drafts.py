@@ -39,6 +39,11 @@ class DraftKind(StrEnum):
     RENEWAL_OFFER = "renewal_offer"
     ONBOARDING_STEP = "onboarding_step"
     WIN_BACK_STEP = "win_back_step"
+    # §8.4: the weekly CS review's outreach to the top at-risk customer, and its asks of the
+    # top delighted one.
+    CS_OUTREACH = "cs_outreach"
+    TESTIMONIAL_ASK = "testimonial_ask"
+    REFERRAL_ASK = "referral_ask"
 
 
 TRANSITIONS: Mapping[DraftStatus, frozenset[DraftStatus]] = MappingProxyType(
@@ -74,14 +79,21 @@ def _require_operator(role: str, refusal: Msg) -> None:
         raise DomainError("role", ErrorCode.FORBIDDEN, refusal)
 
 
-def approve(status: DraftStatus, role: str, frozen: bool) -> DraftStatus:
-    """§1/§2.7: approve a draft; never by a viewer, never while live actions are frozen."""
+def approve(
+    status: DraftStatus, role: str, frozen: bool, frozen_channel: str | None = None
+) -> DraftStatus:
+    """§1/§2.7/§8.5: approve a draft; never by a viewer, never while live actions are frozen,
+    never while the channel it goes out on is frozen."""
     _require_operator(role, Msg.VIEWER_CANNOT_APPROVE)
     if frozen:
         raise DomainError(
             "status",
             ErrorCode.FROZEN,
             Msg.DRAFT_FROZEN,
+        )
+    if frozen_channel is not None:
+        raise DomainError(
+            "status", ErrorCode.CHANNEL_FROZEN, Msg.DRAFT_CHANNEL_FROZEN, channel=frozen_channel
         )
     return transition(status, DraftStatus.APPROVED)
 

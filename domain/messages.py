@@ -604,6 +604,32 @@ class Msg(Enum):
         "this churn's exit survey is already recorded",
     )
 
+    # --- channel health and playbooks (§8.4–8.5) ---------------------------------------------
+    DRAFT_CHANNEL_FROZEN = Template(
+        "القناة {channel} مجمّدة؛ لا يمكن اعتماد هذه المسودة حتى يرفع المالك التجميد.",
+        "The {channel} channel is frozen; this draft cannot be approved until an owner lifts "
+        "the freeze.",
+    )
+    CHANNEL_NOT_FROZEN = Template(
+        "القناة {channel} غير مجمّدة", "the {channel} channel is not frozen"
+    )
+    CHANNEL_ONLY_ON_STEP_ONE = Template(
+        "تُجمَّد القناة بالخطوة 1 فقط من خطة الاستجابة",
+        "a channel is frozen by response-plan step 1 only",
+    )
+    REPORT_NEEDS_DATETIME = Template(
+        "`{field}` يجب أن يكون تاريخًا ووقتًا ISO 8601 مع فرق التوقيت",
+        "`{field}` must be an ISO 8601 date-time with an offset",
+    )
+    REPORT_LANGUAGE = Template("`lang` هو ar أو en", "`lang` is ar or en")
+    TICKET_OF_ANOTHER_CUSTOMER = Template(
+        "التذكرة لعميل آخر غير `customer`", "the ticket belongs to another customer than `customer`"
+    )
+    TEMPLATE_NEEDS = Template(
+        "لا قالب لهذه الحادثة دون {field}؛ أرسل body أو {field}",
+        "this incident's template needs {field}; send a body or {field}",
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class Text:

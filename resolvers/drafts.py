@@ -12,6 +12,7 @@ from domain import drafts
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action
+from resolvers import channels as channel_use_cases
 from resolvers import loaders
 from resolvers import tickets as ticket_use_cases
 from resolvers.common import refusals_as_data, refusals_as_errors
@@ -92,7 +93,15 @@ async def _decide(info: CtxInfo, id: strawberry.ID, version: int, action: str) -
                 customer_id=current.customer_id,
                 draft_kind=current.kind,
             )
-            status = drafts.approve(current.status, role, frozen=reason is not None)
+            channel = await channel_use_cases.frozen_channel(
+                session,
+                principal.org_id,
+                current.kind,
+                current.subject_id if current.subject_type == "ticket" else None,
+            )
+            status = drafts.approve(
+                current.status, role, frozen=reason is not None, frozen_channel=channel
+            )
         elif action == "rejectDraft":
             status = drafts.reject(current.status, role)
         else:

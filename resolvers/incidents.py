@@ -12,13 +12,15 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from domain import incidents, text
+from domain import incident_templates, incidents, text
+from domain.channels import FreezeCause
 from domain.customers import Locale
 from domain.drafts import DraftKind
 from domain.errors import DomainError, ErrorCode
 from domain.incidents import Incident
 from domain.messages import Msg
 from domain.roles import Action, Principal
+from resolvers import channels as channel_use_cases
 from resolvers import loaders, pages
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import drafts, idempotency, ledger
@@ -274,18 +276,24 @@ async def post_incident_update(
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="postIncidentUpdate")
     incident_id = pk_of(input.id, ENTITY)
-    _bounded(input.body, field="body", required=True)
+    if input.body is not None:
+        _bounded(input.body, field="body", required=True)
     if input.body_en is not None:
         _bounded(input.body_en, field="bodyEn", required=True)
+    facts = incident_templates.Facts(
+        input.incident_kind, input.data_type, input.service, input.expected_time
+    )
+    incident_templates.check_facts(facts)
     async with ctx.transaction() as session:
         current = await _locked(session, principal, incident_id)
         incidents.check_version(current.version, input.version)
+        body, body_en = _update_texts(current, input.body, input.body_en, facts, ctx.now)
         changed = incidents.post_update(current, now=ctx.now)
         draft_ids = []
         for customer_id, locale in await store.affected_locales(
             session, org_id=principal.org_id, incident_id=incident_id
         ):
-            english = locale == Locale.EN and input.body_en is not None
+            english = locale == Locale.EN and body_en is not None
             draft_ids.append(
                 await drafts.create(
                     session,
@@ -295,7 +303,7 @@ async def post_incident_update(
                     subject_type=ENTITY,
                     subject_id=incident_id,
                     locale=locale,
-                    body=input.body_en if english and input.body_en else input.body,
+                    body=body_en if english and body_en else body,
                     now=ctx.now,
                 )
             )
@@ -316,6 +324,8 @@ async def tick_response_step(
     ctx = info.context
     principal = ctx.authorize(Action.WORK_INCIDENTS, field="tickResponseStep")
     incident_id = pk_of(input.incident_id, ENTITY, field="incidentId")
+    if input.channel is not None and input.position != 1:
+        raise DomainError("channel", ErrorCode.INVALID, Msg.CHANNEL_ONLY_ON_STEP_ONE)
     async with ctx.transaction() as session:
         current = await _locked(session, principal, incident_id, field="incidentId")
         incidents.ensure_not_closed(current)
@@ -333,6 +343,15 @@ async def tick_response_step(
             operator_id=principal.operator_id,
             now=ctx.now,
         )
+        if input.channel is not None:
+            await channel_use_cases.freeze(
+                session,
+                principal.org_id,
+                input.channel,
+                FreezeCause.INCIDENT,
+                ctx.now,
+                incident_id=incident_id,
+            )
         await _record(session, ctx, principal, "tickResponseStep", incident_id, step, ticked)
     changed = dataclasses.replace(current, first_action_at=current.first_action_at or ctx.now)
     return types.TickResponseStepPayload(
@@ -472,6 +491,23 @@ def _detected_at(value: datetime | None, *, now: datetime) -> datetime:
     if value > now:
         raise DomainError("detectedAt", ErrorCode.INVALID, Msg.FIELD_IN_FUTURE, field="detectedAt")
     return value
+
+
+def _update_texts(
+    incident: Incident,
+    body: str | None,
+    body_en: str | None,
+    facts: incident_templates.Facts,
+    now: datetime,
+) -> tuple[str, str | None]:
+    """The update's Arabic and English texts: as given, or the §8.5 template's when no body."""
+    if body is not None:
+        return body, body_en
+    template = incident_templates.template_for(incident, now=now)
+    if template is None:
+        raise DomainError("body", ErrorCode.REQUIRED, Msg.FIELD_REQUIRED, field="body")
+    arabic, english = incident_templates.fill(template, incident, facts)
+    return arabic, body_en or english
 
 
 def _bounded(value: str, *, field: str, required: bool = False) -> None:

@@ -29,9 +29,10 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
-from schema import exports, health, http_errors, language, metrics
+from schema import exports, health, http_errors, language, metrics, reports
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
+from schema.types.cs_plan import ReportFormat
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
 
 log = logging.getLogger("wafi")
@@ -272,7 +273,10 @@ def create_app(
             await write.dispose()
             await pool.close()
 
-    graphql = WafiGraphQL(lambda: holder["resources"], dev=settings.dev)
+    def resources() -> Resources:
+        return holder["resources"]
+
+    graphql = WafiGraphQL(resources, dev=settings.dev)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -290,6 +294,8 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             Route("/export/{name}", exports.endpoint),
+            Route("/reports/cs-plan.md", reports.endpoint(resources, ReportFormat.MARKDOWN)),
+            Route("/reports/cs-plan.csv", reports.endpoint(resources, ReportFormat.CSV)),
         ],
         middleware=[Middleware(language.Negotiated), *cors(settings.cors_origins)],
         lifespan=lifespan,

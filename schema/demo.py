@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.onboarding import STEPS
 from domain.roles import Principal
@@ -24,6 +25,8 @@ from schema import demo_data as scenario
 from schema.context import Context, Resources
 from schema.demo_data import DAY
 from schema.root import schema
+
+RIYADH = ZoneInfo("Asia/Riyadh")  # the demo organisation's zone (the default)
 
 
 class DemoError(RuntimeError):
@@ -70,6 +73,7 @@ COMPLETE_PLAN_ITEM = _document("completePlanItem", "CompletePlanItemInput")
 DELIVER_PROOF_PACK = _document("deliverProofPack", "DeliverProofPackInput")
 RECORD_CHECK_IN = _document("recordCheckInMetrics", "RecordCheckInMetricsInput")
 RECORD_NPS = _document("recordNps", "RecordNpsInput")
+RECORD_CHANNEL_STATS = _document("recordChannelStats", "RecordChannelStatsInput")
 TICKET = "query Demo($id: ID!) { r: ticket(id: $id) { version } }"
 
 
@@ -150,6 +154,18 @@ async def _play(client: Client, now: datetime) -> None:
         await client.run(RECORD_ACTIVITY, at, customerId=ids[key])
     await _support(client, ids, now)
     await _success(client, ids, now)
+    today = now.astimezone(RIYADH).date()
+    for channel, days_ago, sent, bounced, complaints, blocks in scenario.CHANNEL_STATS:
+        await client.run(
+            RECORD_CHANNEL_STATS,
+            now,
+            channel=channel.name,
+            day=(today - timedelta(days=days_ago)).isoformat(),
+            sent=sent,
+            bounced=bounced,
+            complaints=complaints,
+            blocks=blocks,
+        )
 
 
 async def _support(client: Client, ids: dict[str, str], now: datetime) -> None:

@@ -187,3 +187,14 @@ PLAN_CUSTOMER = "ofuq"
 PLAN_STARTED_AGO = 20
 PLAN_DONE_OFFSETS = (1, 7, 14)
 PLAN_MARKED_AGO = 6
+
+# Channel health (docs/rules.md §8.5), local days ago: email is healthy (2% bounced); WhatsApp's
+# blocks reach 5% of 120 sent over 7 days, above the 3% limit, so the channel is frozen.
+# (channel, days ago, sent, bounced, complaints, blocks)
+CHANNEL_STATS = (
+    (Channel.EMAIL, 2, 120, 2, 0, 0),
+    (Channel.EMAIL, 1, 80, 2, 0, 0),
+    (Channel.WHATSAPP, 3, 40, 0, 0, 1),
+    (Channel.WHATSAPP, 2, 35, 0, 0, 2),
+    (Channel.WHATSAPP, 1, 45, 0, 0, 3),
+)

@@ -18,8 +18,10 @@ from domain import text
 from domain.messages import Msg
 from resolvers import alerts as alert_resolvers
 from resolvers import calendars as calendar_resolvers
+from resolvers import channels as channel_resolvers
 from resolvers import check_in_notes as check_in_note_resolvers
 from resolvers import connectors as connector_resolvers
+from resolvers import cs_plan as cs_plan_resolvers
 from resolvers import customers as customer_resolvers
 from resolvers import drafts as draft_resolvers
 from resolvers import follow_ups as follow_up_resolvers
@@ -28,6 +30,7 @@ from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import onboarding as onboarding_resolvers
+from resolvers import reviews as review_resolvers
 from resolvers import sequences as sequence_resolvers
 from resolvers import sla as sla_resolvers
 from resolvers import subscriptions as subscription_resolvers
@@ -39,13 +42,16 @@ from resolvers import webhooks as webhook_resolvers
 from schema import depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import calendars as calendar_types
+from schema.types import channels as channel_types
 from schema.types import connectors as connector_types
+from schema.types import cs_plan as cs_plan_types
 from schema.types import drafts as draft_types
 from schema.types import errors, scalars
 from schema.types import follow_ups as follow_up_types
 from schema.types import imports as import_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
+from schema.types import reviews as review_types
 from schema.types import sequences as sequence_types
 from schema.types import sla as sla_types
 from schema.types import success as success_types
@@ -136,6 +142,19 @@ class Query:
     )
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
+    )
+    cs_reviews: list[review_types.CsReview] = strawberry.field(
+        resolver=review_resolvers.cs_reviews,
+        description="Weekly CS reviews, latest first, or one past week (docs/rules.md §8.4).",
+    )
+    cs_plan_report: cs_plan_types.CsPlanReport = strawberry.field(
+        resolver=cs_plan_resolvers.cs_plan_report,
+        description="The CS plan report over [from, to): traffic lights, top issues, exports "
+        "(docs/rules.md §8.4).",
+    )
+    channel_health: list[channel_types.ChannelHealth] = strawberry.field(
+        resolver=channel_resolvers.channel_health,
+        description="Each channel's trailing 7 days and freeze (docs/rules.md §8.5).",
     )
     weekly_check_in: success_types.WeeklyCheckIn = strawberry.field(
         resolver=success_resolvers.weekly_check_in,
@@ -353,6 +372,19 @@ class Mutation:
     lift_freeze: sla_types.LiftFreezeResult = strawberry.mutation(
         resolver=sla_resolvers.lift_freeze,
         description="Lift the organisation-wide freeze of live actions (owners).",
+    )
+    log_objection: review_types.LogObjectionResult = strawberry.mutation(
+        resolver=review_resolvers.log_objection,
+        description="Log a customer's objection for the weekly CS review (docs/rules.md §8.4).",
+    )
+    record_channel_stats: channel_types.RecordChannelStatsResult = strawberry.mutation(
+        resolver=channel_resolvers.record_channel_stats,
+        description="Record a channel's counts for a local day; may freeze it "
+        "(docs/rules.md §8.5).",
+    )
+    lift_channel_freeze: channel_types.LiftChannelFreezeResult = strawberry.mutation(
+        resolver=channel_resolvers.lift_channel_freeze,
+        description="Lift a channel's freeze (owners; docs/rules.md §8.5).",
     )
     create_webhook_endpoint: webhook_types.WebhookSecretResult = strawberry.mutation(
         resolver=webhook_resolvers.create_endpoint,

@@ -58,6 +58,7 @@ SHOWCASE = """
 DEMO_ALERTS = [
     "AT_RISK",
     "AT_RISK",
+    "CHANNEL_FROZEN",
     "INACTIVE_CUSTOMER",
     "ONBOARDING_STALLED",
     "PAYMENT_PAST_DUE",
@@ -235,6 +236,19 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     alerts = await gql(client, "{ alerts(first: 100) { edges { node { kind } } } }", token=token)
     kinds = sorted(edge["node"]["kind"] for edge in alerts["data"]["alerts"]["edges"])
     assert kinds == DEMO_ALERTS, kinds
+
+    # A frozen channel (docs/rules.md §8.5): WhatsApp's blocks are 6 of 120 sent, above 3%.
+    health = await gql(
+        client,
+        "{ channelHealth { channel sent blocks bounceRate frozen freezeCause } }",
+        token=token,
+    )
+    assert health["data"]["channelHealth"] == [
+        {"channel": "EMAIL", "sent": 200, "blocks": 0, "bounceRate": 0.02, "frozen": False,
+         "freezeCause": None},
+        {"channel": "WHATSAPP", "sent": 120, "blocks": 6, "bounceRate": 0.0, "frozen": True,
+         "freezeCause": "BLOCK_RATE"},
+    ]  # fmt: skip
 
     # Every demo step wrote its ledger row in the owner's name.
     roles = await system_pool.fetch(

@@ -914,6 +914,86 @@ class ExitSurveyRow(SQLModel, table=True):
     recorded_at: datetime = _ts()
 
 
+class ChannelStatRow(SQLModel, table=True):
+    """docs/rules.md §8.5: one channel's counts for one local day, as an operator recorded them."""
+
+    __tablename__ = "channel_stats"
+    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organisations.id"]),)
+
+    org_id: int = _org_key()
+    channel: str = Field(sa_column=Column(Text, primary_key=True))
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    sent: int = Field(sa_column=Column(Integer, nullable=False))
+    bounced: int = Field(sa_column=Column(Integer, nullable=False))
+    complaints: int = Field(sa_column=Column(Integer, nullable=False))
+    blocks: int = Field(sa_column=Column(Integer, nullable=False))
+    recorded_at: datetime = _ts()
+
+
+class ChannelFreezeRow(SQLModel, table=True):
+    """docs/rules.md §8.5: a channel frozen by its rates or an incident, until an owner lifts it."""
+
+    __tablename__ = "channel_freezes"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        # At most one freeze in force per channel.
+        Index(
+            "channel_freezes_active",
+            "org_id",
+            "channel",
+            unique=True,
+            postgresql_where=text("lifted_at IS NULL"),
+        ),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    frozen_at: datetime = _ts()
+    lifted_at: datetime | None = _ts(nullable=True)
+    lifted_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class ObjectionRow(SQLModel, table=True):
+    """docs/rules.md §8.4: an objection a customer raised, in one category, with its text."""
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        CheckConstraint(
+            "category IN ('price','privacy','arabic_quality','integration','timing','other')",
+            name="objections_category",
+        ),
+        Index("objections_org_logged", "org_id", "logged_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    ticket_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    category: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    logged_at: datetime = _ts()
+    logged_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class CsReviewRow(SQLModel, table=True):
+    """docs/rules.md §8.4: the weekly CS review, stored once per organisation and Friday."""
+
+    __tablename__ = "cs_reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+        UniqueConstraint("org_id", "week_of", name="cs_reviews_once"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    week_of: date = Field(sa_column=Column(Date, nullable=False))
+    review: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = _ts()
+
+
 TENANT_TABLES = (
     "operators",
     "api_tokens",
@@ -945,6 +1025,10 @@ TENANT_TABLES = (
     "customer_sequences",
     "sequence_steps",
     "exit_surveys",
+    "channel_stats",
+    "channel_freezes",
+    "objections",
+    "cs_reviews",
 )
 
 

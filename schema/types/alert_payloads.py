@@ -17,6 +17,8 @@ import strawberry
 
 from domain import alerts, incidents, scores, tickets
 from domain.alerts import AlertKind
+from domain.channels import FreezeCause
+from schema.types import channels as _registers_freeze_cause  # noqa: F401  (the enum first)
 from schema.types.relay import to_global_id
 
 E = TypeVar("E", bound=StrEnum)
@@ -181,6 +183,24 @@ class WebhookDisabledDetails:
     reason: str | None = strawberry.field(description="The attempts made and the last error.")
 
 
+@strawberry.type(
+    description="CHANNEL_FROZEN: a channel froze; its drafts wait for an owner's lift."
+)
+class ChannelFrozenDetails:
+    freeze_id: strawberry.ID = strawberry.field(description="Global id of the channel freeze.")
+    channel: tickets.Channel | None = strawberry.field(description="The frozen channel.")
+    cause: FreezeCause | None = strawberry.field(
+        description="Why: a rate above its limit (docs/rules.md §8.5) or an incident's step 1."
+    )
+    sent: int | None = strawberry.field(description="Sent in the trailing 7 days.")
+    bounce_rate: float | None = strawberry.field(description="Bounced / sent (0–1).")
+    complaint_rate: float | None = strawberry.field(description="Complaints / sent (0–1).")
+    block_rate: float | None = strawberry.field(description="Blocks / sent (0–1).")
+    frozen_by_incident_id: strawberry.ID | None = strawberry.field(
+        description="For `incident`: global id of the incident whose step 1 froze it."
+    )
+
+
 AlertDetails = Annotated[
     FirstResponseBreachDetails
     | ResolutionBreachDetails
@@ -192,7 +212,8 @@ AlertDetails = Annotated[
     | InactiveCustomerDetails
     | PaymentPastDueDetails
     | WebhookDisabledDetails
-    | FollowUpOverdueDetails,
+    | FollowUpOverdueDetails
+    | ChannelFrozenDetails,
     strawberry.union("AlertDetails", description="An alert's details: one type per alert kind."),
 ]
 
@@ -271,6 +292,18 @@ _READERS: dict[AlertKind, Callable[[int, Mapping[str, Any]], Any]] = {
         endpoint_id=to_global_id("WebhookEndpoint", pk),
         url=_text(p.get("url")),
         reason=_text(p.get("reason")),
+    ),
+    AlertKind.CHANNEL_FROZEN: lambda pk, p: ChannelFrozenDetails(
+        freeze_id=to_global_id("ChannelFreeze", pk),
+        channel=_enum(tickets.Channel, p.get("channel")),
+        cause=_enum(FreezeCause, p.get("cause")),
+        sent=_int(p.get("sent")),
+        bounce_rate=_float(p.get("bounceRate")),
+        complaint_rate=_float(p.get("complaintRate")),
+        block_rate=_float(p.get("blockRate")),
+        frozen_by_incident_id=None
+        if _int(p.get("incidentId")) is None
+        else to_global_id("Incident", p["incidentId"]),
     ),
 }
 

@@ -57,6 +57,7 @@ _BY_CODE: dict[DomainErrorCode, type[UserError]] = {
     DomainErrorCode.FORBIDDEN: ForbiddenError,
     DomainErrorCode.UNAUTHENTICATED: ForbiddenError,
     DomainErrorCode.FROZEN: ForbiddenError,
+    DomainErrorCode.CHANNEL_FROZEN: ForbiddenError,
     DomainErrorCode.INVALID_TRANSITION: RuleError,
     DomainErrorCode.PRIORITY_LOWERED: RuleError,
     DomainErrorCode.SEVERITY_LOWERED: RuleError,

@@ -10,6 +10,7 @@ import strawberry
 from domain import drafts, incidents
 from domain.errors import DomainError
 from domain.roles import Action
+from domain.tickets import Channel
 from schema.types import errors, relations
 from schema.types.customers import Customer
 from schema.types.ledger import LedgerEntry
@@ -373,6 +374,11 @@ class ChangeIncidentStatusInput:
 class TickResponseStepInput:
     incident_id: strawberry.ID = strawberry.field(description="The incident's global id.")
     position: int = strawberry.field(description="The step's 1-based place in the response plan.")
+    channel: Channel | None = strawberry.field(
+        default=None,
+        description="Step 1 only: the channel whose live actions to freeze now "
+        "(docs/rules.md §8.5); an owner lifts it.",
+    )
 
 
 @strawberry.input(description="An update for the affected customers: one draft each.")
@@ -381,9 +387,26 @@ class PostIncidentUpdateInput:
     version: int = strawberry.field(
         description="The version you read; a ConflictError if it has moved since."
     )
-    body: str = strawberry.field(description="The update (Arabic customers get this text).")
+    body: str | None = strawberry.field(
+        default=None,
+        description="The update (Arabic customers get this text). Left out: the matching "
+        "template of docs/rules.md §8.5 (SEV1 first hour, SEV1 data leak, SEV2 hourly), filled "
+        "from the fields below; an incident no template matches needs a body.",
+    )
     body_en: str | None = strawberry.field(
         default=None, description="The English text for English customers; `body` otherwise."
+    )
+    incident_kind: str | None = strawberry.field(
+        default=None, description="Template: what the incident is about (default: its title)."
+    )
+    data_type: str | None = strawberry.field(
+        default=None, description="Template: the data that leaked (default: the title)."
+    )
+    service: str | None = strawberry.field(
+        default=None, description="Template: the service that is down (default: the title)."
+    )
+    expected_time: str | None = strawberry.field(
+        default=None, description="Template: when service should be back (SEV2; required)."
     )
 
 

@@ -34,6 +34,8 @@ fragment D on AlertDetails {
   ... on PaymentPastDueDetails { customerId renewsAt }
   ... on WebhookDisabledDetails { endpointId url reason }
   ... on FollowUpOverdueDetails { ticketId followUpId followUpKind dueAt }
+  ... on ChannelFrozenDetails { freezeId channel cause sent bounceRate complaintRate blockRate
+                                frozenByIncidentId }
 }
 """
 LIST = (
@@ -143,6 +145,16 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
         {"__typename": "WebhookDisabledDetails", "endpointId": to_global_id("WebhookEndpoint", 7),
          "url": "https://hooks.example.com/wafi",
          "reason": "11 attempts failed"},
+    ),
+    (
+        "CHANNEL_FROZEN",
+        "ChannelFreeze",
+        {"channel": "whatsapp", "cause": "block_rate", "sent": 100, "bounceRate": 0.0,
+         "complaintRate": 0.0, "blockRate": 0.04, "incidentId": None},
+        "HIGH",
+        {"__typename": "ChannelFrozenDetails", "freezeId": to_global_id("ChannelFreeze", 7),
+         "channel": "WHATSAPP", "cause": "BLOCK_RATE", "sent": 100, "bounceRate": 0.0,
+         "complaintRate": 0.0, "blockRate": 0.04, "frozenByIncidentId": None},
     ),
 ]  # fmt: skip
 

@@ -42,6 +42,8 @@ async def test_the_alert_kinds(org: Org) -> None:
         # Not a §5 rule: an endpoint disabled after a day of failed deliveries (README: Webhooks).
         "WEBHOOK_DISABLED",
         "FOLLOW_UP_OVERDUE",
+        # docs/rules.md §8.5: a channel froze.
+        "CHANNEL_FROZEN",
     ]
 
 
@@ -483,6 +485,22 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
     await walk("importCustomers", "ImportCsvInput", {"csv": csv}, job, role=Role.MANAGER)
     csv = "external_id,customer_external_id,subject,opened_at\nw-t,w-1,Hello,2026-10-01\n"
     await walk("importTickets", "ImportCsvInput", {"csv": csv}, job, role=Role.OWNER)
+    # Channel health (docs/rules.md §8.5): 1 bounce in 20 sent freezes email; the owner lifts.
+    day = org.clock().date().isoformat()
+    await walk(
+        "recordChannelStats",
+        "RecordChannelStatsInput",
+        {"channel": "EMAIL", "day": day, "sent": 20, "bounced": 2},
+        role=Role.AGENT,
+    )
+    await walk("liftChannelFreeze", "LiftChannelFreezeInput", {"channel": "EMAIL"}, role=Role.OWNER)
+    # Weekly CS review (docs/rules.md §8.4): an objection, on the first ticket's customer.
+    await walk(
+        "logObjection",
+        "LogObjectionInput",
+        {"category": "PRICE", "text": "غالي", "ticket": tid},
+        role=Role.AGENT,
+    )
 
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}

@@ -35,6 +35,9 @@ def test_vocabulary() -> None:
         "renewal_offer",
         "onboarding_step",
         "win_back_step",
+        "cs_outreach",
+        "testimonial_ask",
+        "referral_ask",
     ]
 
 
