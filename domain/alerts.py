@@ -29,6 +29,9 @@ class AlertKind(StrEnum):
     PAYMENT_PAST_DUE = "PAYMENT_PAST_DUE"
     # Not a §5 rule: a webhook endpoint that failed every retry for about a day was disabled.
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"
+    # §8.2: a red flag, escalated within the hour; still unacknowledged an hour on.
+    RED_FLAG = "RED_FLAG"
+    RED_FLAG_OVERDUE = "RED_FLAG_OVERDUE"
 
 
 # The subscriptions that narrow the alert stream to one concern.
@@ -80,6 +83,8 @@ _FIXED = {
     AlertKind.INACTIVE_CUSTOMER: AlertSeverity.MEDIUM,
     AlertKind.ONBOARDING_STALLED: AlertSeverity.LOW,
     AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
+    AlertKind.RED_FLAG: AlertSeverity.HIGH,
+    AlertKind.RED_FLAG_OVERDUE: AlertSeverity.HIGH,
 }
 
 

@@ -30,13 +30,18 @@ class DraftStatus(StrEnum):
 
 
 class DraftKind(StrEnum):
-    """What a draft is for (§1, §2.4, §3, §4.3)."""
+    """What a draft is for (§1, §2.4, §3, §4.3, §8.1)."""
 
     FIRST_RESPONSE = "first_response"
     CHECK_IN = "check_in"
     AT_RISK_EMAIL = "at_risk_email"
     INCIDENT_UPDATE = "incident_update"
     RENEWAL_OFFER = "renewal_offer"
+    PILOT_CHECK_IN = "pilot_check_in"
+    PILOT_SOFT_ASK = "pilot_soft_ask"
+    PILOT_FIRM_ASK = "pilot_firm_ask"
+    TESTIMONIAL_ASK = "testimonial_ask"
+    REFERRAL_ASK = "referral_ask"
 
 
 TRANSITIONS: Mapping[DraftStatus, frozenset[DraftStatus]] = MappingProxyType(

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from jobs import alerts
 from jobs import incidents as incident_jobs
+from jobs import playbooks as playbook_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
 from jobs import webhooks as webhook_jobs
@@ -36,6 +37,7 @@ FUNCTIONS: list[Any] = [
     sla_jobs.scan_sla_breaches,
     success_jobs.snapshot_health,
     success_jobs.scan_customers,
+    playbook_jobs.scan_playbooks,
     func(webhook_jobs.deliver_webhooks, name=webhook_jobs.DELIVER_JOB, keep_result=0),
 ]
 CRON_JOBS: list[Any] = [
@@ -48,6 +50,9 @@ CRON_JOBS: list[Any] = [
     # snapshot is rewritten in place (one point per customer per day).
     cron(success_jobs.snapshot_health, minute=5, second=0, unique=True),
     cron(success_jobs.scan_customers, minute=35, second=0, unique=True),
+    # Playbooks: every minute, so a red flag's hour is checked to the minute and a pilot's day
+    # starts with its drafts (each step once; the scan reads only pilots of the last 31 days).
+    cron(playbook_jobs.scan_playbooks, second=30, unique=True),
     # Webhook retries fall due on their own: a sweep every 5 s (new messages are enqueued by
     # the relay at once).
     cron(webhook_jobs.deliver_webhooks, second=set(range(1, 60, 5)), unique=True),

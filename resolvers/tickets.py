@@ -16,7 +16,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
-from resolvers import loaders, pages
+from resolvers import loaders, pages, playbooks
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
 from resolvers.store import customers as customer_store
@@ -185,6 +185,14 @@ async def open_ticket(
         )
         await once.made(ticket.id)
         await _ledger(session, principal, "openTicket", None, ticket, ctx.now)
+        await playbooks.flag_text(
+            session,
+            org_id=principal.org_id,
+            customer_id=customer_id,
+            ticket_id=ticket.id,
+            parts=(input.subject, input.body),
+            now=ctx.now,
+        )
         return await _opened(session, principal.org_id, ticket.id, ctx.now)
 
 

@@ -176,3 +176,20 @@ async def latest_for_subject(
     )
     row = result.scalars().first()
     return None if row is None else _from_record(row)
+
+
+async def for_subjects(
+    conn: asyncpg.Connection, *, org_id: int, subject_type: str, subject_ids: Sequence[int]
+) -> dict[int, list[Draft]]:
+    """Every draft about each subject, oldest first, one query (a pilot's steps, §8.1)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM drafts WHERE org_id = $1 AND subject_type = $2 "
+        "AND subject_id = ANY($3::bigint[]) ORDER BY id",
+        org_id,
+        subject_type,
+        list(subject_ids),
+    )
+    found: dict[int, list[Draft]] = {pk: [] for pk in subject_ids}
+    for row in rows:
+        found[row["subject_id"]].append(_from_record(row))
+    return found
