@@ -33,6 +33,7 @@ fragment D on AlertDetails {
   ... on InactiveCustomerDetails { customerId lastActivityAt inactiveSince }
   ... on PaymentPastDueDetails { customerId renewsAt }
   ... on WebhookDisabledDetails { endpointId url reason }
+  ... on RedFlagDetails { customerId redFlagId category dueAt }
 }
 """
 LIST = (
@@ -132,6 +133,24 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
         {"__typename": "WebhookDisabledDetails", "endpointId": to_global_id("WebhookEndpoint", 7),
          "url": "https://hooks.example.com/wafi",
          "reason": "11 attempts failed"},
+    ),
+    (
+        "RED_FLAG",
+        "Customer",
+        {"customerId": 7, "redFlagId": 3, "category": "churn",
+         "dueAt": "2026-11-01T12:15:00+03:00"},
+        "HIGH",
+        {"__typename": "RedFlagDetails", "customerId": to_global_id("Customer", 7),
+         "redFlagId": to_global_id("RedFlag", 3), "category": "churn", "dueAt": DUE},
+    ),
+    (
+        "RED_FLAG_OVERDUE",
+        "Customer",
+        {"customerId": 7, "redFlagId": 3, "category": "expectation",
+         "dueAt": "2026-11-01T12:15:00+03:00"},
+        "HIGH",
+        {"__typename": "RedFlagDetails", "customerId": to_global_id("Customer", 7),
+         "redFlagId": to_global_id("RedFlag", 3), "category": "expectation", "dueAt": DUE},
     ),
 ]  # fmt: skip
 

@@ -40,6 +40,9 @@ async def test_the_nine_alert_kinds_and_the_webhook_one(org: Org) -> None:
         "PAYMENT_PAST_DUE",
         # Not a §5 rule: an endpoint disabled after a day of failed deliveries (README: Webhooks).
         "WEBHOOK_DISABLED",
+        # Playbooks (docs/rules.md §8.2): a red flag, and the same flag unacknowledged after 1 h.
+        "RED_FLAG",
+        "RED_FLAG_OVERDUE",
     ]
 
 
@@ -398,6 +401,25 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         await conn.execute(
             "UPDATE webhook_endpoints SET disabled_at = $2 WHERE org_id = $1", org.id, org.clock()
         )
+
+    # Playbooks (docs/rules.md §8.1, §8.2); last, since a check-in needs the pilot's day 2.
+    pilot_fields = "... on PilotPayload { pilot { id } }"
+    pilot = await walk("startPilot", "StartPilotInput", {"customerId": c}, pilot_fields)
+    org.clock.advance(days=3)
+    check_in = {"pilotId": pilot["pilot"]["id"], "day": 2, "attended": True, "leads": 3}
+    await walk("recordDailyCheckIn", "RecordDailyCheckInInput", check_in)
+    await walk("convertPilot", "ConvertPilotInput", {"pilotId": pilot["pilot"]["id"]})
+    declined = await new_customer(org)
+    walk.seen += 1  # new_customer wrote its own row
+    pilot = await walk("startPilot", "StartPilotInput", {"customerId": declined}, pilot_fields)
+    await walk(
+        "declinePilot", "DeclinePilotInput", {"pilotId": pilot["pilot"]["id"], "reason": "السعر"}
+    )
+    await walk(
+        "recordRedFlag",
+        "RecordRedFlagInput",
+        {"customerId": c, "category": "CHURN", "detail": "قال إنه سيلغي"},
+    )
 
     # Every mutation of the schema was walked.
     actions = {entry["action"] for entry in await ledger(org)}

@@ -33,6 +33,11 @@ def test_vocabulary() -> None:
         "at_risk_email",
         "incident_update",
         "renewal_offer",
+        "pilot_check_in",
+        "pilot_soft_ask",
+        "pilot_firm_ask",
+        "testimonial_ask",
+        "referral_ask",
     ]
 
 
