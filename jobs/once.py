@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from jobs import incidents as incident_jobs
+from jobs import playbooks as playbook_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
 from resolvers.store import engine
@@ -17,6 +18,7 @@ SCANS = (
     incident_jobs.scan_pdpl_deadlines,
     success_jobs.snapshot_health,
     success_jobs.scan_customers,
+    playbook_jobs.scan_playbooks,
 )
 
 

@@ -183,3 +183,11 @@ PLAN_CUSTOMER = "ofuq"
 PLAN_STARTED_AGO = 20
 PLAN_DONE_OFFSETS = (1, 7, 14)
 PLAN_MARKED_AGO = 6
+
+# Playbooks (docs/rules.md §8.1, §8.2): Itqan, five days into its subscription, is on day 5 of
+# a pilot with three check-ins recorded (the scan drafts day 5's check-in and the soft ask);
+# Al-Ibdaa has a red flag an operator recorded 20 minutes ago (RED_FLAG, due within the hour).
+PILOT_CUSTOMER = "itqan"
+PILOT_CHECK_INS = ((2, True, 8, 1, 45), (3, True, 11, 2, 38), (4, False, 6, 0, 52))
+RED_FLAG = ("ibdaa", "FEATURE_MISSING", "طلب ربط نظام المحاسبة وهو غير متوفر")
+RED_FLAG_AGO = timedelta(minutes=20)

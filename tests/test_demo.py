@@ -29,6 +29,8 @@ SHOWCASE = """
     onboarding { progress currentStep done }
     connectorSummary { connected readyForFirstService blockingMissing }
     successPlan { bundle startedOn items { dayOffset kind dueOn doneOn } }
+    pilot { day status totalLeads totalDemos averageResponseSeconds drafts { kind body } }
+    redFlags { category source reason }
   } } }
   tickets(first: 100) { edges { node {
     subject priority classifiedPriority matchedKeyword reasonAr status
@@ -52,13 +54,18 @@ SHOWCASE = """
 
 
 # What the scans find in the demo at once (§5): two at-risk rises (Najm medium, Al-Ibdaa
-# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due.
+# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due; and
+# two red flags (§8.2): Al-Ibdaa's, recorded 20 minutes ago, and Itqan's WhatsApp connector
+# failed 20 hours ago, unacknowledged since, so overdue too.
 DEMO_ALERTS = [
     "AT_RISK",
     "AT_RISK",
     "INACTIVE_CUSTOMER",
     "ONBOARDING_STALLED",
     "PAYMENT_PAST_DUE",
+    "RED_FLAG",
+    "RED_FLAG",
+    "RED_FLAG_OVERDUE",
 ]
 
 
@@ -156,15 +163,16 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     }
     assert scores == {
         "شركة الأفق للتقنية": (79.0, "HEALTHY", 20, "LOW"),
-        "مؤسسة إتقان التجارية": (13.0, "AT_RISK", 0, "LOW"),
+        "مؤسسة إتقان التجارية": (11.0, "AT_RISK", 20, "LOW"),
         "Najm Logistics": (24.0, "AT_RISK", 50, "MEDIUM"),
-        "مكتب الإبداع الهندسي": (0.0, "AT_RISK", 70, "HIGH"),
+        "مكتب الإبداع الهندسي": (0.0, "AT_RISK", 90, "HIGH"),
         "Sahara Analytics": (100.0, "HEALTHY", 0, "LOW"),
         "Tamkeen HR": (0.0, "AT_RISK", 0, "LOW"),
     }
     assert customers["مكتب الإبداع الهندسي"]["atRisk"]["reasons"] == [
         "العميل غير نشط منذ 16 يوم.",
         "آخر Proof Pack قبل 60 يوم — يتجاوز SLA.",
+        "علامة حمراء خلال آخر 14 يوم.",
     ]
     assert data["supportMetrics"] == {
         "csatPct": 100.0,
@@ -195,6 +203,44 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     assert list(plans) == ["شركة الأفق للتقنية"]
     items = plans["شركة الأفق للتقنية"]["items"]
     assert [i["kind"] for i in items if i["doneOn"]] == ["KICKOFF", "PROOF_PACK", "CHECK_IN"]
+
+    # A pilot on day 5 (§8.1): the scan drafted the day's check-in and the soft ask.
+    pilots = {n: c["pilot"] for n, c in customers.items() if c["pilot"]}
+    assert pilots == {
+        "مؤسسة إتقان التجارية": {
+            "day": 5,
+            "status": "RUNNING",
+            "totalLeads": 25,
+            "totalDemos": 3,
+            "averageResponseSeconds": 45,
+            "drafts": [
+                {"kind": "PILOT_CHECK_IN", "body": "اليوم: رددنا على 25 leads، حجزنا 3 demos"},
+                {
+                    "kind": "PILOT_SOFT_ASK",
+                    "body": "أيام قليلة باقية في pilot. بناءً على النتائج حتى الآن،"
+                    " هل تتوقع الاستمرار؟",
+                },
+            ],
+        }
+    }
+    # Red flags with their reasons (§8.2).
+    flagged = {n: c["redFlags"] for n, c in customers.items() if c["redFlags"]}
+    assert flagged == {
+        "مؤسسة إتقان التجارية": [
+            {
+                "category": "INTEGRATION_BREAK",
+                "source": "CONNECTOR",
+                "reason": "Integration break: connector whatsapp_cloud moved to failed",
+            }
+        ],
+        "مكتب الإبداع الهندسي": [
+            {
+                "category": "FEATURE_MISSING",
+                "source": "OPERATOR",
+                "reason": "A feature not built: “طلب ربط نظام المحاسبة وهو غير متوفر”",
+            }
+        ],
+    }
 
     # The scans ran once at the end of the demo: its alert list is not empty (README).
     alerts = await gql(client, "{ alerts(first: 100) { edges { node { kind } } } }", token=token)
