@@ -36,6 +36,7 @@ async def scan_playbooks(ctx: dict[str, Any], now: datetime | None = None) -> di
             )
             for c in await pilot_store.candidates(conn, now=at)
             for step in pilots.due_steps(c.day, c.status)
+            if step.key not in c.drafted
         ]
         drafted = await pilot_store.write_steps(conn, due=due, now=at) if due else 0
         overdue = await alerts.insert_from_select(

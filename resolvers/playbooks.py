@@ -17,6 +17,7 @@ from domain.pilots import Pilot, PilotStatus, PilotView
 from domain.red_flags import RedFlagCategory, RedFlagSource
 from domain.roles import Action
 from resolvers.common import refusals_as_data
+from resolvers.store import drafts as draft_store
 from resolvers.store import ledger
 from resolvers.store import pilots as store
 from resolvers.store import red_flags as flag_store
@@ -39,7 +40,10 @@ async def _locked_pilot(session: AsyncSession, org_id: int, value: str) -> Pilot
 async def _view(session: AsyncSession, org_id: int, pilot: Pilot, now: datetime) -> Any:
     today = await store.local_today(session, org_id=org_id, now=now)
     check_ins = await store.check_ins_in(session, org_id=org_id, pilot_id=pilot.id)
-    view = PilotView(pilot, tuple(check_ins), pilots.day_of(pilot.start_day, today))
+    steps = await draft_store.all_for_subject(
+        session, org_id=org_id, subject_type="pilot", subject_id=pilot.id
+    )
+    view = PilotView(pilot, tuple(check_ins), pilots.day_of(pilot.start_day, today), tuple(steps))
     return types.PilotPayload(pilot=types.Pilot.build(view))
 
 

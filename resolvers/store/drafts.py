@@ -193,3 +193,19 @@ async def for_subjects(
     for row in rows:
         found[row["subject_id"]].append(_from_record(row))
     return found
+
+
+async def all_for_subject(
+    session: AsyncSession, *, org_id: int, subject_type: str, subject_id: int
+) -> list[Draft]:
+    """Every draft about one subject, oldest first, in the caller's transaction."""
+    result = await session.execute(
+        select(DraftRow)
+        .where(
+            DraftRow.org_id == org_id,  # type: ignore[arg-type]
+            DraftRow.subject_type == subject_type,  # type: ignore[arg-type]
+            DraftRow.subject_id == subject_id,  # type: ignore[arg-type]
+        )
+        .order_by(DraftRow.id)  # type: ignore[arg-type]
+    )
+    return [_from_record(row) for row in result.scalars()]

@@ -186,7 +186,9 @@ class DueStep:
 # Day 7's asks are still drafted up to day 30 when the scan missed day 7 itself.
 _CANDIDATES = """
 SELECT p.org_id, p.id, p.customer_id, p.status, c.locale, x.day,
-       t.leads, t.demos, t.seconds, t.n
+       t.leads, t.demos, t.seconds, t.n,
+       coalesce((SELECT array_agg(s.step) FROM pilot_steps s
+                 WHERE s.org_id = p.org_id AND s.pilot_id = p.id), '{}') AS drafted
 FROM pilots p
 JOIN organisations o ON o.id = p.org_id
 JOIN customers c ON c.org_id = p.org_id AND c.id = p.customer_id
@@ -229,6 +231,7 @@ class Candidate:
     locale: str
     day: int
     totals: pilots.Totals
+    drafted: frozenset[str]  # the steps already drafted (a concurrent scan may add more)
 
 
 async def candidates(conn: asyncpg.Connection, *, now: datetime) -> list[Candidate]:
@@ -248,6 +251,7 @@ async def candidates(conn: asyncpg.Connection, *, now: datetime) -> list[Candida
                 demos=row["demos"],
                 response_seconds=pilots.average(row["seconds"], row["n"]),
             ),
+            drafted=frozenset(row["drafted"]),
         )
         for row in rows
     ]

@@ -175,6 +175,15 @@ async def test_every_step_once_with_the_exact_texts_and_the_firm_ask_from_the_to
     await playbook_jobs.scan_playbooks(ctx, local(9, 12))
     org.clock.now = local(9, 13)
     assert len((await shown(org, c))["drafts"]) == 9
+    # The mutation's payload shows the same pilot, drafts included.
+    converted = (await org.data(CONVERT, {"i": {"pilotId": pilot["id"]}}))["convertPilot"]
+    assert converted["pilot"] == {
+        **await shown(org, c),
+        "status": "CONVERTED",
+        "planName": "Starter",
+        "monthlyPriceSar": 999,
+        "planStartsOn": "2026-11-16",
+    }
 
 
 async def test_two_concurrent_scans_draft_each_step_once(org: Org, ctx: dict[str, Any]) -> None:
