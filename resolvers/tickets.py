@@ -283,7 +283,9 @@ async def edit_ticket(
         detail["classifiedPriority"] = classification.priority.value
         return edited, HistoryEvent.EDITED, detail
 
-    return await _step(info, input.id, input.version, "editTicket", change, redraft=True)
+    return await _step(
+        info, input.id, input.version, "editTicket", change, redraft=True, red_flags=True
+    )
 
 
 @refusals_as_data
@@ -400,11 +402,13 @@ async def _step(
     change: Change,
     *,
     redraft: bool = False,
+    red_flags: bool = False,
 ) -> types.TicketPayload:
     """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
 
     With `redraft` (the steps that can change the priority), a first-response draft still
-    awaiting approval is rewritten for the new priority (§2.4) in the same transaction."""
+    awaiting approval is rewritten for the new priority (§2.4) in the same transaction. With
+    `red_flags` (an edit), the new text is matched for §8.2's text flags."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
     ticket_id = pk_of(id, "Ticket")
@@ -433,6 +437,15 @@ async def _step(
             )
         else:
             await _ledger(session, principal, action, current, changed, ctx.now)
+        if red_flags:
+            await playbooks.flag_text(
+                session,
+                org_id=principal.org_id,
+                customer_id=changed.customer_id,
+                ticket_id=ticket_id,
+                parts=(changed.subject, changed.body),
+                now=ctx.now,
+            )
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))
 
 

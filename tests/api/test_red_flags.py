@@ -240,3 +240,24 @@ async def test_a_red_flag_adds_20_to_the_at_risk_score_for_14_days(org: Org) -> 
     org.clock.now = T0 + timedelta(days=14)
     later = (await org.data(FLAGS, {"id": c}))["customer"]["atRisk"]
     assert "علامة حمراء خلال آخر 14 يوم." not in later["reasons"]
+
+
+EDIT = """mutation($i: EditTicketInput!) { editTicket(input: $i) { __typename
+  ... on TicketPayload { ticket { version } } } }"""
+OPENED = """mutation($i: OpenTicketInput!) { openTicket(input: $i) {
+  ... on OpenTicketPayload { ticket { id version } } } }"""
+
+
+async def test_an_edit_that_adds_a_flag_raises_it_once(org: Org) -> None:
+    c = await customer(org)
+    opened = await org.data(
+        OPENED, {"i": {"customer": c, "subject": "سؤال", "body": "", "channel": "EMAIL"}}
+    )
+    ticket = opened["openTicket"]["ticket"]
+    assert await flags(org, c) == []
+    edit = {"id": ticket["id"], "version": ticket["version"], "body": "ليس ما توقعته"}
+    edited = (await org.data(EDIT, {"i": edit}))["editTicket"]
+    assert edited["__typename"] == "TicketPayload"
+    again = {"id": ticket["id"], "version": edited["ticket"]["version"], "body": "ليس ما توقعته!"}
+    await org.data(EDIT, {"i": again})
+    assert [f["category"] for f in await flags(org, c)] == ["EXPECTATION"]
