@@ -756,6 +756,7 @@ class PilotRow(SQLModel, table=True):
         CheckConstraint("status IN ('running','converted','declined')", name="pilots_status"),
         ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
         UniqueConstraint("org_id", "customer_id", name="pilots_one_per_customer"),
+        # Not org-first on purpose: the playbook scan reads every organisation's recent pilots.
         Index("pilots_start_day", "start_day"),
     )
 
