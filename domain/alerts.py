@@ -32,6 +32,9 @@ class AlertKind(StrEnum):
     FOLLOW_UP_OVERDUE = "FOLLOW_UP_OVERDUE"
     # §8.5: a channel froze (its rates, or incident response-plan step 1).
     CHANNEL_FROZEN = "CHANNEL_FROZEN"
+    # §8.2: a red flag, escalated within the hour; still unacknowledged an hour on.
+    RED_FLAG = "RED_FLAG"
+    RED_FLAG_OVERDUE = "RED_FLAG_OVERDUE"
 
 
 # The subscriptions that narrow the alert stream to one concern.
@@ -85,6 +88,8 @@ _FIXED = {
     AlertKind.WEBHOOK_DISABLED: AlertSeverity.HIGH,
     AlertKind.FOLLOW_UP_OVERDUE: AlertSeverity.HIGH,
     AlertKind.CHANNEL_FROZEN: AlertSeverity.HIGH,
+    AlertKind.RED_FLAG: AlertSeverity.HIGH,
+    AlertKind.RED_FLAG_OVERDUE: AlertSeverity.HIGH,
 }
 
 

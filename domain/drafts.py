@@ -30,7 +30,7 @@ class DraftStatus(StrEnum):
 
 
 class DraftKind(StrEnum):
-    """What a draft is for (§1, §2.4, §3, §4.3, §8.3)."""
+    """What a draft is for (§1, §2.4, §3, §4.3, §8.1, §8.3, §8.4)."""
 
     FIRST_RESPONSE = "first_response"
     CHECK_IN = "check_in"
@@ -42,6 +42,9 @@ class DraftKind(StrEnum):
     # §8.4: the weekly CS review's outreach to the top at-risk customer, and its asks of the
     # top delighted one.
     CS_OUTREACH = "cs_outreach"
+    PILOT_CHECK_IN = "pilot_check_in"
+    PILOT_SOFT_ASK = "pilot_soft_ask"
+    PILOT_FIRM_ASK = "pilot_firm_ask"
     TESTIMONIAL_ASK = "testimonial_ask"
     REFERRAL_ASK = "referral_ask"
 

@@ -331,6 +331,38 @@ class Msg(Enum):
     RISK_P0_BREACHED = Template(
         "تجاوز SLA لتذكرة P0 خلال آخر 14 يوم.", "A P0 ticket breached its SLA in the last 14 days."
     )
+    RISK_RED_FLAG = Template(
+        "علامة حمراء خلال آخر 14 يوم.", "A red flag was raised in the last 14 days."
+    )
+    # --- playbooks (docs/rules.md §8.1, §8.2) ---------------------------------------------------
+    NO_SUCH_PILOT_IN_ORG = Template(
+        "لا يوجد pilot كهذا في هذه المؤسسة", "no such pilot in this organisation"
+    )
+    PILOT_EXISTS = Template("لهذا العميل pilot من قبل", "this customer already has a pilot")
+    PILOT_DECIDED = Template(
+        "الـ pilot انتهى بالفعل ({status})", "the pilot is already decided ({status})"
+    )
+    PILOT_NOT_STARTED = Template(
+        "اليوم {day} من الـ pilot لم يبدأ بعد", "day {day} of the pilot has not begun yet"
+    )
+    RED_FLAG_CHURN = Template("تهديد بالإلغاء: «{detail}»", "Churn threat: “{detail}”")
+    RED_FLAG_ARABIC_QUALITY = Template(
+        "شكوى من جودة العربي: «{detail}»", "Arabic quality complaint: “{detail}”"
+    )
+    RED_FLAG_EXPECTATION = Template(
+        "ليس ما توقعه العميل: «{detail}»", "Not what the customer expected: “{detail}”"
+    )
+    RED_FLAG_FEATURE_MISSING = Template(
+        "ميزة غير موجودة: «{detail}»", "A feature not built: “{detail}”"
+    )
+    RED_FLAG_MISSED_CHECK_INS = Template(
+        "3 check-ins يومية فائتة متتالية (حتى اليوم {detail})",
+        "3 consecutive missed daily check-ins (to day {detail})",
+    )
+    RED_FLAG_INTEGRATION_BREAK = Template(
+        "تعطل تكامل: الموصل {detail} أصبح failed",
+        "Integration break: connector {detail} moved to failed",
+    )
     ACTION_HIGH = Template(
         "أرسل إيميل personal من المؤسس + احجز QBR هذا الأسبوع.",
         "Send a personal email from the founder + book a QBR this week.",

@@ -83,6 +83,11 @@ SEV1_INCIDENT_OPEN = RiskSignal(
 P0_SLA_BREACHED_14_DAYS = RiskSignal(
     reason_ar=Msg.RISK_P0_BREACHED.value.ar, points=20, reason_en=Msg.RISK_P0_BREACHED.value.en
 )
+# §8.2: a red flag raised in the last 14 days weighs like an open SEV1 (+20): both say the
+# customer may be lost this month, and 20 lifts a medium customer (40–69) near the high line.
+RED_FLAG_14_DAYS = RiskSignal(
+    reason_ar=Msg.RISK_RED_FLAG.value.ar, points=20, reason_en=Msg.RISK_RED_FLAG.value.en
+)
 
 
 @dataclass(frozen=True, slots=True)

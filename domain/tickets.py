@@ -133,7 +133,7 @@ class Classification:
     reason_ar: str
 
 
-def _matcher(keyword: str) -> Callable[[str], bool]:
+def matcher(keyword: str) -> Callable[[str], bool]:
     """Build a predicate over already-normalised text for one §2.2 keyword."""
     needle = normalise(keyword)
     if not keyword.isascii():
@@ -147,7 +147,7 @@ def _matcher(keyword: str) -> Callable[[str], bool]:
 
 
 _MATCHERS: tuple[tuple[Priority, str, Callable[[str], bool]], ...] = tuple(
-    (priority, keyword, _matcher(keyword))
+    (priority, keyword, matcher(keyword))
     for priority, keywords in KEYWORDS.items()
     for keyword in keywords
 )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs import incidents as incident_jobs
+from jobs import playbooks as playbook_jobs
 from jobs import sequences as sequence_jobs
 from jobs import sla as sla_jobs
 from jobs import success as success_jobs
@@ -20,6 +21,7 @@ SCANS = (
     success_jobs.snapshot_health,
     success_jobs.scan_customers,
     sequence_jobs.scan_sequences,
+    playbook_jobs.scan_playbooks,
 )
 
 

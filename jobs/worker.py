@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from jobs import alerts
 from jobs import imports as import_jobs
 from jobs import incidents as incident_jobs
+from jobs import playbooks as playbook_jobs
 from jobs import reviews as review_jobs
 from jobs import sequences as sequence_jobs
 from jobs import sla as sla_jobs
@@ -43,6 +44,7 @@ FUNCTIONS: list[Any] = [
     success_jobs.scan_customers,
     sequence_jobs.scan_sequences,
     review_jobs.scan_cs_reviews,
+    playbook_jobs.scan_playbooks,
     func(webhook_jobs.deliver_webhooks, name=webhook_jobs.DELIVER_JOB, keep_result=0),
     func(import_jobs.import_csv, name=import_jobs.IMPORT_JOB),
 ]
@@ -61,6 +63,9 @@ CRON_JOBS: list[Any] = [
     # The weekly CS review (docs/rules.md §8.4): due Friday 17:00 in each organisation's zone;
     # every quarter hour so zones offset by :30 or :45 are on time too.
     cron(review_jobs.scan_cs_reviews, minute={0, 15, 30, 45}, second=0, unique=True),
+    # Playbooks: every minute, so a red flag's hour is checked to the minute and a pilot's day
+    # starts with its drafts (each step once; the scan reads only pilots of the last 31 days).
+    cron(playbook_jobs.scan_playbooks, second=30, unique=True),
     # Webhook retries fall due on their own: a sweep every 5 s (new messages are enqueued by
     # the relay at once).
     cron(webhook_jobs.deliver_webhooks, second=set(range(1, 60, 5)), unique=True),

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from domain import connectors
 from domain.errors import DomainError, ErrorCode
 from domain.roles import Action
+from resolvers import playbooks
 from resolvers.common import refusals_as_data
 from resolvers.store import connectors as store
 from resolvers.store import ledger
@@ -58,6 +59,10 @@ async def move_connector(
             after={"connector": input.key.value, "state": moved.value},
             now=ctx.now,
         )
+        if moved is connectors.ConnectorState.FAILED:
+            await playbooks.flag_connector(
+                session, org_id=org_id, customer_id=customer_id, key=input.key, now=ctx.now
+            )
         states = await store.states_of(session, org_id=org_id, customer_id=customer_id)
     spec = connectors.SPECS[input.key]
     return types.ConnectorPayload(

@@ -18,6 +18,8 @@ from resolvers.store import customers as customer_store
 from resolvers.store import drafts as draft_store
 from resolvers.store import incidents as incident_store
 from resolvers.store import onboarding as onboarding_store
+from resolvers.store import pilots as pilot_store
+from resolvers.store import red_flags as red_flag_store
 from resolvers.store import scores as score_store
 from resolvers.store import success_plans as plan_store
 from resolvers.store import tickets as ticket_store
@@ -25,6 +27,7 @@ from schema.context import Context
 from schema.types import connectors as connector_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
+from schema.types import playbooks as playbook_types
 from schema.types import relations, relay
 from schema.types import scores as score_types
 from schema.types import success_plans as plan_types
@@ -231,3 +234,18 @@ relations.provide(score_types.HEALTH_HISTORY, _health_history)
 relations.provide(onboarding_types.ONBOARDING, _provider(onboarding_types.ONBOARDING, _onboarding))
 relations.provide(connector_types.CONNECTORS, _provider(connector_types.CONNECTORS, _connectors))
 relations.provide(plan_types.PLAN, _provider(plan_types.PLAN, _success_plans))
+
+
+def _pilots(ctx: Context) -> DataLoader[int, Any]:
+    async def fetch(conn: Any, org_id: int, ids: Sequence[int]) -> dict[int, Any]:
+        return await pilot_store.by_customers(conn, org_id=org_id, customer_ids=ids, now=ctx.now)
+
+    return _loader(ctx, playbook_types.PILOTS, fetch)
+
+
+async def _red_flags(conn: Any, org_id: int, ids: Sequence[int]) -> dict[int, Any]:
+    return await red_flag_store.by_customers(conn, org_id=org_id, customer_ids=ids)
+
+
+relations.provide(playbook_types.PILOTS, _pilots)
+relations.provide(playbook_types.RED_FLAGS, _provider(playbook_types.RED_FLAGS, _red_flags))

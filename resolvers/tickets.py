@@ -16,7 +16,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
 from domain.tickets import HistoryEvent, Ticket
-from resolvers import loaders, pages
+from resolvers import loaders, pages, playbooks
 from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import alerts, idempotency, ledger
 from resolvers.store import calendars as calendar_store
@@ -191,6 +191,14 @@ async def open_ticket(
         )
         await once.made(ticket.id)
         await _ledger(session, principal, "openTicket", None, ticket, ctx.now)
+        await playbooks.flag_text(
+            session,
+            org_id=principal.org_id,
+            customer_id=customer_id,
+            ticket_id=ticket.id,
+            parts=(input.subject, input.body),
+            now=ctx.now,
+        )
         return await _opened(session, principal.org_id, ticket.id, ctx.now)
 
 
@@ -285,7 +293,9 @@ async def edit_ticket(
         detail["classifiedPriority"] = classification.priority.value
         return edited, HistoryEvent.EDITED, detail
 
-    return await _step(info, input.id, input.version, "editTicket", change, redraft=True)
+    return await _step(
+        info, input.id, input.version, "editTicket", change, redraft=True, red_flags=True
+    )
 
 
 @refusals_as_data
@@ -471,6 +481,7 @@ async def _step(
     *,
     redraft: bool = False,
     at: datetime | None = None,
+    red_flags: bool = False,
 ) -> types.TicketPayload:
     """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
 
@@ -479,7 +490,8 @@ async def _step(
     its ledger row says it was backdated.
 
     With `redraft` (the steps that can change the priority), a first-response draft still
-    awaiting approval is rewritten for the new priority (§2.4) in the same transaction."""
+    awaiting approval is rewritten for the new priority (§2.4) in the same transaction. With
+    `red_flags` (an edit), the new text is matched for §8.2's text flags."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
     if at is not None:
@@ -516,6 +528,15 @@ async def _step(
             await _ledger(session, principal, action, current, after, ctx.now, ticket_id=ticket_id)
         else:
             await _ledger(session, principal, action, current, changed, ctx.now)
+        if red_flags:
+            await playbooks.flag_text(
+                session,
+                org_id=principal.org_id,
+                customer_id=changed.customer_id,
+                ticket_id=ticket_id,
+                parts=(changed.subject, changed.body),
+                now=ctx.now,
+            )
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))
 
 

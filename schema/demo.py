@@ -74,6 +74,9 @@ DELIVER_PROOF_PACK = _document("deliverProofPack", "DeliverProofPackInput")
 RECORD_CHECK_IN = _document("recordCheckInMetrics", "RecordCheckInMetricsInput")
 RECORD_NPS = _document("recordNps", "RecordNpsInput")
 RECORD_CHANNEL_STATS = _document("recordChannelStats", "RecordChannelStatsInput")
+START_PILOT = _document("startPilot", "StartPilotInput", "... on PilotPayload { pilot { id } }")
+RECORD_DAILY_CHECK_IN = _document("recordDailyCheckIn", "RecordDailyCheckInInput")
+RECORD_RED_FLAG = _document("recordRedFlag", "RecordRedFlagInput")
 TICKET = "query Demo($id: ID!) { r: ticket(id: $id) { version } }"
 
 
@@ -166,6 +169,31 @@ async def _play(client: Client, now: datetime) -> None:
             complaints=complaints,
             blocks=blocks,
         )
+    await _playbooks(client, ids, now)
+
+
+async def _playbooks(client: Client, ids: dict[str, str], now: datetime) -> None:
+    started = scenario.CUSTOMERS[scenario.PILOT_CUSTOMER].started(now)
+    pilot = await client.run(START_PILOT, started, customerId=ids[scenario.PILOT_CUSTOMER])
+    for day, attended, leads, demos, seconds in scenario.PILOT_CHECK_INS:
+        await client.run(
+            RECORD_DAILY_CHECK_IN,
+            started + day * DAY + timedelta(hours=1),
+            pilotId=pilot["pilot"]["id"],
+            day=day,
+            attended=attended,
+            leads=leads,
+            demos=demos,
+            responseSeconds=seconds,
+        )
+    key, category, detail = scenario.RED_FLAG
+    await client.run(
+        RECORD_RED_FLAG,
+        now - scenario.RED_FLAG_AGO,
+        customerId=ids[key],
+        category=category,
+        detail=detail,
+    )
 
 
 async def _support(client: Client, ids: dict[str, str], now: datetime) -> None:

@@ -198,3 +198,10 @@ CHANNEL_STATS = (
     (Channel.WHATSAPP, 2, 35, 0, 0, 2),
     (Channel.WHATSAPP, 1, 45, 0, 0, 3),
 )
+# Playbooks (docs/rules.md §8.1, §8.2): Itqan, five days into its subscription, is on day 5 of
+# a pilot with three check-ins recorded (the scan drafts day 5's check-in and the soft ask);
+# Al-Ibdaa has a red flag an operator recorded 20 minutes ago (RED_FLAG, due within the hour).
+PILOT_CUSTOMER = "itqan"
+PILOT_CHECK_INS = ((2, True, 8, 1, 45), (3, True, 11, 2, 38), (4, False, 6, 0, 52))
+RED_FLAG = ("ibdaa", "FEATURE_MISSING", "طلب ربط نظام المحاسبة وهو غير متوفر")
+RED_FLAG_AGO = timedelta(minutes=20)

@@ -30,6 +30,7 @@ from resolvers import incidents as incident_resolvers
 from resolvers import ledger as ledger_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import onboarding as onboarding_resolvers
+from resolvers import playbooks as playbook_resolvers
 from resolvers import reviews as review_resolvers
 from resolvers import sequences as sequence_resolvers
 from resolvers import sla as sla_resolvers
@@ -51,6 +52,7 @@ from schema.types import follow_ups as follow_up_types
 from schema.types import imports as import_types
 from schema.types import incidents as incident_types
 from schema.types import onboarding as onboarding_types
+from schema.types import playbooks as playbook_types
 from schema.types import reviews as review_types
 from schema.types import sequences as sequence_types
 from schema.types import sla as sla_types
@@ -236,6 +238,27 @@ class Mutation:
     move_connector: connector_types.MoveConnectorResult = strawberry.mutation(
         resolver=connector_resolvers.move_connector,
         description="Move a customer's connector to another state (§4.5 state machine).",
+    )
+    # Playbooks (docs/rules.md §8.1, §8.2).
+    start_pilot: playbook_types.PilotResult = strawberry.mutation(
+        resolver=playbook_resolvers.start_pilot,
+        description="Start a customer's 7-day pilot (§8.1).",
+    )
+    record_daily_check_in: playbook_types.PilotResult = strawberry.mutation(
+        resolver=playbook_resolvers.record_daily_check_in,
+        description="Record a pilot day's check-in and whether the customer attended (§8.1).",
+    )
+    convert_pilot: playbook_types.PilotResult = strawberry.mutation(
+        resolver=playbook_resolvers.convert_pilot,
+        description="Convert a pilot: Starter, 999 SAR a month, from the next Monday (§8.1).",
+    )
+    decline_pilot: playbook_types.PilotResult = strawberry.mutation(
+        resolver=playbook_resolvers.decline_pilot,
+        description="Decline a pilot, recording what stopped the customer (§8.1).",
+    )
+    record_red_flag: playbook_types.RedFlagResult = strawberry.mutation(
+        resolver=playbook_resolvers.record_red_flag,
+        description="Record a red flag; escalated within the hour (§8.2).",
     )
     declare_incident: incident_types.IncidentResult = strawberry.mutation(
         resolver=incident_resolvers.declare_incident,

@@ -30,6 +30,8 @@ SHOWCASE = """
     connectorSummary { connected readyForFirstService blockingMissing }
     successPlan { bundle startedOn items { dayOffset kind dueOn doneOn } }
     sequences { kind stopReason steps { day kind state draft { locale status } } }
+    pilot { day status totalLeads totalDemos averageResponseSeconds drafts { kind body } }
+    redFlags { category source reason }
   } } }
   tickets(first: 100) { edges { node {
     subject priority classifiedPriority matchedKeyword reasonAr status
@@ -53,8 +55,10 @@ SHOWCASE = """
 
 
 # What the scans find in the demo at once (§5): two at-risk rises (Najm medium, Al-Ibdaa
-# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due, and the
-# pricing question opened 5 hours ago past its support mode's 4-hour first response (§7).
+# high), Al-Ibdaa inactive 16 days, Itqan's onboarding stalled, a subscription past due, the
+# pricing question opened 5 hours ago past its support mode's 4-hour first response (§7), and
+# two red flags (§8.2): Al-Ibdaa's, recorded 20 minutes ago, and Itqan's WhatsApp connector
+# failed 20 hours ago, unacknowledged since, so overdue too.
 DEMO_ALERTS = [
     "AT_RISK",
     "AT_RISK",
@@ -62,6 +66,9 @@ DEMO_ALERTS = [
     "INACTIVE_CUSTOMER",
     "ONBOARDING_STALLED",
     "PAYMENT_PAST_DUE",
+    "RED_FLAG",
+    "RED_FLAG",
+    "RED_FLAG_OVERDUE",
     "SLA_FIRST_RESPONSE_BREACH",
 ]
 
@@ -164,16 +171,18 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     }
     assert scores == {
         "شركة الأفق للتقنية": (79.0, "HEALTHY", 20, "LOW"),
-        # Its three onboarding drafts await approval: pending drafts weigh on health (§4.2).
-        "مؤسسة إتقان التجارية": (10.0, "AT_RISK", 0, "LOW"),
+        # Five drafts await approval: three onboarding steps (§8.3) and the pilot's check-in and
+        # soft ask (§8.1): −5 health (§4.2), +10 at-risk for 5 pending, +20 for the red flag.
+        "مؤسسة إتقان التجارية": (8.0, "AT_RISK", 30, "MEDIUM"),
         "Najm Logistics": (24.0, "AT_RISK", 50, "MEDIUM"),
-        "مكتب الإبداع الهندسي": (0.0, "AT_RISK", 70, "HIGH"),
+        "مكتب الإبداع الهندسي": (0.0, "AT_RISK", 90, "HIGH"),
         "Sahara Analytics": (100.0, "HEALTHY", 0, "LOW"),
         "Tamkeen HR": (0.0, "AT_RISK", 0, "LOW"),
     }
     assert customers["مكتب الإبداع الهندسي"]["atRisk"]["reasons"] == [
         "العميل غير نشط منذ 16 يوم.",
         "آخر Proof Pack قبل 60 يوم — يتجاوز SLA.",
+        "علامة حمراء خلال آخر 14 يوم.",
     ]
     assert data["supportMetrics"] == {
         "csatPct": 100.0,
@@ -230,6 +239,43 @@ async def test_demo_organisation_shows_customers_tickets_incident_and_scores(
     tamkeen = customers["Tamkeen HR"]["sequences"][0]["steps"]
     assert {(s["draft"]["locale"], s["draft"]["status"]) for s in tamkeen if s["draft"]} == {
         ("en", "DRAFT")
+    }
+    # A pilot on day 5 (§8.1): the scan drafted the day's check-in and the soft ask.
+    pilots = {n: c["pilot"] for n, c in customers.items() if c["pilot"]}
+    assert pilots == {
+        "مؤسسة إتقان التجارية": {
+            "day": 5,
+            "status": "RUNNING",
+            "totalLeads": 25,
+            "totalDemos": 3,
+            "averageResponseSeconds": 45,
+            "drafts": [
+                {"kind": "PILOT_CHECK_IN", "body": "اليوم: رددنا على 25 leads، حجزنا 3 demos"},
+                {
+                    "kind": "PILOT_SOFT_ASK",
+                    "body": "أيام قليلة باقية في pilot. بناءً على النتائج حتى الآن،"
+                    " هل تتوقع الاستمرار؟",
+                },
+            ],
+        }
+    }
+    # Red flags with their reasons (§8.2).
+    flagged = {n: c["redFlags"] for n, c in customers.items() if c["redFlags"]}
+    assert flagged == {
+        "مؤسسة إتقان التجارية": [
+            {
+                "category": "INTEGRATION_BREAK",
+                "source": "CONNECTOR",
+                "reason": "Integration break: connector whatsapp_cloud moved to failed",
+            }
+        ],
+        "مكتب الإبداع الهندسي": [
+            {
+                "category": "FEATURE_MISSING",
+                "source": "OPERATOR",
+                "reason": "A feature not built: “طلب ربط نظام المحاسبة وهو غير متوفر”",
+            }
+        ],
     }
 
     # The scans ran once at the end of the demo: its alert list is not empty (README).

@@ -180,3 +180,36 @@ async def latest_for_subject(
 
 # For stores that read drafts joined to their subjects (sequences).
 from_record = _from_record
+
+
+async def for_subjects(
+    conn: asyncpg.Connection, *, org_id: int, subject_type: str, subject_ids: Sequence[int]
+) -> dict[int, list[Draft]]:
+    """Every draft about each subject, oldest first, one query (a pilot's steps, §8.1)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM drafts WHERE org_id = $1 AND subject_type = $2 "
+        "AND subject_id = ANY($3::bigint[]) ORDER BY id",
+        org_id,
+        subject_type,
+        list(subject_ids),
+    )
+    found: dict[int, list[Draft]] = {pk: [] for pk in subject_ids}
+    for row in rows:
+        found[row["subject_id"]].append(_from_record(row))
+    return found
+
+
+async def all_for_subject(
+    session: AsyncSession, *, org_id: int, subject_type: str, subject_id: int
+) -> list[Draft]:
+    """Every draft about one subject, oldest first, in the caller's transaction."""
+    result = await session.execute(
+        select(DraftRow)
+        .where(
+            DraftRow.org_id == org_id,  # type: ignore[arg-type]
+            DraftRow.subject_type == subject_type,  # type: ignore[arg-type]
+            DraftRow.subject_id == subject_id,  # type: ignore[arg-type]
+        )
+        .order_by(DraftRow.id)  # type: ignore[arg-type]
+    )
+    return [_from_record(row) for row in result.scalars()]

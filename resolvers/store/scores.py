@@ -59,14 +59,16 @@ t AS (SELECT DISTINCT x.org_id, x.customer_id FROM tickets x {_JOIN_C}
       WHERE x.priority = 'P0' AND (
         (coalesce(x.first_response_at, $1) > x.first_response_due_at
          AND x.first_response_due_at > $5)
-        OR (coalesce(x.resolved_at, $1) > x.resolution_due_at AND x.resolution_due_at > $5)))
+        OR (coalesce(x.resolved_at, $1) > x.resolution_due_at AND x.resolution_due_at > $5))),
+f AS (SELECT DISTINCT x.org_id, x.customer_id FROM red_flags x {_JOIN_C}
+      WHERE x.raised_at > $5 AND x.raised_at <= $1)
 SELECT c.org_id, c.id, c.name, c.locale, c.subscription_started_at, c.last_activity_at,
        r.csat_avg,
        coalesce(k.meetings, 0) AS meetings, coalesce(k.pipeline, 0) AS pipeline,
        coalesce(d.pending, 0) AS pending, coalesce(d.approved, 0) AS approved,
        coalesce(d.rejected, 0) AS rejected, p.last_proof_pack,
        i.customer_id IS NOT NULL AS sev1_open, t.customer_id IS NOT NULL AS p0_breached,
-       s.severity AS last_severity
+       s.severity AS last_severity, f.customer_id IS NOT NULL AS red_flag
 FROM c
 LEFT JOIN r ON r.org_id = c.org_id AND r.customer_id = c.id
 LEFT JOIN k ON k.org_id = c.org_id AND k.customer_id = c.id
@@ -74,6 +76,7 @@ LEFT JOIN d ON d.org_id = c.org_id AND d.customer_id = c.id
 LEFT JOIN p ON p.org_id = c.org_id AND p.customer_id = c.id
 LEFT JOIN i ON i.org_id = c.org_id AND i.customer_id = c.id
 LEFT JOIN t ON t.org_id = c.org_id AND t.customer_id = c.id
+LEFT JOIN f ON f.org_id = c.org_id AND f.customer_id = c.id
 LEFT JOIN risk_severities s ON s.org_id = c.org_id AND s.customer_id = c.id
 """
 
@@ -99,6 +102,7 @@ class Signals:
     sev1_open: bool
     p0_breached: bool
     last_severity: Severity | None
+    red_flag: bool = False  # §8.2: a red flag raised in the last 14 days
 
     @property
     def days_inactive(self) -> int:
@@ -131,6 +135,8 @@ class Signals:
             extra.append(scores.SEV1_INCIDENT_OPEN)
         if self.p0_breached:
             extra.append(scores.P0_SLA_BREACHED_14_DAYS)
+        if self.red_flag:
+            extra.append(scores.RED_FLAG_14_DAYS)
         return scores.at_risk(
             self.days_inactive, self.drafts_pending, self.proof_pack_age_days, extra=extra
         )
@@ -166,6 +172,7 @@ def _signals(row: asyncpg.Record, now: datetime) -> Signals:
         sev1_open=row["sev1_open"],
         p0_breached=row["p0_breached"],
         last_severity=None if last is None else Severity(last),
+        red_flag=row["red_flag"],
     )
 
 

@@ -994,6 +994,78 @@ class CsReviewRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class PilotRow(SQLModel, table=True):
+    """docs/rules.md §8.1: a customer's 7-day pilot; day 0 is `start_day` (the local date)."""
+
+    __tablename__ = "pilots"
+    __table_args__ = (
+        CheckConstraint("status IN ('running','converted','declined')", name="pilots_status"),
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "customer_id", name="pilots_one_per_customer"),
+        # Not org-first on purpose: the playbook scan reads every organisation's recent pilots.
+        Index("pilots_start_day", "start_day"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    started_at: datetime = _ts()
+    start_day: date = Field(sa_column=Column(Date, nullable=False))
+    status: str = _text()
+    decided_at: datetime | None = _ts(nullable=True)
+    decline_reason: str | None = _text(nullable=True)
+    plan_starts_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+class PilotCheckInRow(SQLModel, table=True):
+    """docs/rules.md §8.1: one pilot day's check-in: attended or not, and the day's figures."""
+
+    __tablename__ = "pilot_check_ins"
+    __table_args__ = (ForeignKeyConstraint(["org_id", "pilot_id"], ["pilots.org_id", "pilots.id"]),)
+
+    org_id: int = _org_key()
+    pilot_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    day: int = Field(sa_column=Column(SmallInteger, primary_key=True))
+    attended: bool = Field(sa_column=Column(Boolean, nullable=False))
+    leads: int = Field(sa_column=Column(Integer, nullable=False))
+    demos: int = Field(sa_column=Column(Integer, nullable=False))
+    response_seconds: int = Field(sa_column=Column(Integer, nullable=False))
+    recorded_at: datetime = _ts()
+
+
+class PilotStepRow(SQLModel, table=True):
+    """docs/rules.md §8.1: a pilot step the scan has drafted (its key makes it once only)."""
+
+    __tablename__ = "pilot_steps"
+    __table_args__ = (ForeignKeyConstraint(["org_id", "pilot_id"], ["pilots.org_id", "pilots.id"]),)
+
+    org_id: int = _org_key()
+    pilot_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    step: str = Field(sa_column=Column(Text, primary_key=True))
+    drafted_at: datetime = _ts()
+
+
+class RedFlagRow(SQLModel, table=True):
+    """docs/rules.md §8.2: a red flag on a customer, once per origin (NULL: operator-recorded)."""
+
+    __tablename__ = "red_flags"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "customer_id"], ["customers.org_id", "customers.id"]),
+        UniqueConstraint("org_id", "origin", name="red_flags_once"),
+        Index("red_flags_customer", "org_id", "customer_id", "raised_at"),
+    )
+
+    org_id: int = _org_key()
+    id: int | None = _id()
+    customer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    category: str = _text()
+    source: str = _text()
+    reason: str = _text()
+    origin: str | None = _text(nullable=True)
+    raised_at: datetime = _ts()
+    due_at: datetime = _ts()
+
+
 TENANT_TABLES = (
     "operators",
     "api_tokens",
@@ -1029,6 +1101,10 @@ TENANT_TABLES = (
     "channel_freezes",
     "objections",
     "cs_reviews",
+    "pilots",
+    "pilot_check_ins",
+    "pilot_steps",
+    "red_flags",
 )
 
 

@@ -201,6 +201,26 @@ class ChannelFrozenDetails:
     )
 
 
+@strawberry.type(
+    description="RED_FLAG / RED_FLAG_OVERDUE: a red flag to escalate (docs/rules.md §8.2)."
+)
+class RedFlagDetails:
+    customer_id: strawberry.ID = strawberry.field(description="Global id of the customer.")
+    red_flag_id: strawberry.ID | None = strawberry.field(description="Global id of the red flag.")
+    category: str | None = strawberry.field(description="churn, arabic_quality, expectation, ...")
+    due_at: datetime | None = strawberry.field(description="When it must be escalated by.")
+
+
+def _red_flag(subject_id: int, p: Mapping[str, Any]) -> RedFlagDetails:
+    flag = _int(p.get("redFlagId"))
+    return RedFlagDetails(
+        customer_id=to_global_id("Customer", subject_id),
+        red_flag_id=None if flag is None else to_global_id("RedFlag", flag),
+        category=_text(p.get("category")),
+        due_at=_datetime(p.get("dueAt")),
+    )
+
+
 AlertDetails = Annotated[
     FirstResponseBreachDetails
     | ResolutionBreachDetails
@@ -213,7 +233,8 @@ AlertDetails = Annotated[
     | PaymentPastDueDetails
     | WebhookDisabledDetails
     | FollowUpOverdueDetails
-    | ChannelFrozenDetails,
+    | ChannelFrozenDetails
+    | RedFlagDetails,
     strawberry.union("AlertDetails", description="An alert's details: one type per alert kind."),
 ]
 
@@ -305,6 +326,8 @@ _READERS: dict[AlertKind, Callable[[int, Mapping[str, Any]], Any]] = {
         if _int(p.get("incidentId")) is None
         else to_global_id("Incident", p["incidentId"]),
     ),
+    AlertKind.RED_FLAG: _red_flag,
+    AlertKind.RED_FLAG_OVERDUE: _red_flag,
 }
 
 

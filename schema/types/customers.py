@@ -15,6 +15,7 @@ from schema import cost
 from schema.types import connectors as connector_types
 from schema.types import errors
 from schema.types import onboarding as onboarding_types
+from schema.types import playbooks as playbook_types
 from schema.types import scores as score_types
 from schema.types import sequences as sequence_types
 from schema.types import success_plans as plan_types
@@ -171,6 +172,13 @@ class Customer(Node):
         resolver=sequence_types.resolve_sequences,
         description="Onboarding and win-back sequences, oldest first, each step with its state "
         "(docs/rules.md §8.3).",
+    )
+    pilot: playbook_types.Pilot | None = strawberry.field(
+        resolver=playbook_types.resolve_pilot, description="The 7-day pilot, if any (§8.1)."
+    )
+    red_flags: list[playbook_types.RedFlag] = strawberry.field(
+        resolver=playbook_types.resolve_red_flags,
+        description="Red flags with their reasons, newest first (§8.2).",
     )
 
 

@@ -36,6 +36,7 @@ fragment D on AlertDetails {
   ... on FollowUpOverdueDetails { ticketId followUpId followUpKind dueAt }
   ... on ChannelFrozenDetails { freezeId channel cause sent bounceRate complaintRate blockRate
                                 frozenByIncidentId }
+  ... on RedFlagDetails { customerId redFlagId category dueAt }
 }
 """
 LIST = (
@@ -155,6 +156,24 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
         {"__typename": "ChannelFrozenDetails", "freezeId": to_global_id("ChannelFreeze", 7),
          "channel": "WHATSAPP", "cause": "BLOCK_RATE", "sent": 100, "bounceRate": 0.0,
          "complaintRate": 0.0, "blockRate": 0.04, "frozenByIncidentId": None},
+    ),
+    (
+        "RED_FLAG",
+        "Customer",
+        {"customerId": 7, "redFlagId": 3, "category": "churn",
+         "dueAt": "2026-11-01T12:15:00+03:00"},
+        "HIGH",
+        {"__typename": "RedFlagDetails", "customerId": to_global_id("Customer", 7),
+         "redFlagId": to_global_id("RedFlag", 3), "category": "churn", "dueAt": DUE},
+    ),
+    (
+        "RED_FLAG_OVERDUE",
+        "Customer",
+        {"customerId": 7, "redFlagId": 3, "category": "expectation",
+         "dueAt": "2026-11-01T12:15:00+03:00"},
+        "HIGH",
+        {"__typename": "RedFlagDetails", "customerId": to_global_id("Customer", 7),
+         "redFlagId": to_global_id("RedFlag", 3), "category": "expectation", "dueAt": DUE},
     ),
 ]  # fmt: skip
 

@@ -44,6 +44,9 @@ async def test_the_alert_kinds(org: Org) -> None:
         "FOLLOW_UP_OVERDUE",
         # docs/rules.md §8.5: a channel froze.
         "CHANNEL_FROZEN",
+        # Playbooks (docs/rules.md §8.2): a red flag, and the same flag unacknowledged after 1 h.
+        "RED_FLAG",
+        "RED_FLAG_OVERDUE",
     ]
 
 
@@ -500,6 +503,24 @@ async def test_every_mutation_writes_exactly_one_ledger_row_naming_who_and_what(
         "LogObjectionInput",
         {"category": "PRICE", "text": "غالي", "ticket": tid},
         role=Role.AGENT,
+    )
+    # Playbooks (docs/rules.md §8.1, §8.2); last, since a check-in needs the pilot's day 2.
+    pilot_fields = "... on PilotPayload { pilot { id } }"
+    pilot = await walk("startPilot", "StartPilotInput", {"customerId": c}, pilot_fields)
+    org.clock.advance(days=3)
+    check_in = {"pilotId": pilot["pilot"]["id"], "day": 2, "attended": True, "leads": 3}
+    await walk("recordDailyCheckIn", "RecordDailyCheckInInput", check_in)
+    await walk("convertPilot", "ConvertPilotInput", {"pilotId": pilot["pilot"]["id"]})
+    declined = await new_customer(org)
+    walk.seen += 1  # new_customer wrote its own row
+    pilot = await walk("startPilot", "StartPilotInput", {"customerId": declined}, pilot_fields)
+    await walk(
+        "declinePilot", "DeclinePilotInput", {"pilotId": pilot["pilot"]["id"], "reason": "السعر"}
+    )
+    await walk(
+        "recordRedFlag",
+        "RecordRedFlagInput",
+        {"customerId": c, "category": "CHURN", "detail": "قال إنه سيلغي"},
     )
 
     # Every mutation of the schema was walked.

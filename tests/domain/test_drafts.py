@@ -36,6 +36,9 @@ def test_vocabulary() -> None:
         "onboarding_step",
         "win_back_step",
         "cs_outreach",
+        "pilot_check_in",
+        "pilot_soft_ask",
+        "pilot_firm_ask",
         "testimonial_ask",
         "referral_ask",
     ]
