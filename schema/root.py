@@ -32,7 +32,7 @@ from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
-from schema import depth, failures, language, limits, metrics
+from schema import compiled, depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import connectors as connector_types
 from schema.types import drafts as draft_types
@@ -407,6 +407,7 @@ def build_schema() -> strawberry.Schema:
             ),
             failures.OperationRules,
             failures.RequestFields,
+            compiled.CompiledReads,  # last: limits and checks above run on both paths
         ],
     )
 
