@@ -1,6 +1,7 @@
-"""The compiled read path answers exactly as the executor does (docs/architecture.md#compiled-
-read-path): every customers/tickets/node query of the suite, and a generated corpus of
-selections over the compilable fields, run through both paths on the same rows."""
+"""The compiled read path answers exactly as the executor does
+(docs/architecture.md#compiled-read-path): every customers/tickets/node query of the suite, and
+a generated corpus of selections over the compilable fields, run through both paths on the same
+rows."""
 
 from __future__ import annotations
 
