@@ -164,7 +164,7 @@ class _Planner:
         index = len(self.connections)
         name = f"c{index}"
         self.connections.append(c.Conn(name, source, c.Arg(), c.Arg(), ()))  # holds its place
-        fields: list[tuple[str, c.Edges | c.PageInfo | c.Typename]] = []
+        fields: list[tuple[str, c.Edges | c.PageInfo | c.Typename | c.TotalCount]] = []
         for key, sub in self._collect(nodes, conn_type).items():
             field = sub[0].name.value
             if field == "__typename":
@@ -173,8 +173,10 @@ class _Planner:
                 fields.append((key, c.Edges(self._edge(sub, edge_type, source))))
             elif field == "pageInfo":
                 fields.append((key, c.PageInfo(self._page_info(sub, page_type))))
+            elif field == "totalCount":
+                fields.append((key, c.TotalCount()))
             else:
-                raise _NotCompilableError  # totalCount
+                raise _NotCompilableError
         conn = c.Conn(
             name, source, args.get("first", c.Arg()), args.get("after", c.Arg()), tuple(fields)
         )

@@ -83,15 +83,7 @@ class _Builder:
         first = self.param(Bound(f"{conn.name}.first"), "int")
         after = self.param(Bound(f"{conn.name}.after"), "bigint")
         direction, later = ("DESC", "<") if source.descending else ("ASC", ">")
-        where = [
-            f"{a}.org_id = {self.param(Bound('org'), 'bigint')}",
-            f"({after} IS NULL OR {a}.id {later} {after})",
-        ]
-        if source.live_only:
-            where.append(f"{a}.archived_at IS NULL")
-        if source.parent_key is not None:
-            assert parent is not None
-            where.append(f"{a}.{source.parent_key} = {parent}.id")
+        where = [*self._rows(a, source, parent), f"({after} IS NULL OR {a}.id {later} {after})"]
         columns = ", ".join(f"{a}.{name}" for name in sorted(_columns(conn)))
         page = (
             f"SELECT {a}q.*, row_number() OVER (ORDER BY {a}q.id {direction}) AS n__ FROM "
@@ -103,6 +95,10 @@ class _Builder:
         for key, part in conn.fields:
             if isinstance(part, c.Typename):
                 fields.append((key, self.param(part.name, "text")))
+            elif isinstance(part, c.TotalCount):
+                b = self.alias()
+                rows = " AND ".join(self._rows(b, source, parent))
+                fields.append((key, f"(SELECT count(*) FROM {source.table} {b} WHERE {rows})"))
             elif isinstance(part, c.Edges):
                 edge = self.pairs([(k, self._edge(v, a)) for k, v in part.fields])
                 fields.append(
@@ -125,6 +121,16 @@ class _Builder:
                         info.append((k, _cursor(f"{ends[p]}({a}.id) {shown}")))
                 fields.append((key, self.pairs(info)))
         return f"(SELECT {self.pairs(fields)} FROM ({page}) {a})"
+
+    def _rows(self, a: str, source: c.Source, parent: str | None) -> list[str]:
+        """The list's own conditions: the organisation, live rows, the parent."""
+        where = [f"{a}.org_id = {self.param(Bound('org'), 'bigint')}"]
+        if source.live_only:
+            where.append(f"{a}.archived_at IS NULL")
+        if source.parent_key is not None:
+            assert parent is not None
+            where.append(f"{a}.{source.parent_key} = {parent}.id")
+        return where
 
     def _edge(self, value: c.EdgeValue, row: str) -> str:
         if isinstance(value, c.Typename):

@@ -127,6 +127,11 @@ class PageInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class TotalCount:
+    """The list's rows over all pages (with the list's own conditions, not `after`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Conn:
     """A page of `source`: `name` keys its checked `first`/`after` at run time."""
 
@@ -134,7 +139,7 @@ class Conn:
     source: Source
     first: Arg
     after: Arg
-    fields: tuple[tuple[str, Edges | PageInfo | Typename], ...]
+    fields: tuple[tuple[str, Edges | PageInfo | Typename | TotalCount], ...]
 
 
 @dataclass(frozen=True, slots=True)
