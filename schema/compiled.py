@@ -346,11 +346,12 @@ class CompiledReads(SchemaExtension):
     """The router: answers compilable queries with one SQL statement (see the module's text)."""
 
     def __init__(self) -> None:
-        self.path = EXECUTOR
+        self.path: str | None = None  # None: refused before running (limits, validation)
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         request = context.context
+        self.path = EXECUTOR
         if (
             ENABLED
             and isinstance(request, Context)
@@ -385,6 +386,11 @@ class CompiledReads(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         request = self.execution_context.context
-        if isinstance(request, Context) and request.resources.settings.dev:
+        if (
+            self.path is not None
+            and isinstance(request, Context)
+            and not request.websocket  # subscription events carry data only
+            and request.resources.settings.dev
+        ):
             return {"plan": self.path}
         return {}
