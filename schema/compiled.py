@@ -319,7 +319,7 @@ def bind(
             if dict(lookup.branches).get(type_name) is None:
                 return None
             bound[f"{lookup.name}.type"], bound[f"{lookup.name}.pk"] = type_name, pk
-    except (DomainError, TypeError):
+    except (DomainError, TypeError, AttributeError):  # refused, or an id written as a number
         return None
     return bound
 
