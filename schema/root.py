@@ -40,7 +40,7 @@ from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
-from schema import depth, failures, language, limits, metrics
+from schema import compiled, depth, failures, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import calendars as calendar_types
 from schema.types import channels as channel_types
@@ -545,6 +545,7 @@ def build_schema() -> strawberry.Schema:
             ),
             failures.OperationRules,
             failures.RequestFields,
+            compiled.CompiledReads,  # last: limits and checks above run on both paths
         ],
     )
 

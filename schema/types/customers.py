@@ -12,8 +12,8 @@ import strawberry
 
 from domain import customers, signals
 from schema import cost
+from schema.types import compiling, errors
 from schema.types import connectors as connector_types
-from schema.types import errors
 from schema.types import onboarding as onboarding_types
 from schema.types import playbooks as playbook_types
 from schema.types import scores as score_types
@@ -191,6 +191,39 @@ def _history_weight(arguments: Mapping[str, Any]) -> int:
 
 # Query cost (schema/cost.py): a history reads and scores one snapshot per day asked for.
 cost.weigh_field("Customer", "healthHistory", _history_weight)
+
+
+# The compiled read path (schema/types/compiling.py): the stored fields, and the list.
+compiling.register(
+    "Customer",
+    {
+        "id": compiling.GlobalId("Customer"),
+        "version": compiling.column("version"),
+        "name": compiling.column("name"),
+        "locale": compiling.enum("locale", customers.Locale),
+        "bundle": compiling.enum("bundle", customers.Bundle),
+        "stage": compiling.enum("stage", customers.Stage),
+        "subscription": compiling.Embedded("CustomerSubscription"),
+        "contactEmail": compiling.column("contact_email"),
+        "lastActivityAt": compiling.column("last_activity_at", compiling.Kind.DATETIME),
+        "archivedAt": compiling.column("archived_at", compiling.Kind.DATETIME),
+        "tickets": compiling.Source(
+            "tickets", "Ticket", descending=True, parent_key="customer_id", nested_pages=True
+        ),
+    },
+    table="customers",
+)
+compiling.register(
+    "CustomerSubscription",
+    {
+        "status": compiling.enum("subscription_status", customers.SubscriptionStatus),
+        "startedAt": compiling.column("subscription_started_at", compiling.Kind.DATETIME),
+        "renewsAt": compiling.column("renews_at", compiling.Kind.DATETIME),
+    },
+)
+compiling.register_root(
+    "customers", compiling.Source("customers", "Customer", descending=False, live_only=True)
+)
 
 
 class CustomerOrderField(StrEnum):

@@ -11,7 +11,7 @@ import strawberry
 
 from domain import sla, support_modes, tickets
 from domain.errors import DomainError
-from schema.types import errors, relations
+from schema.types import compiling, errors, relations
 from schema.types.customers import Customer
 from schema.types.drafts import Draft
 from schema.types.relay import (
@@ -244,6 +244,37 @@ async def of_customer(
 def _pk(ticket: tickets.Ticket) -> int:
     assert ticket.id is not None
     return ticket.id
+
+
+# The compiled read path (schema/types/compiling.py): the stored fields, and the list. The
+# due times are stored with the priority they follow; the clocks (`sla`) are computed.
+_DATETIME = compiling.Kind.DATETIME
+compiling.register(
+    "Ticket",
+    {
+        "id": compiling.GlobalId("Ticket"),
+        "version": compiling.column("version"),
+        "subject": compiling.column("subject"),
+        "body": compiling.column("body"),
+        "channel": compiling.enum("channel", tickets.Channel),
+        "priority": compiling.enum("priority", tickets.Priority),
+        "classifiedPriority": compiling.enum("classified_priority", tickets.Priority),
+        "manualPriority": compiling.enum("manual_priority", tickets.Priority),
+        "matchedKeyword": compiling.column("matched_keyword"),
+        "reasonAr": compiling.column("reason_ar"),
+        "status": compiling.enum("status", tickets.TicketStatus),
+        "openedAt": compiling.column("opened_at", _DATETIME),
+        "firstResponseAt": compiling.column("first_response_at", _DATETIME),
+        "resolvedAt": compiling.column("resolved_at", _DATETIME),
+        "closedAt": compiling.column("closed_at", _DATETIME),
+        "closedConfirmedBy": compiling.column("closed_confirmed_by"),
+        "firstResponseDueAt": compiling.column("first_response_due_at", _DATETIME),
+        # Not resolutionDueAt: while a ticket waits on the customer its stored due time is empty
+        # and the API shows the due time as if they replied now (§7), computed on read.
+    },
+    table="tickets",
+)
+compiling.register_root("tickets", compiling.Source("tickets", "Ticket", descending=True))
 
 
 class TicketOrderField(StrEnum):

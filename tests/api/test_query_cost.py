@@ -33,7 +33,8 @@ async def test_every_answer_reports_its_cost_and_the_rate_limit(org: Org) -> Non
             "requested": 101,
             "maximum": 20_000,
             "rateLimit": {"limit": 200_000, "remaining": 199_899, "resetSeconds": 1},
-        }
+        },
+        "plan": "compiled",  # development only (README: Compiled reads)
     }
 
 

@@ -1,0 +1,251 @@
+"""The dashboard read (50 customers × 5 tickets) through Wafi against a hand-written Starlette +
+asyncpg route on the same tables, in rotated rounds.
+
+Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients]
+(defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the PostgreSQL at
+WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at WAFI_BENCH_REDIS_URL. Prints
+the median req/s of each, their ratio, and SQL statements per request, for the plain dashboard
+(the compiled read path, docs/architecture.md#compiled-read-path) and the rich one with health,
+at-risk and SLA clocks (the executor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domain import sla, text, tickets
+from resolvers.store import engine, orgs
+from tests.bench import harness
+
+DB = "wafi_bench_dashboard"
+DASHBOARD = (
+    "{ customers(first: 50) { edges { node { id name stage tickets(first: 5) { edges { node "
+    "{ id priority firstResponseDueAt } } } } } } }"
+)
+# The same answer on the executor: a directive is not compiled.
+EXECUTOR = DASHBOARD.replace("{ id name stage", "{ id @include(if: true) name stage")
+RICH = (
+    "{ customers(first: 50) { edges { node { id name stage health { value band } "
+    "atRisk { score severity } tickets(first: 5) { edges { node { id priority "
+    "firstResponseDueAt sla { breached firstResponse { state } resolution { state } } } } } } } "
+    "} }"
+)
+
+
+def _b64(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def bare_app() -> Starlette:
+    """What a hand-written service would do for the plain dashboard: two queries, build JSON."""
+    url = os.environ["WAFI_DATABASE_URL"]
+    org_id = int(os.environ["BENCH_ORG_ID"])
+    state: dict[str, asyncpg.Pool] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state["pool"] = await asyncpg.create_pool(engine.asyncpg_dsn(url), min_size=1, max_size=10)
+        yield
+        await state["pool"].close()
+
+    async def dashboard(request: Request) -> Response:
+        await request.body()
+        async with state["pool"].acquire() as conn:
+            customers = await conn.fetch(
+                "SELECT id, name, stage FROM customers WHERE org_id = $1 AND archived_at IS NULL "
+                "ORDER BY id LIMIT 50",
+                org_id,
+            )
+            tickets = await conn.fetch(
+                "SELECT t.customer_id, t.id, t.priority, t.first_response_due_at "
+                "FROM unnest($2::bigint[]) AS c(id) CROSS JOIN LATERAL (SELECT customer_id, id, "
+                "priority, first_response_due_at FROM tickets WHERE org_id = $1 AND "
+                "customer_id = c.id ORDER BY id DESC LIMIT 5) t",
+                org_id,
+                [r["id"] for r in customers],
+            )
+        by_customer: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in customers}
+        for t in tickets:
+            by_customer[t["customer_id"]].append(
+                {
+                    "node": {
+                        "id": _b64(f"Ticket:{t['id']}"),
+                        "priority": t["priority"],
+                        "firstResponseDueAt": t["first_response_due_at"].isoformat(),
+                    }
+                }
+            )
+        edges = [
+            {
+                "node": {
+                    "id": _b64(f"Customer:{r['id']}"),
+                    "name": r["name"],
+                    "stage": r["stage"].upper(),
+                    "tickets": {"edges": by_customer[r["id"]]},
+                }
+            }
+            for r in customers
+        ]
+        body = {"data": {"customers": {"edges": edges}}}
+        return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", dashboard, methods=["POST"])], lifespan=lifespan)
+
+
+def wafi_app() -> Starlette:
+    from schema.app import create_app
+
+    return create_app(engine.Settings.from_env())
+
+
+async def seed(url: str) -> tuple[int, str]:
+    conn = await asyncpg.connect(engine.asyncpg_dsn(url))
+    try:
+        now = datetime.now(UTC)
+        org, token = await orgs.create_organisation(
+            conn, slug="bench", name="Bench", owner_name="Owner", now=now
+        )
+        for index in range(50):
+            name = f"شركة رقم {index}" if index % 2 else f"Customer {index}"
+            customer_id = await conn.fetchval(
+                "INSERT INTO customers (org_id, name, name_search, locale, bundle, stage, "
+                "subscription_status, subscription_started_at, renews_at, contact_email, "
+                "last_activity_at, created_at, updated_at) "
+                "VALUES ($1,$2,$3,'ar','growth_starter','adoption','active',$4,$5,$6,$4,$4,$4) "
+                "RETURNING id",
+                org.id,
+                name,
+                text.search_key(name),
+                now - timedelta(days=index),
+                now + timedelta(days=300),
+                f"c{index}@example.com",
+            )
+            for number in range(5):
+                opened = now - timedelta(hours=number * 7 + index, microseconds=number)
+                due = sla.due_times(tickets.Priority.P2, opened)  # stored as the mutations do
+                await conn.execute(
+                    "INSERT INTO tickets (org_id, customer_id, subject, body, channel, priority, "
+                    "classified_priority, reason_ar, status, opened_at, first_response_due_at, "
+                    "resolution_due_at, created_at, updated_at) VALUES ($1, $2, $3, '', 'email', "
+                    "'P2', 'P2', 'عادي', 'open', $4, $5, $6, $4, $4)",
+                    org.id,
+                    customer_id,
+                    f"طلب {number}",
+                    opened,
+                    due.first_response_due_at,
+                    due.resolution_due_at,
+                )
+        return org.id, token
+    finally:
+        await conn.close()
+
+
+async def in_process(url: str, token: str, query: str) -> tuple[int, str, dict[str, Any]]:
+    """SQL statements per request, the path taken (development mode) and the answer's data."""
+    from schema.app import create_app
+
+    settings = replace(
+        engine.Settings.from_env(), database_url=url, redis_url=harness.REDIS_URL, dev=True
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            await client.post("/graphql", json={"query": query}, headers=headers)
+            before = engine.READ_QUERIES.count
+            body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
+            count = engine.READ_QUERIES.count - before
+    return count, body["extensions"]["plan"], body["data"]
+
+
+async def rounds(
+    ports: dict[str, int], query: str, headers: dict[str, str], args: tuple[int, float, int]
+) -> dict[str, float]:
+    count, seconds, clients = args
+    runs: dict[str, list[float]] = {name: [] for name in ports}
+    names = list(ports)
+    for number in range(count):
+        for name in names[number % len(names) :] + names[: number % len(names)]:  # rotated
+            rate, _ = await harness.load(
+                ports[name], "/graphql", {"query": query}, headers, clients=clients, seconds=seconds
+            )
+            runs[name].append(rate)
+    return {name: harness.median(values) for name, values in runs.items()}
+
+
+async def main(args: tuple[int, float, int]) -> None:
+    url = await harness.fresh_database(DB)
+    try:
+        org_id, token = await seed(url)
+        env = {
+            "WAFI_DATABASE_URL": url,
+            "WAFI_REDIS_URL": harness.REDIS_URL,
+            "BENCH_ORG_ID": str(org_id),
+            "WAFI_RATE_LIMIT_POINTS": "100000000",
+        }
+        headers = {"Authorization": f"Bearer {token}"}
+        with (
+            harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env) as wafi_port,
+            harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env) as bare_port,
+        ):
+            ports = {"wafi": wafi_port, "bare": bare_port}
+            plain = await rounds(ports, DASHBOARD, headers, args)
+            executor = await rounds({"wafi": wafi_port}, EXECUTOR, headers, args)
+            rich = await rounds({"wafi": wafi_port}, RICH, headers, args)
+            _, bare_body = await harness.load(
+                bare_port, "/graphql", {"query": DASHBOARD}, headers, clients=1, seconds=0.2
+            )
+        plain_count, plain_path, plain_data = await in_process(url, token, DASHBOARD)
+        executor_count, executor_path, executor_data = await in_process(url, token, EXECUTOR)
+        rich_count, rich_path, _ = await in_process(url, token, RICH)
+        same = plain_data == json.loads(bare_body)["data"] == executor_data
+        print(
+            f"dashboard 50 customers x 5 tickets; median of {args[0]} rotated rounds of "
+            f"{args[1]:g} s at {args[2]} clients; same data (compiled, executor, bare): {same}"
+        )
+        print(
+            f"  plain: wafi {plain['wafi']:8.1f} req/s ({plain_path}, {plain_count} SQL "
+            f"statements) | bare {plain['bare']:8.1f} req/s (2 statements) | ratio "
+            f"{plain['wafi'] / plain['bare']:.2f}"
+        )
+        print(
+            f"  plain on the executor: wafi {executor['wafi']:8.1f} req/s ({executor_path}, "
+            f"{executor_count} SQL statements) | ratio {executor['wafi'] / plain['bare']:.2f}"
+        )
+        print(
+            f"  rich (health, atRisk, SLA clocks): wafi {rich['wafi']:8.1f} req/s ({rich_path}, "
+            f"{rich_count} SQL statements)"
+        )
+    finally:
+        await harness.drop_database(DB)
+
+
+if __name__ == "__main__":
+    numbers = sys.argv[1:]
+    asyncio.run(
+        main(
+            (
+                int(numbers[0]) if numbers else 3,
+                float(numbers[1]) if len(numbers) > 1 else 2.0,
+                int(numbers[2]) if len(numbers) > 2 else 8,
+            )
+        )
+    )
