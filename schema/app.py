@@ -31,7 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, orgs, pubsub, ratelimit
-from schema import http_errors, language, metrics
+from schema import cockpit, http_errors, language, metrics
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
@@ -295,6 +295,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            *cockpit.routes(),
         ],
         middleware=cors(settings.cors_origins),
         lifespan=lifespan,

@@ -76,6 +76,10 @@ class Query:
         description="Your organisation's API tokens, oldest first, never their secrets "
         "(owners and managers).",
     )
+    me: token_types.Me = strawberry.field(
+        resolver=token_resolvers.me,
+        description="Who is calling: the token's role and what it may do (README: Roles).",
+    )
     webhook_endpoints: Connection[webhook_types.WebhookEndpoint] = strawberry.field(
         resolver=webhook_resolvers.list_endpoints,
         description="Your webhook endpoints, oldest first, never their secrets "
