@@ -49,6 +49,10 @@ class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
 
     graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return cockpit.graphiql_html()  # offline: the package's files, no CDN
+
     def answered_by_caller(self, error: Exception) -> bool:
         return isinstance(error, _BodyTooLargeError)  # answered 413 by `__call__`
 

@@ -31,6 +31,11 @@ async def index(request: Request) -> Response:
     )
 
 
+def graphiql_html() -> str:
+    """GraphiQL from the package's own files (schema/web/graphiql/), never from a CDN."""
+    return (WEB / "graphiql" / "index.html").read_text(encoding="utf-8")
+
+
 def routes() -> list[BaseRoute]:
     """`/` and `/cockpit/*` (the client's files)."""
     return [

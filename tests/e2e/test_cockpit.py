@@ -17,7 +17,7 @@ import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.jobs import Job, JobStatus
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
 
 from domain.roles import Role
 from resolvers.store import engine, orgs, outbox
@@ -305,3 +305,27 @@ async def test_customers_and_incidents_views(cockpit: Cockpit) -> None:
     )
     await _shot(page, "incidents")
     assert errors == []
+
+
+async def test_graphiql_works_offline_with_a_welcome_query_and_the_header_hint(
+    cockpit: Cockpit,
+) -> None:
+    page = await cockpit.browser.new_page(viewport={"width": 1280, "height": 900})
+    asked: list[str] = []
+
+    async def local_only(route: Route) -> None:
+        asked.append(route.request.url)
+        if route.request.url.startswith(cockpit.url):
+            await route.continue_()
+        else:
+            await route.abort()
+
+    await page.route("**/*", local_only)
+    await page.goto(cockpit.url + "/graphql")  # a browser asks for text/html
+    await page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=WAIT_MS)
+    assert "Welcome to Wafi" in await page.inner_text(".graphiql-query-editor")
+    assert '"Authorization": "Bearer <token>"' in await page.inner_text(
+        ".graphiql-editor-tool .graphiql-editor:not(.hidden)"
+    )
+    assert [url for url in asked if not url.startswith(cockpit.url)] == []
+    await _shot(page, "graphiql")
