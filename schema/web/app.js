@@ -217,11 +217,13 @@ function unread() {
   const count = [...state.alerts.values()].filter((a) => !a.acknowledgedAt).length;
   $("unread").textContent = String(count);
   $("unread").dataset.count = String(count);
+  const title = $("unread-title");
+  if (title) title.textContent = `(${count} ${t("unread")})`;
 }
 
 async function alertsView(view) {
   const list = el("div", { id: "alert-list" });
-  view.replaceChildren(el("h2", {}, t("alerts"), " ", el("span", { class: "muted" }, `(${$("unread").textContent} ${t("unread")})`)),
+  view.replaceChildren(el("h2", {}, t("alerts"), " ", el("span", { class: "muted", id: "unread-title" }, `(${$("unread").textContent} ${t("unread")})`)),
     el("p", { id: "refusal", class: "error", role: "alert" }), list);
   const alerts = [...state.alerts.values()].reverse();
   if (!alerts.length) list.append(el("p", { class: "muted" }, t("noAlerts")));
@@ -233,8 +235,7 @@ function drawAlerts(list, alerts, prepend) {
   for (const alert of alerts) {
     const row = el("article", { class: `alert ${alert.severity}`, "data-alert": alert.id },
       el("span", { class: `severity ${alert.severity}` }, t(alert.severity)),
-      el("span", { class: "kind" }, alert.kind),
-      el("span", { class: "muted" }, alert.subject),
+      el("span", { class: "kind", "data-kind": alert.kind }, t(`kind.${alert.kind}`)),
       el("time", { datetime: alert.createdAt }, new Date(alert.createdAt).toLocaleString(language() === "ar" ? "ar-SA-u-nu-latn" : "en-GB")),
       alertAction(alert));
     if (prepend) list.prepend(row); else list.append(row);
@@ -336,7 +337,7 @@ async function incidentsView(view) {
   const message = el("p", { id: "refusal", class: "error", role: "alert" });
   const cards = data.incidents.edges.map(({ node: i }) => el("article", { class: `incident ${i.severity}`, "data-incident": i.id },
     el("h3", { dir: "auto" }, el("span", { class: `severity ${i.severity}` }, i.severity), " ", i.title),
-    el("p", {}, `${t("status")}: ${i.status}`, i.liveActionsFrozen ? el("b", { class: "frozen" }, ` · ${t("frozen")}`) : null,
+    el("p", {}, `${t("status")}: ${t(`incident.${i.status}`)}`, i.liveActionsFrozen ? el("b", { class: "frozen" }, ` · ${t("frozen")}`) : null,
       i.postMortemRequired ? ` · ${t("postMortem")}` : ""),
     i.nextUpdateDueAt ? el("p", { class: "cadence" }, `${t("nextUpdate")}: `, untilDate(i.nextUpdateDueAt)) : null,
     i.pdplNotifyBy ? el("p", { class: "pdpl" }, `${t("pdpl")}: `, i.pdplNotifiedAt ? t("notified") : untilDate(i.pdplNotifyBy)) : null,

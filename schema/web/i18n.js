@@ -21,6 +21,13 @@ export const LABELS = {
     frozen: "الإجراءات الحية مجمّدة", postMortem: "مراجعة ما بعد الحادثة مطلوبة",
     noIncidents: "لا حوادث.", HEALTHY: "سليم", WATCH: "مراقبة", LOW: "منخفض",
     MEDIUM: "متوسط", HIGH: "مرتفع", notified: "تم الإشعار", status: "الحالة",
+    "kind.SLA_FIRST_RESPONSE_BREACH": "تجاوز SLA الرد الأول",
+    "kind.SLA_RESOLUTION_BREACH": "تجاوز SLA الحل", "kind.SLA_HEALTH_CRITICAL": "صحة SLA حرجة",
+    "kind.AT_RISK": "عميل في خطر", "kind.INCIDENT_UPDATE_OVERDUE": "تحديث الحادثة متأخر",
+    "kind.PDPL_DEADLINE_NEAR": "مهلة PDPL تقترب", "kind.ONBOARDING_STALLED": "التهيئة متوقفة",
+    "kind.INACTIVE_CUSTOMER": "عميل غير نشط", "kind.PAYMENT_PAST_DUE": "دفعة متأخرة",
+    "kind.WEBHOOK_DISABLED": "تعطّل Webhook", "incident.OPEN": "مفتوحة",
+    "incident.MITIGATED": "مُحتواة", "incident.RESOLVED": "محلولة", "incident.CLOSED": "مغلقة",
   },
   en: {
     title: "Wafi", today: "Today", alerts: "Alerts", customers: "Customers",
@@ -43,6 +50,14 @@ export const LABELS = {
     frozen: "Live actions frozen", postMortem: "Post-mortem required",
     noIncidents: "No incidents.", HEALTHY: "Healthy", WATCH: "Watch", LOW: "Low",
     MEDIUM: "Medium", HIGH: "High", notified: "Notified", status: "Status",
+    "kind.SLA_FIRST_RESPONSE_BREACH": "First-response SLA breached",
+    "kind.SLA_RESOLUTION_BREACH": "Resolution SLA breached",
+    "kind.SLA_HEALTH_CRITICAL": "SLA health critical", "kind.AT_RISK": "Customer at risk",
+    "kind.INCIDENT_UPDATE_OVERDUE": "Incident update overdue",
+    "kind.PDPL_DEADLINE_NEAR": "PDPL deadline near", "kind.ONBOARDING_STALLED": "Onboarding stalled",
+    "kind.INACTIVE_CUSTOMER": "Inactive customer", "kind.PAYMENT_PAST_DUE": "Payment past due",
+    "kind.WEBHOOK_DISABLED": "Webhook disabled", "incident.OPEN": "Open",
+    "incident.MITIGATED": "Mitigated", "incident.RESOLVED": "Resolved", "incident.CLOSED": "Closed",
   },
 };
 

@@ -19,6 +19,8 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.jobs import Job, JobStatus
 from playwright.async_api import Browser, Page, Route, async_playwright
 
+from domain.alerts import AlertKind
+from domain.incidents import IncidentStatus
 from domain.roles import Role
 from resolvers.store import engine, orgs, outbox
 from schema import demo
@@ -275,6 +277,7 @@ async def test_a_worker_pushes_an_alert_live_and_a_reconnect_resumes_without_rep
     await row.locator("form.ack button").click()
     await row.locator(".done").wait_for(timeout=WAIT_MS)
     assert await page.text_content("#unread") == "9"
+    assert await page.text_content("#unread-title") == "(9 غير مقروءة)"
     await _shot(page, "alerts")
     assert errors == []
 
@@ -338,3 +341,19 @@ async def test_graphiql_works_offline_with_a_welcome_query_and_the_header_hint(
     )
     assert [url for url in asked if not url.startswith(cockpit.url)] == []
     await _shot(page, "graphiql")
+
+
+async def test_every_label_is_in_both_languages_and_every_alert_kind_has_one(
+    cockpit: Cockpit,
+) -> None:
+    page = await cockpit.browser.new_page(bypass_csp=True)
+    await page.goto(cockpit.url + "/")
+    labels: dict[str, list[str]] = await page.evaluate(
+        "import('/cockpit/i18n.js').then(m => "
+        "({ar: Object.keys(m.LABELS.ar), en: Object.keys(m.LABELS.en)}))"
+    )
+    assert labels["ar"] == labels["en"]
+    wanted = {f"kind.{kind.name}" for kind in AlertKind} | {
+        f"incident.{status.name}" for status in IncidentStatus
+    }
+    assert wanted <= set(labels["ar"])
