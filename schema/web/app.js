@@ -119,6 +119,8 @@ function runningClock(sla) {
 
 async function today(view) {
   const data = await gql(state.token, TODAY);
+  if (state.pane !== view) return; // the user has moved on
+  every(60_000, route); // SLA states move on: read them again each minute
   const tickets = data.tickets.edges.map((e) => e.node);
   const rows = tickets.map((ticket) => ({ ticket, clock: runningClock(ticket.sla) }));
   rows.sort((a, b) => ORDER.indexOf(a.clock[1].state) - ORDER.indexOf(b.clock[1].state)
@@ -180,7 +182,7 @@ async function decide(field, draft, message) {
       message.textContent = refusal(data.r);
       return;
     }
-    await today(state.pane);
+    route(); // redrawn from the API, its countdowns restarted
   } catch (error) {
     message.textContent = refusal(error);
   }
@@ -357,7 +359,7 @@ async function tick(incidentId, position, message) {
       r: tickResponseStep(input: $input) { __typename ... on UserError { field code message } } }`,
     { input: { incidentId, position } });
     if (data.r.field !== undefined) { message.textContent = refusal(data.r); return; }
-    await incidentsView(state.pane);
+    route();
   } catch (error) {
     message.textContent = refusal(error);
   }
