@@ -10,7 +10,7 @@ from strawberry.types import Info
 from domain import tokens
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
-from domain.roles import Action
+from domain.roles import Action, allowed
 from resolvers.common import refusals_as_data, refusals_as_errors
 from resolvers.store import ledger
 from resolvers.store import tokens as store
@@ -111,3 +111,14 @@ async def revoke_token(
             now=ctx.now,
         )
     return types.ApiTokenPayload(token=types.ApiToken.from_domain(revoked, now=ctx.now))
+
+
+@refusals_as_errors
+async def me(info: CtxInfo) -> types.Me:
+    """The caller's role and what it may do, so a client can hide what it would be refused."""
+    principal = info.context.authorize(Action.READ, field="me")
+    return types.Me(
+        role=principal.role,
+        may_approve_drafts=allowed(principal.role, Action.APPROVE_DRAFTS),
+        may_acknowledge_alerts=allowed(principal.role, Action.ACKNOWLEDGE_ALERTS),
+    )

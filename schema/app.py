@@ -29,7 +29,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
-from schema import compiled, exports, health, http_errors, language, metrics, reports
+from schema import cockpit, compiled, exports, health, http_errors, language, metrics, reports
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.types.cs_plan import ReportFormat
@@ -47,6 +47,10 @@ class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
     (schema/http_errors.py)."""
 
     graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return cockpit.graphiql_html()  # offline: the package's files, no CDN
 
     def answered_by_caller(self, error: Exception) -> bool:
         return isinstance(error, _BodyTooLargeError)  # answered 413 by `__call__`
@@ -301,6 +305,7 @@ def create_app(
             Route("/export/{name}", exports.endpoint),
             Route("/reports/cs-plan.md", reports.endpoint(resources, ReportFormat.MARKDOWN)),
             Route("/reports/cs-plan.csv", reports.endpoint(resources, ReportFormat.CSV)),
+            *cockpit.routes(),
         ],
         middleware=[Middleware(language.Negotiated), *cors(settings.cors_origins)],
         lifespan=lifespan,

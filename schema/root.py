@@ -97,6 +97,10 @@ class Query:
         description="One CSV import by id: its progress, counts and refused rows "
         "(owners and managers).",
     )
+    me: token_types.Me = strawberry.field(
+        resolver=token_resolvers.me,
+        description="Who is calling: the token's role and what it may do (README: Roles).",
+    )
     webhook_endpoints: Connection[webhook_types.WebhookEndpoint] = strawberry.field(
         resolver=webhook_resolvers.list_endpoints,
         description="Your webhook endpoints, oldest first, never their secrets "

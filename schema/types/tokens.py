@@ -93,3 +93,14 @@ RevokeApiTokenResult = Annotated[
     | errors.RuleError,
     strawberry.union("RevokeApiTokenResult", description="The revoked token, or why not."),
 ]
+
+
+@strawberry.type(description="The caller: the role of the token this request carries.")
+class Me:
+    role: DomainRole = strawberry.field(description="What this token may do (README: Roles).")
+    may_approve_drafts: bool = strawberry.field(
+        description="Whether this token may approve, reject and mark drafts sent (not a viewer)."
+    )
+    may_acknowledge_alerts: bool = strawberry.field(
+        description="Whether this token may acknowledge alerts (not a viewer)."
+    )

@@ -190,3 +190,23 @@ async def test_a_tokens_last_use_is_noted_at_most_every_five_minutes(org: Org) -
     later = org.clock.advance(seconds=1)
     await org.data(WHO)
     assert await last_used() == later
+
+
+@pytest.mark.parametrize(
+    ("role", "approve", "acknowledge"),
+    [
+        (Role.OWNER, True, True),
+        (Role.MANAGER, True, True),
+        (Role.AGENT, True, True),
+        (Role.VIEWER, False, False),
+    ],
+)
+async def test_me_names_the_callers_role_and_what_it_may_do(
+    org: Org, role: Role, approve: bool, acknowledge: bool
+) -> None:
+    data = await org.data("{ me { role mayApproveDrafts mayAcknowledgeAlerts } }", role=role)
+    assert data["me"] == {
+        "role": role.name,
+        "mayApproveDrafts": approve,
+        "mayAcknowledgeAlerts": acknowledge,
+    }
