@@ -392,11 +392,14 @@ def test_a_deployments_cron_jobs_are_named_in_its_namespace() -> None:
         "cron:wafi-a:scan_sla_breaches",
         "cron:wafi-a:snapshot_health",
         "cron:wafi-a:scan_customers",
+        "cron:wafi-a:scan_sequences",
+        "cron:wafi-a:scan_cs_reviews",
+        "cron:wafi-a:scan_playbooks",
         "cron:wafi-a:deliver_webhooks",
     ]
     assert [job.unique for job in jobs_worker.cron_jobs(namespaces.Namespace("wafi-a"))] == [
         True
-    ] * 7
+    ] * 10
 
 
 async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sweep(
