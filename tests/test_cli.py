@@ -438,7 +438,7 @@ def _read_variables() -> set[str]:
     return names
 
 
-def test_every_environment_variable_is_in_the_help_and_the_readme() -> None:
+def test_every_environment_variable_is_in_the_help_the_readme_and_the_operations_doc() -> None:
     from schema.cli import ENVIRONMENT
 
     listed = {name for name, _, _ in ENVIRONMENT}
@@ -447,6 +447,9 @@ def test_every_environment_variable_is_in_the_help_and_the_readme() -> None:
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     for name in listed:
         assert f"`{name}`" in table, name
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for name in listed:
+        assert f"`{name}`" in operations, name
 
 
 def test_an_unknown_environment_is_refused_not_run_as_development() -> None:
