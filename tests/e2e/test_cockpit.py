@@ -282,7 +282,6 @@ async def test_today_lists_the_red_flags_newest_first_and_eight_weeks_of_sla_hea
         )
     assert [bar[2:] for bar in bars] == expected
     assert sum(weeks[f"w{i}"]["total"] for i in range(8)) > 0  # the demo's tickets are in them
-    await _shot(page, "today-flags")
 
     await page.click("#lang")
     await page.wait_for_selector("#view[data-view=today] #sla-chart", timeout=WAIT_MS)
