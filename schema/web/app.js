@@ -117,8 +117,32 @@ function runningClock(sla) {
   return first.state === "MET" ? ["resolution", sla.resolution] : ["firstResponse", first];
 }
 
+// Red flags (§8.2) across customers, newest first; their reasons in the request's language.
+const FLAGS = `{ customers(first: 100) { edges { node {
+  name redFlags { id category source reason raisedAt }
+} } } }`;
+
+// The last 8 weeks, ending at the next UTC midnight: one slaHealth per week (§2.7).
+function weeks(count = 8) {
+  const now = new Date();
+  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  const week = 7 * 864e5;
+  return Array.from({ length: count }, (_, i) => ({
+    start: new Date(end - (count - i) * week).toISOString(),
+    end: new Date(end - (count - 1 - i) * week).toISOString(),
+  }));
+}
+
+function slaQuery(spans) {
+  return `{ ${spans.map((s, i) => `w${i}: slaHealth(periodStart: "${s.start}", periodEnd: "${s.end}") {
+    total breached breachRate verdict }`).join("\n")} }`;
+}
+
 async function today(view) {
-  const data = await gql(state.token, TODAY);
+  const spans = weeks();
+  const [data, flags, sla] = await Promise.all([
+    gql(state.token, TODAY), gql(state.token, FLAGS), gql(state.token, slaQuery(spans)),
+  ]);
   if (state.pane !== view) return; // the user has moved on
   every(60_000, route); // SLA states move on: read them again each minute
   const tickets = data.tickets.edges.map((e) => e.node);
@@ -143,13 +167,76 @@ async function today(view) {
   const drafts = tickets.filter((tk) => tk.firstResponseDraft).map((tk) => ({ ticket: tk, draft: tk.firstResponseDraft }));
   const message = el("p", { id: "refusal", class: "error", role: "alert" });
   view.replaceChildren(...[
+    el("h2", {}, t("redFlags")), redFlags(flags),
     el("h2", {}, t("openTickets")), list,
     el("h2", {}, t("queue")), message,
     state.me.mayApproveDrafts ? null : el("p", { class: "muted", id: "viewer-note" }, t("viewerNote")),
     draftList("queue", drafts.filter((d) => d.draft.status === "DRAFT"), message),
     el("h2", {}, t("ready")),
     draftList("ready", drafts.filter((d) => d.draft.status === "APPROVED"), message),
+    el("h2", {}, t("slaWeeks")), slaChart(spans.map((s, i) => ({ ...s, ...sla[`w${i}`] }))),
   ].filter(Boolean));
+}
+
+function redFlags(data) {
+  const flags = data.customers.edges.flatMap(({ node }) => node.redFlags.map((f) => ({ ...f, customer: node.name })));
+  flags.sort((a, b) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt));
+  const list = el("div", { id: "red-flags" });
+  if (!flags.length) list.append(el("p", { class: "muted" }, t("noRedFlags")));
+  for (const flag of flags) {
+    list.append(el("article", { class: "flag", "data-flag": flag.id, "data-source": flag.source },
+      el("span", { class: "customer", dir: "auto" }, flag.customer),
+      el("span", { class: "source" }, t(`source.${flag.source}`)),
+      el("span", { class: "reason", dir: "auto" }, flag.reason),
+      el("time", { datetime: flag.raisedAt }, new Date(flag.raisedAt).toLocaleString(language() === "ar" ? "ar-SA-u-nu-latn" : "en-GB"))));
+  }
+  return list;
+}
+
+// Inline SVG bars: a week's breach rate, in its verdict's colour, labelled for screen readers.
+function slaChart(rows) {
+  const ns = "http://www.w3.org/2000/svg";
+  const w = 40, gap = 12, h = 120;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("id", "sla-chart");
+  svg.setAttribute("viewBox", `0 0 ${rows.length * (w + gap)} ${h + 16}`);
+  svg.setAttribute("width", rows.length * (w + gap));
+  svg.setAttribute("role", "list");
+  svg.setAttribute("aria-label", t("slaWeeks"));
+  // 0 at the bottom, the critical line (25 %, §2.7) or the worst week at the top.
+  const top = Math.max(0.3, ...rows.map((r) => r.breachRate));
+  for (const line of [0.1, 0.25]) {
+    const rule = document.createElementNS(ns, "line");
+    rule.setAttribute("x1", 0);
+    rule.setAttribute("x2", rows.length * (w + gap));
+    rule.setAttribute("y1", (h - (line / top) * h).toFixed(1));
+    rule.setAttribute("y2", (h - (line / top) * h).toFixed(1));
+    rule.setAttribute("class", line < 0.2 ? "rule WATCH" : "rule CRITICAL");
+    svg.append(rule);
+  }
+  rows.forEach((row, i) => {
+    const from = row.start.slice(0, 10);
+    const pct = `${(row.breachRate * 100).toFixed(1)}%`;
+    const bar = document.createElementNS(ns, "rect");
+    const height = Math.max(2, (row.breachRate / top) * h);
+    bar.setAttribute("x", i * (w + gap));
+    bar.setAttribute("y", (h - height).toFixed(1));
+    bar.setAttribute("width", w);
+    bar.setAttribute("height", height.toFixed(1));
+    bar.setAttribute("class", `bar ${row.verdict}`);
+    bar.setAttribute("role", "listitem");
+    bar.setAttribute("data-start", row.start);
+    bar.setAttribute("data-end", row.end);
+    bar.setAttribute("aria-label",
+      `${t("weekOf")} ${from}: ${pct} ${t("breachRate")} (${row.breached}/${row.total}) · ${t(row.verdict)}`);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", i * (w + gap) + w / 2);
+    label.setAttribute("y", h + 12);
+    label.setAttribute("aria-hidden", "true");
+    label.textContent = from.slice(5);
+    svg.append(bar, label);
+  });
+  return svg;
 }
 
 function draftList(id, drafts, message) {

@@ -30,6 +30,10 @@ export const LABELS = {
     "kind.CHANNEL_FROZEN": "تجميد قناة", "kind.RED_FLAG": "علامة حمراء",
     "kind.RED_FLAG_OVERDUE": "علامة حمراء لم تُصعَّد", "incident.OPEN": "مفتوحة",
     "incident.MITIGATED": "مُحتواة", "incident.RESOLVED": "محلولة", "incident.CLOSED": "مغلقة",
+    redFlags: "العلامات الحمراء", noRedFlags: "لا علامات حمراء.", CRITICAL: "حرج",
+    "source.TICKET": "تذكرة", "source.OPERATOR": "المشغّل", "source.PILOT": "التجربة",
+    "source.CONNECTOR": "موصل", slaWeeks: "صحة SLA في آخر 8 أسابيع", weekOf: "أسبوع",
+    breachRate: "تجاوز",
   },
   en: {
     title: "Wafi", today: "Today", alerts: "Alerts", customers: "Customers",
@@ -62,6 +66,10 @@ export const LABELS = {
     "kind.CHANNEL_FROZEN": "Channel frozen", "kind.RED_FLAG": "Red flag",
     "kind.RED_FLAG_OVERDUE": "Red flag not escalated", "incident.OPEN": "Open",
     "incident.MITIGATED": "Mitigated", "incident.RESOLVED": "Resolved", "incident.CLOSED": "Closed",
+    redFlags: "Red flags", noRedFlags: "No red flags.", CRITICAL: "Critical",
+    "source.TICKET": "Ticket", "source.OPERATOR": "Operator", "source.PILOT": "Pilot",
+    "source.CONNECTOR": "Connector", slaWeeks: "SLA health, last 8 weeks", weekOf: "Week of",
+    breachRate: "breached",
   },
 };
 

@@ -9,10 +9,12 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
@@ -194,6 +196,107 @@ async def test_refusals_follow_the_chosen_language_and_english_is_left_to_right(
     assert refusal is not None
     assert refusal.startswith("Refused (")
     await _shot(page, "today-en")
+    assert errors == []
+
+
+async def _api(cockpit: Cockpit, query: str, language: str) -> dict[str, Any]:
+    """The API itself, as the cockpit asks it (the expected values of the views)."""
+    headers = {"Authorization": f"Bearer {cockpit.owner}", "Accept-Language": language}
+    async with httpx.AsyncClient(base_url=cockpit.url, headers=headers, timeout=30) as client:
+        response = await client.post("/graphql", json={"query": query})
+    body = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _expected_flags(cockpit: Cockpit, language: str) -> list[list[str]]:
+    data = await _api(
+        cockpit,
+        "{ customers(first: 100) { edges { node { name redFlags { source reason raisedAt } } } } }",
+        language,
+    )
+    flags = [
+        (flag["raisedAt"], node["name"], flag["source"], flag["reason"])
+        for edge in data["customers"]["edges"]
+        for node in [edge["node"]]
+        for flag in node["redFlags"]
+    ]
+    flags.sort(key=lambda flag: datetime.fromisoformat(flag[0]), reverse=True)
+    return [[name, source, reason] for _, name, source, reason in flags]
+
+
+async def _shown_flags(page: Page) -> list[list[str]]:
+    shown: list[list[str]] = await page.eval_on_selector_all(
+        "#red-flags article",
+        "n => n.map(a => [a.querySelector('.customer').textContent, a.dataset.source,"
+        " a.querySelector('.reason').textContent])",
+    )
+    return shown
+
+
+async def test_today_lists_the_red_flags_newest_first_and_eight_weeks_of_sla_health(
+    cockpit: Cockpit,
+) -> None:
+    page, errors = await _signed_in(cockpit, cockpit.owner)
+    # The demo's two red flags: Al-Ibdaa's raised by an operator, Itqan's by its connector.
+    arabic = await _expected_flags(cockpit, "ar")
+    assert sorted((name, source) for name, source, _ in arabic) == [
+        ("مؤسسة إتقان التجارية", "CONNECTOR"),
+        ("مكتب الإبداع الهندسي", "OPERATOR"),
+    ]
+    assert await _shown_flags(page) == arabic
+    assert await page.locator("#red-flags .source").all_text_contents() == [
+        {"OPERATOR": "المشغّل", "CONNECTOR": "موصل"}[source] for _, source, _ in arabic
+    ]
+
+    # Eight consecutive weeks ending at the next UTC midnight, each bar as slaHealth says.
+    bars = await page.eval_on_selector_all(
+        "#sla-chart rect.bar",
+        "n => n.map(b => [b.dataset.start, b.dataset.end, b.getAttribute('aria-label'),"
+        " b.getAttribute('class')])",
+    )
+    assert len(bars) == 8
+    starts = [datetime.fromisoformat(start) for start, *_ in bars]
+    ends = [datetime.fromisoformat(end) for _, end, *_ in bars]
+    now = datetime.now(UTC)
+    assert ends[-1] == datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    assert all(end - start == timedelta(days=7) for start, end in zip(starts, ends, strict=True))
+    assert starts[1:] == ends[:-1]
+    query = " ".join(
+        f'w{i}: slaHealth(periodStart: "{start}", periodEnd: "{end}")'
+        " { total breached breachRate verdict }"
+        for i, (start, end, *_) in enumerate(bars)
+    )
+    weeks = await _api(cockpit, "{ " + query + " }", "ar")
+    verdicts = {"HEALTHY": "سليم", "WATCH": "مراقبة", "CRITICAL": "حرج"}
+    expected = []
+    for i, (start, *_) in enumerate(bars):
+        week = weeks[f"w{i}"]
+        expected.append(
+            [
+                f"أسبوع {start[:10]}: {week['breachRate'] * 100:.1f}% تجاوز"
+                f" ({week['breached']}/{week['total']}) · {verdicts[week['verdict']]}",
+                f"bar {week['verdict']}",
+            ]
+        )
+    assert [bar[2:] for bar in bars] == expected
+    assert sum(weeks[f"w{i}"]["total"] for i in range(8)) > 0  # the demo's tickets are in them
+
+    await page.click("#lang")
+    await page.wait_for_selector("#view[data-view=today] #sla-chart", timeout=WAIT_MS)
+    english = await _expected_flags(cockpit, "en")
+    assert [reason for *_, reason in english] != [reason for *_, reason in arabic]
+    assert await _shown_flags(page) == english
+    labels = await page.eval_on_selector_all(
+        "#sla-chart rect.bar", "n => n.map(b => b.getAttribute('aria-label'))"
+    )
+    assert labels == [
+        f"Week of {start[:10]}: {weeks[f'w{i}']['breachRate'] * 100:.1f}% breached"
+        f" ({weeks[f'w{i}']['breached']}/{weeks[f'w{i}']['total']})"
+        f" · {weeks[f'w{i}']['verdict'].title()}"
+        for i, (start, *_) in enumerate(bars)
+    ]
     assert errors == []
 
 
