@@ -556,6 +556,10 @@ class Msg(Enum):
     AT_ONLY_FOR_REPLY_RESOLVE = Template(
         "logReply و resolveTicket فقط يأخذان at", "only logReply and resolveTicket take at"
     )
+    TEXT_ONLY_FOR_REPLIES = Template(
+        "logReply و logCustomerReply فقط يأخذان text",
+        "only logReply and logCustomerReply take text",
+    )
     NO_SUCH_FOLLOW_UP = Template(
         "لا توجد متابعة كهذه في مؤسستك", "no such follow-up in your organisation"
     )

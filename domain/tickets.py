@@ -469,6 +469,7 @@ class HistoryEvent(StrEnum):
     AWAITING_CUSTOMER = "awaiting_customer"
     CUSTOMER_REPLIED = "customer_replied"
     SUPPORT_MODE_SET = "support_mode_set"
+    REPLIED = "replied"  # a later reply logged with its text (§8.2 reads it)
 
     @property
     def is_sla_event(self) -> bool:
@@ -480,6 +481,7 @@ SUBJECT_MAX = 120
 BODY_MAX = 10_000
 NAME_MAX = 120  # who confirmed a ticket closed
 NOTE_MAX = BODY_MAX  # an escalation's note
+REPLY_MAX = BODY_MAX  # a logged reply's text
 
 
 def validate_text(subject: str, body: str) -> None:
@@ -495,6 +497,13 @@ def validate_note(note: str | None) -> str | None:
     if note is not None and len(note) > NOTE_MAX:
         raise DomainError("note", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=NOTE_MAX)
     return note
+
+
+def validate_reply_text(text: str | None) -> str | None:
+    """A logged reply's optional text: at most 10,000 characters, like a body."""
+    if text is not None and len(text) > REPLY_MAX:
+        raise DomainError("text", ErrorCode.TOO_LONG, Msg.AT_MOST_CHARS, limit=REPLY_MAX)
+    return text
 
 
 def one_tier_up(priority: Priority) -> Priority:

@@ -37,6 +37,7 @@ MULTILINE_FIELDS: Final = frozenset(
         "preventiveActions",
         "action",
         "csv",  # a whole CSV file (importCustomers, importTickets)
+        "text",  # a logged reply (logReply, logCustomerReply); an objection's words
     }
 )
 

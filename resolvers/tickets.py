@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domain import drafts, sla, support_modes, tickets
+from domain import text as text_rules
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal
@@ -323,11 +324,40 @@ async def log_reply(
     info: CtxInfo,
     input: Annotated[
         types.TicketStepInput,
-        strawberry.argument(description="The ticket, the version you read, and `at` if backdated."),
+        strawberry.argument(
+            description="The ticket, the version you read, `at` if backdated, and the text."
+        ),
     ],
 ) -> Any:
-    change = answer(input.at or info.context.now, {"via": "reply"})
-    return await _step(info, input.id, input.version, "logReply", change, at=input.at)
+    """§2.5 a reply sent; with its text, kept in the history and read for §8.2's text flags (a
+    later reply, which changes no clock, is then a `replied` history line)."""
+    reply = _reply_text(input)
+    first = answer(input.at or info.context.now, _with_text({"via": "reply"}, reply))
+
+    def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
+        changed, event, detail = first(ticket)
+        if event is None and reply is not None:
+            return ticket, HistoryEvent.REPLIED, {"text": reply}
+        return changed, event, detail
+
+    return await _step(
+        info, input.id, input.version, "logReply", change, at=input.at, reply_text=reply
+    )
+
+
+def _reply_text(input: types.TicketStepInput) -> str | None:
+    """A logged reply's text: bounded like a body; a blank one is no text."""
+    tickets.validate_reply_text(input.text)
+    return None if input.text is None or text_rules.blank(input.text) else input.text
+
+
+def _with_text(detail: dict[str, Any], reply: str | None) -> dict[str, Any]:
+    return detail if reply is None else {**detail, "text": reply}
+
+
+def _no_text(input: types.TicketStepInput) -> None:
+    if input.text is not None:
+        raise DomainError("text", ErrorCode.INVALID, Msg.TEXT_ONLY_FOR_REPLIES)
 
 
 def answer(at: datetime, detail: dict[str, Any]) -> Change:
@@ -356,6 +386,7 @@ async def resolve_ticket(
         resolved = replace(ticket, lifecycle=tickets.resolve(ticket.lifecycle, now))
         return resolved, HistoryEvent.RESOLVED, {}
 
+    _no_text(input)
     return await _step(info, input.id, input.version, "resolveTicket", change, at=input.at)
 
 
@@ -375,6 +406,7 @@ async def await_customer(
         return waiting, HistoryEvent.AWAITING_CUSTOMER, {}
 
     _no_backdating(input)
+    _no_text(input)
     return await _step(info, input.id, input.version, "awaitCustomer", change)
 
 
@@ -383,12 +415,14 @@ async def log_customer_reply(
     info: CtxInfo,
     input: Annotated[
         types.TicketStepInput,
-        strawberry.argument(description="The ticket and the version you read."),
+        strawberry.argument(description="The ticket, the version you read, and the reply's text."),
     ],
 ) -> Any:
     """§7 resume: the customer's reply restarts the resolution clock; the history line says
-    how much working time the pause held (the due time moved by it)."""
+    how much working time the pause held (the due time moved by it) and keeps the reply's text,
+    read for §8.2's text flags."""
     now = info.context.now
+    reply = _reply_text(input)
 
     def change(ticket: Ticket) -> tuple[Ticket, HistoryEvent | None, dict[str, Any]]:
         life = tickets.customer_replied(ticket.lifecycle, now)
@@ -396,10 +430,11 @@ async def log_customer_reply(
         assert pause.end is not None
         held = sla.worked(pause.start, pause.end, ticket.calendar or sla.TWENTY_FOUR_SEVEN)
         detail = {"pausedFrom": pause.start.isoformat(), "pausedMinutes": held.total_seconds() / 60}
+        detail = _with_text(detail, reply)
         return replace(ticket, lifecycle=life), HistoryEvent.CUSTOMER_REPLIED, detail
 
     _no_backdating(input)
-    return await _step(info, input.id, input.version, "logCustomerReply", change)
+    return await _step(info, input.id, input.version, "logCustomerReply", change, reply_text=reply)
 
 
 @refusals_as_data
@@ -433,6 +468,7 @@ async def reopen_ticket(
         return reopened, HistoryEvent.REOPENED, {"from": ticket.lifecycle.status.value}
 
     _no_backdating(input)
+    _no_text(input)
     return await _step(info, input.id, input.version, "reopenTicket", change)
 
 
@@ -482,6 +518,7 @@ async def _step(
     redraft: bool = False,
     at: datetime | None = None,
     red_flags: bool = False,
+    reply_text: str | None = None,
 ) -> types.TicketPayload:
     """One lifecycle step in one transaction: lock, check version, change, flag, save, log.
 
@@ -491,7 +528,8 @@ async def _step(
 
     With `redraft` (the steps that can change the priority), a first-response draft still
     awaiting approval is rewritten for the new priority (§2.4) in the same transaction. With
-    `red_flags` (an edit), the new text is matched for §8.2's text flags."""
+    `red_flags` (an edit), the new text is matched for §8.2's text flags; so is `reply_text`
+    (a logged reply's)."""
     ctx = info.context
     principal = ctx.authorize(Action.WORK_TICKETS, field=action)
     if at is not None:
@@ -528,13 +566,16 @@ async def _step(
             await _ledger(session, principal, action, current, after, ctx.now, ticket_id=ticket_id)
         else:
             await _ledger(session, principal, action, current, changed, ctx.now)
-        if red_flags:
+        parts = (changed.subject, changed.body) if red_flags else ()
+        if reply_text is not None:
+            parts = (*parts, reply_text)
+        if parts:
             await playbooks.flag_text(
                 session,
                 org_id=principal.org_id,
                 customer_id=changed.customer_id,
                 ticket_id=ticket_id,
-                parts=(changed.subject, changed.body),
+                parts=parts,
                 now=ctx.now,
             )
     return types.TicketPayload(ticket=types.Ticket.from_domain(changed, now=ctx.now))

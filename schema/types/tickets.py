@@ -370,6 +370,11 @@ class TicketStepInput:
         "happened (owners and managers; not in the future, not before the ticket's last "
         "recorded event). Recorded as backdated.",
     )
+    text: str | None = strawberry.field(
+        default=None,
+        description="logReply and logCustomerReply only: the reply's text, at most 10,000 "
+        "characters; kept in the ticket's history and read for red flags (docs/rules.md §8.2).",
+    )
 
 
 @strawberry.input(description="Close a resolved ticket with the customer's confirmation (§2.5).")
