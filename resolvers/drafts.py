@@ -13,14 +13,15 @@ from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action
 from resolvers import channels as channel_use_cases
-from resolvers import loaders
+from resolvers import loaders, pages
 from resolvers import tickets as ticket_use_cases
-from resolvers.common import refusals_as_data, refusals_as_errors
+from resolvers.common import known_customer, refusals_as_data, refusals_as_errors
 from resolvers.store import drafts as store
 from resolvers.store import freezes, ledger
 from schema.context import Context
 from schema.types import drafts as types
-from schema.types.relay import pk_of
+from schema.types import relay
+from schema.types.relay import Connection, pk_of
 
 CtxInfo = Info[Context, None]
 
@@ -36,6 +37,62 @@ async def get_draft(
     if found is None:
         raise DomainError("id", ErrorCode.NOT_FOUND, Msg.NO_SUCH_DRAFT_IN_ORG)
     return types.Draft.from_domain(found)
+
+
+@refusals_as_errors
+async def list_drafts(
+    info: CtxInfo,
+    status: Annotated[
+        list[drafts.DraftStatus] | None,
+        strawberry.argument(
+            description="Only drafts in one of these states (e.g. [DRAFT] for the approval "
+            "queue); left out: every state."
+        ),
+    ] = None,
+    kinds: Annotated[
+        list[drafts.DraftKind] | None,
+        strawberry.argument(description="Only drafts of one of these kinds; left out: every kind."),
+    ] = None,
+    customer: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(
+            description="Only one customer's drafts (its global id); another organisation's id "
+            "is refused as NOT_FOUND."
+        ),
+    ] = None,
+    first: Annotated[int | None, strawberry.argument(description=relay.FIRST)] = None,
+    after: Annotated[str | None, strawberry.argument(description=relay.AFTER)] = None,
+) -> Connection[types.Draft]:
+    ctx = info.context
+    principal = ctx.authorize(Action.READ, field="drafts")
+    window = relay.window(first=first, last=None, after=after, before=None)
+    customer_id = (
+        None if customer is None else await known_customer(ctx, customer, field="customer")
+    )
+    where = store.Filter(
+        statuses=status,
+        kinds=kinds,
+        customer_id=customer_id,
+    )
+    async with ctx.db() as conn:
+        rows = await store.page(
+            conn,
+            org_id=principal.org_id,
+            filter=where,
+            keyset=pages.keyset(window, descending=True),
+        )
+        total = (
+            await store.count(conn, org_id=principal.org_id, filter=where)
+            if relay.wants_total(info)
+            else None
+        )
+    return relay.window_connection(
+        rows,
+        window=window,
+        cursor_of=lambda d: relay.cursor(d.id),
+        build=types.Draft.from_domain,
+        total=total,
+    )
 
 
 @refusals_as_data

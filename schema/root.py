@@ -149,6 +149,10 @@ class Query:
     draft: draft_types.Draft = strawberry.field(
         resolver=draft_resolvers.get_draft, description="One draft by id."
     )
+    drafts: Connection[draft_types.Draft] = strawberry.field(
+        resolver=draft_resolvers.list_drafts,
+        description="Drafts, newest first; filter by status, kinds or customer (docs/rules.md §1).",
+    )
     cs_reviews: list[review_types.CsReview] = strawberry.field(
         resolver=review_resolvers.cs_reviews,
         description="Weekly CS reviews, latest first, or one past week (docs/rules.md §8.4).",

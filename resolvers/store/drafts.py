@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.drafts import Draft, DraftKind, DraftStatus
+from resolvers.store import paging
 from resolvers.store.tables import DraftRow
 
 _COLUMNS = (
@@ -86,6 +87,27 @@ async def insert_at_risk_emails(
         [d.body for d in drafts],
     )
     return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which drafts a page lists; None leaves that side open."""
+
+    statuses: Sequence[DraftStatus] | None = None
+    kinds: Sequence[DraftKind] | None = None
+    customer_id: int | None = None
+
+
+def _where(org_id: int, filter: Filter, bind: paging.Params) -> list[str]:
+    statuses = bind(None if filter.statuses is None else [s.value for s in filter.statuses])
+    kinds = bind(None if filter.kinds is None else [k.value for k in filter.kinds])
+    customer = bind(filter.customer_id)
+    return [
+        f"org_id = {bind(org_id)}",
+        f"({statuses}::text[] IS NULL OR status = ANY({statuses}))",
+        f"({kinds}::text[] IS NULL OR kind = ANY({kinds}))",
+        f"({customer}::bigint IS NULL OR customer_id = {customer})",
+    ]
 
 
 def _from_record(row: Any) -> Draft:
@@ -213,3 +235,26 @@ async def all_for_subject(
         .order_by(DraftRow.id)  # type: ignore[arg-type]
     )
     return [_from_record(row) for row in result.scalars()]
+
+
+async def page(
+    conn: asyncpg.Connection, *, org_id: int, filter: Filter, keyset: paging.Keyset
+) -> list[Draft]:
+    """Newest first (by id), in one statement; `keyset.limit` rows."""
+    bind = paging.Params()
+    where = _where(org_id, filter, bind)
+    more, tail = paging.clauses(keyset, id_sql="id", bind=bind)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM drafts WHERE {' AND '.join(where + more)}{tail}", *bind.values
+    )
+    return [_from_record(row) for row in rows]
+
+
+async def count(conn: asyncpg.Connection, *, org_id: int, filter: Filter) -> int:
+    """How many drafts `page` would list with these filters, over all pages."""
+    bind = paging.Params()
+    where = _where(org_id, filter, bind)
+    total: int = await conn.fetchval(
+        f"SELECT count(*) FROM drafts WHERE {' AND '.join(where)}", *bind.values
+    )
+    return total

@@ -107,7 +107,6 @@ const TODAY = `{
   tickets(first: 100, filter: {status: OPEN}) { edges { node {
     id subject priority customer { name }
     sla { breached firstResponse { state remainingSeconds } resolution { state remainingSeconds } }
-    firstResponseDraft { id version body status locale }
   } } }
 }`;
 const ORDER = ["BREACHED", "AT_RISK", "ON_TRACK", "MET"];
@@ -115,6 +114,22 @@ const ORDER = ["BREACHED", "AT_RISK", "ON_TRACK", "MET"];
 function runningClock(sla) {
   const first = sla.firstResponse;
   return first.state === "MET" ? ["resolution", sla.resolution] : ["firstResponse", first];
+}
+
+// Every draft in one state (§1), newest first, page after page: scans write most of them.
+const DRAFTS = `query Drafts($status: [DraftStatus!], $after: String) {
+  drafts(status: $status, first: 100, after: $after) {
+    edges { node { id version kind body status locale customer { name } } }
+    pageInfo { hasNextPage endCursor } } }`;
+
+async function draftsIn(status) {
+  const all = [];
+  for (let after = null; ;) {
+    const { drafts } = await gql(state.token, DRAFTS, { status: [status], after });
+    all.push(...drafts.edges.map((e) => e.node));
+    if (!drafts.pageInfo.hasNextPage) return all;
+    after = drafts.pageInfo.endCursor;
+  }
 }
 
 // Red flags (§8.2) across customers, newest first; their reasons in the request's language.
@@ -140,8 +155,9 @@ function slaQuery(spans) {
 
 async function today(view) {
   const spans = weeks();
-  const [data, flags, sla] = await Promise.all([
+  const [data, flags, sla, queue, ready] = await Promise.all([
     gql(state.token, TODAY), gql(state.token, FLAGS), gql(state.token, slaQuery(spans)),
+    draftsIn("DRAFT"), draftsIn("APPROVED"),
   ]);
   if (state.pane !== view) return; // the user has moved on
   every(60_000, route); // SLA states move on: read them again each minute
@@ -164,16 +180,15 @@ async function today(view) {
   }
   if (!rows.length) list.append(el("p", { class: "muted" }, t("noTickets")));
 
-  const drafts = tickets.filter((tk) => tk.firstResponseDraft).map((tk) => ({ ticket: tk, draft: tk.firstResponseDraft }));
   const message = el("p", { id: "refusal", class: "error", role: "alert" });
   view.replaceChildren(...[
     el("h2", {}, t("redFlags")), redFlags(flags),
     el("h2", {}, t("openTickets")), list,
     el("h2", {}, t("queue")), message,
     state.me.mayApproveDrafts ? null : el("p", { class: "muted", id: "viewer-note" }, t("viewerNote")),
-    draftList("queue", drafts.filter((d) => d.draft.status === "DRAFT"), message),
+    draftList("queue", queue, message),
     el("h2", {}, t("ready")),
-    draftList("ready", drafts.filter((d) => d.draft.status === "APPROVED"), message),
+    draftList("ready", ready, message),
     el("h2", {}, t("slaWeeks")), slaChart(spans.map((s, i) => ({ ...s, ...sla[`w${i}`] }))),
   ].filter(Boolean));
 }
@@ -242,7 +257,7 @@ function slaChart(rows) {
 function draftList(id, drafts, message) {
   const list = el("div", { id });
   if (!drafts.length) list.append(el("p", { class: "muted" }, t("noDrafts")));
-  for (const { ticket, draft } of drafts) {
+  for (const draft of drafts) {
     const actions = [];
     if (state.me.mayApproveDrafts) {
       const act = (field, label) => el("button", {
@@ -251,8 +266,9 @@ function draftList(id, drafts, message) {
       if (draft.status === "DRAFT") actions.push(act("approveDraft", "approve"), act("rejectDraft", "reject"));
       else actions.push(act("markDraftSent", "markSent"));
     }
-    list.append(el("article", { class: "draft", "data-draft": draft.id },
-      el("div", { class: "muted", dir: "auto" }, `${ticket.priority} · ${ticket.subject}`),
+    list.append(el("article", { class: "draft", "data-draft": draft.id, "data-kind": draft.kind },
+      el("div", { class: "muted" }, el("span", { class: "kind" }, t(`draft.${draft.kind}`)), " · ",
+        el("span", { class: "customer", dir: "auto" }, draft.customer ? draft.customer.name : "")),
       el("p", { class: "body", dir: "auto", lang: draft.locale }, draft.body),
       el("div", { class: "actions" }, actions)));
   }

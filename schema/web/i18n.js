@@ -34,6 +34,13 @@ export const LABELS = {
     "source.TICKET": "تذكرة", "source.OPERATOR": "المشغّل", "source.PILOT": "التجربة",
     "source.CONNECTOR": "موصل", slaWeeks: "صحة SLA في آخر 8 أسابيع", weekOf: "أسبوع",
     breachRate: "تجاوز",
+    "draft.FIRST_RESPONSE": "رد أول على تذكرة", "draft.CHECK_IN": "ملاحظة check-in أسبوعية",
+    "draft.AT_RISK_EMAIL": "رسالة لعميل في خطر", "draft.INCIDENT_UPDATE": "تحديث حادثة",
+    "draft.RENEWAL_OFFER": "عرض تجديد", "draft.ONBOARDING_STEP": "خطوة تهيئة",
+    "draft.WIN_BACK_STEP": "خطوة استعادة عميل", "draft.CS_OUTREACH": "تواصل المراجعة الأسبوعية",
+    "draft.PILOT_CHECK_IN": "متابعة التجربة", "draft.PILOT_SOFT_ASK": "طلب لطيف في التجربة",
+    "draft.PILOT_FIRM_ASK": "طلب حاسم في التجربة", "draft.TESTIMONIAL_ASK": "طلب شهادة",
+    "draft.REFERRAL_ASK": "طلب إحالة",
   },
   en: {
     title: "Wafi", today: "Today", alerts: "Alerts", customers: "Customers",
@@ -70,6 +77,13 @@ export const LABELS = {
     "source.TICKET": "Ticket", "source.OPERATOR": "Operator", "source.PILOT": "Pilot",
     "source.CONNECTOR": "Connector", slaWeeks: "SLA health, last 8 weeks", weekOf: "Week of",
     breachRate: "breached",
+    "draft.FIRST_RESPONSE": "Ticket first response", "draft.CHECK_IN": "Weekly check-in note",
+    "draft.AT_RISK_EMAIL": "At-risk email", "draft.INCIDENT_UPDATE": "Incident update",
+    "draft.RENEWAL_OFFER": "Renewal offer", "draft.ONBOARDING_STEP": "Onboarding step",
+    "draft.WIN_BACK_STEP": "Win-back step", "draft.CS_OUTREACH": "CS review outreach",
+    "draft.PILOT_CHECK_IN": "Pilot check-in", "draft.PILOT_SOFT_ASK": "Pilot soft ask",
+    "draft.PILOT_FIRM_ASK": "Pilot firm ask", "draft.TESTIMONIAL_ASK": "Testimonial ask",
+    "draft.REFERRAL_ASK": "Referral ask",
   },
 };
 

@@ -21,6 +21,7 @@ from arq.jobs import Job, JobStatus
 from playwright.async_api import Browser, Page, Route, async_playwright
 
 from domain.alerts import AlertKind
+from domain.drafts import DraftKind
 from domain.incidents import IncidentStatus
 from domain.roles import Role
 from resolvers.store import engine, namespaces, orgs, outbox
@@ -161,24 +162,93 @@ async def test_today_is_arabic_rtl_counts_the_p0_down_and_approving_empties_the_
     assert "null" not in await page.inner_text("#view")
     await _shot(page, "today")
 
-    # The P0's customer is frozen by the SEV1 leak: refused in Arabic, the field named.
+    # Every draft awaiting approval, of every kind, newest first, as the API lists them; and
+    # the approved ones waiting to be sent.
     queue = "#queue article"
-    leak = page.locator(queue, has_text="اكتشفت تسريب")
+    waiting = await _drafts(cockpit, "DRAFT")
+    assert len({kind for _, kind, _ in waiting}) > 1  # not only tickets' first responses
+    assert await _shown_drafts(page, "queue") == [
+        [pk, DRAFT_KINDS_AR[kind], name] for pk, kind, name in waiting
+    ]
+    approved = await _drafts(cockpit, "APPROVED")
+    assert [row[0] for row in await _shown_drafts(page, "ready")] == [pk for pk, *_ in approved]
+
+    # The P0's customer is frozen by the SEV1 leak: refused in Arabic, the field named.
+    leak_id = await _ticket_draft(cockpit, "اكتشفت تسريب")
+    leak = page.locator(f"#queue article[data-draft='{leak_id}']")
     await leak.locator("button.approveDraft").click()
     await page.wait_for_function("document.querySelector('#refusal').textContent.length > 0")
     refusal = await page.text_content("#refusal")
     assert refusal is not None
     assert refusal.startswith("رُفض (")
-    assert await page.locator(queue).count() == 5
+    assert await page.locator(queue).count() == len(waiting)
 
     # A draft that may be approved leaves the queue for the ready list.
-    target = page.locator(queue, has_text="سؤال بسيط عن الأسعار")
-    draft = await target.get_attribute("data-draft")
-    await target.locator("button.approveDraft").click()
+    draft = await _ticket_draft(cockpit, "سؤال بسيط عن الأسعار")
+    await page.locator(f"#queue article[data-draft='{draft}'] button.approveDraft").click()
     await page.wait_for_selector(f"#ready article[data-draft='{draft}']", timeout=WAIT_MS)
     assert await page.locator(f"#queue article[data-draft='{draft}']").count() == 0
-    assert await page.locator(queue).count() == 4
+    assert await page.locator(queue).count() == len(waiting) - 1
+    assert len(await _drafts(cockpit, "DRAFT")) == len(waiting) - 1
     assert errors == []
+
+
+DRAFT_KINDS_AR = {  # every DraftKind (the labels test below checks i18n.js has them all)
+    "FIRST_RESPONSE": "رد أول على تذكرة",
+    "CHECK_IN": "ملاحظة check-in أسبوعية",
+    "AT_RISK_EMAIL": "رسالة لعميل في خطر",
+    "INCIDENT_UPDATE": "تحديث حادثة",
+    "RENEWAL_OFFER": "عرض تجديد",
+    "ONBOARDING_STEP": "خطوة تهيئة",
+    "WIN_BACK_STEP": "خطوة استعادة عميل",
+    "CS_OUTREACH": "تواصل المراجعة الأسبوعية",
+    "PILOT_CHECK_IN": "متابعة التجربة",
+    "PILOT_SOFT_ASK": "طلب لطيف في التجربة",
+    "PILOT_FIRM_ASK": "طلب حاسم في التجربة",
+    "TESTIMONIAL_ASK": "طلب شهادة",
+    "REFERRAL_ASK": "طلب إحالة",
+}
+
+
+async def _drafts(cockpit: Cockpit, status: str) -> list[tuple[str, str, str]]:
+    """The API's drafts in one state, newest first: (id, kind, customer name)."""
+    data = await _api(
+        cockpit,
+        f"{{ drafts(status: [{status}], first: 100) {{ totalCount "
+        "edges { node { id kind customer { name } } } } }",
+        "ar",
+    )
+    assert data["drafts"]["totalCount"] <= 100
+    return [
+        (e["node"]["id"], e["node"]["kind"], e["node"]["customer"]["name"])
+        for e in data["drafts"]["edges"]
+    ]
+
+
+async def _shown_drafts(page: Page, list_id: str) -> list[list[str]]:
+    return await page.eval_on_selector_all(  # type: ignore[no-any-return]
+        f"#{list_id} article",
+        "n => n.map(a => [a.dataset.draft, a.querySelector('.kind').textContent,"
+        " a.querySelector('.customer').textContent])",
+    )
+
+
+async def _ticket_draft(cockpit: Cockpit, subject: str) -> str:
+    """The first-response draft of the demo's open ticket whose subject holds `subject`."""
+    data = await _api(
+        cockpit,
+        "{ tickets(first: 100, filter: {status: OPEN}) { edges { node { subject "
+        "firstResponseDraft { id } } } } }",
+        "ar",
+    )
+    found = [
+        e["node"]["firstResponseDraft"]["id"]
+        for e in data["tickets"]["edges"]
+        if subject in e["node"]["subject"] and e["node"]["firstResponseDraft"]
+    ]
+    assert len(found) == 1, found
+    pk: str = found[0]
+    return pk
 
 
 async def test_refusals_follow_the_chosen_language_and_english_is_left_to_right(
@@ -189,7 +259,9 @@ async def test_refusals_follow_the_chosen_language_and_english_is_left_to_right(
     await page.wait_for_selector("#view[data-view=today] h2", timeout=WAIT_MS)
     assert await page.evaluate("[document.dir, document.documentElement.lang]") == ["ltr", "en"]
     assert await page.text_content("#nav a[href='#today']") == "Today"
-    leak = page.locator("#queue article", has_text="اكتشفت تسريب")
+    leak_id = await _ticket_draft(cockpit, "اكتشفت تسريب")
+    leak = page.locator(f"#queue article[data-draft='{leak_id}']")
+    assert await leak.locator(".kind").text_content() == "Ticket first response"
     await leak.locator("button.approveDraft").click()
     await page.wait_for_function("document.querySelector('#refusal').textContent.length > 0")
     refusal = await page.text_content("#refusal")
@@ -303,7 +375,9 @@ async def test_today_lists_the_red_flags_newest_first_and_eight_weeks_of_sla_hea
 async def test_a_viewer_sees_no_approve_buttons(cockpit: Cockpit) -> None:
     page, errors = await _signed_in(cockpit, cockpit.viewer)
     await page.wait_for_selector("#viewer-note", timeout=WAIT_MS)
-    assert await page.locator("#queue article").count() >= 1
+    shown = [row[0] for row in await _shown_drafts(page, "queue")]
+    assert shown == [pk for pk, *_ in await _drafts(cockpit, "DRAFT")]
+    assert shown
     assert await page.locator("button.approveDraft, button.rejectDraft").count() == 0
     assert await page.locator("button.markDraftSent").count() == 0
     await page.evaluate("location.hash = '#alerts'")
@@ -451,7 +525,7 @@ async def test_graphiql_works_offline_with_a_welcome_query_and_the_header_hint(
     await _shot(page, "graphiql")
 
 
-async def test_every_label_is_in_both_languages_and_every_alert_kind_has_one(
+async def test_every_label_is_in_both_languages_and_every_alert_and_draft_kind_has_one(
     cockpit: Cockpit,
 ) -> None:
     page = await cockpit.browser.new_page(bypass_csp=True)
@@ -464,4 +538,6 @@ async def test_every_label_is_in_both_languages_and_every_alert_kind_has_one(
     wanted = {f"kind.{kind.name}" for kind in AlertKind} | {
         f"incident.{status.name}" for status in IncidentStatus
     }
+    wanted |= {f"draft.{kind.name}" for kind in DraftKind}
     assert wanted <= set(labels["ar"])
+    assert set(DRAFT_KINDS_AR) == {kind.name for kind in DraftKind}
