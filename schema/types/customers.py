@@ -19,7 +19,7 @@ from schema.types import playbooks as playbook_types
 from schema.types import scores as score_types
 from schema.types import sequences as sequence_types
 from schema.types import success_plans as plan_types
-from schema.types.relay import Connection, Direction, Node, to_global_id
+from schema.types.relay import Connection, Direction, Node, PageAfter, PageFirst, to_global_id
 
 if TYPE_CHECKING:
     from schema.types.incidents import Incident
@@ -51,15 +51,8 @@ class CustomerSubscription:
 async def _incidents(
     root: Customer,
     info: strawberry.Info,
-    first: Annotated[
-        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="The `cursor` of the last item you have; the page starts after it."
-        ),
-    ] = None,
+    first: PageFirst = None,
+    after: PageAfter = None,
 ) -> Connection[Annotated[Incident, strawberry.lazy("schema.types.incidents")]]:
     from schema.types import incidents  # the incident types import this module
 
@@ -69,15 +62,8 @@ async def _incidents(
 async def _tickets(
     root: Customer,
     info: strawberry.Info,
-    first: Annotated[
-        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="The `cursor` of the last item you have; the page starts after it."
-        ),
-    ] = None,
+    first: PageFirst = None,
+    after: PageAfter = None,
 ) -> Connection[Annotated[Ticket, strawberry.lazy("schema.types.tickets")]]:
     from schema.types import tickets  # the ticket types import this module
 

@@ -14,7 +14,16 @@ from domain.tickets import Channel
 from schema.types import errors, relations
 from schema.types.customers import Customer
 from schema.types.ledger import LedgerEntry
-from schema.types.relay import Connection, Node, PageArgs, connection, page_args, to_global_id
+from schema.types.relay import (
+    Connection,
+    Node,
+    PageAfter,
+    PageArgs,
+    PageFirst,
+    connection,
+    page_args,
+    to_global_id,
+)
 from schema.types.tickets import Ticket
 
 Severity = strawberry.enum(incidents.Severity, description="Incident severity (docs/rules.md §3).")
@@ -95,15 +104,8 @@ async def _response_plan(root: Incident, info: strawberry.Info) -> list[Response
 async def _affected_customers(
     root: Incident,
     info: strawberry.Info,
-    first: Annotated[
-        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="The `cursor` of the last item you have; the page starts after it."
-        ),
-    ] = None,
+    first: PageFirst = None,
+    after: PageAfter = None,
 ) -> Connection[Customer]:
     page = _page(first, after)
     ids = await relations.loader(info.context, AFFECTED_CUSTOMER_IDS).load(
@@ -124,15 +126,8 @@ async def _affected_customers(
 async def _timeline(
     root: Incident,
     info: strawberry.Info,
-    first: Annotated[
-        int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
-    ] = None,
-    after: Annotated[
-        str | None,
-        strawberry.argument(
-            description="The `cursor` of the last item you have; the page starts after it."
-        ),
-    ] = None,
+    first: PageFirst = None,
+    after: PageAfter = None,
 ) -> Connection[LedgerEntry]:
     try:
         # The timeline is the ledger's view of one incident: the ledger's readers only.

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
@@ -21,6 +21,16 @@ MAX_PK = 2**63 - 1  # ids are bigint: anything larger cannot name a row
 DEFAULT_FIRST = 20
 FIRST = "Page size, 1..100 (default 20); not with `last`."
 AFTER = "A cursor: only edges after it (use a page's `endCursor` with `first`)."
+# The forward-only page arguments of nested lists (Customer.tickets, Incident.timeline, …).
+PageFirst = Annotated[
+    int | None, strawberry.argument(description="Page size, 1..100 (default 20).")
+]
+PageAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The `cursor` of the last item you have; the page starts after it."
+    ),
+]
 LAST = "The last n edges (1..100), counted back from the end or from `before`; not with `first`."
 BEFORE = "A cursor: only edges before it (use a page's `startCursor` with `last`)."
 
