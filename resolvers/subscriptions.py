@@ -17,15 +17,18 @@ Delivery, in order:
 A subscriber that falls `FEED_LIMIT` events behind is ended with the error code
 `SUBSCRIBER_TOO_SLOW` and `resumeAfter`: subscribing again with `after: resumeAfter` loses
 nothing, because alerts are stored before they are pushed.
+
+A live event is converted once for the process (`_live`) and handed to every subscriber as
+that one object, so the subscribers that select alike render it once (schema/fanout.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -38,7 +41,7 @@ from domain.messages import Msg
 from domain.roles import Action, Principal
 from resolvers.store import alerts as store
 from resolvers.store import engine, ledger, orgs, pubsub
-from schema import language
+from schema import fanout, language
 from schema.context import Context
 from schema.types import alerts as types
 from schema.types import errors
@@ -70,7 +73,7 @@ async def alerts_feed(
     """Every alert of your organisation as it is raised."""
     wanted = None if kinds is None else frozenset(kinds)
     async for alert in _follow(info.context, field="alerts", kinds=wanted, after=after):
-        yield types.Alert.from_domain(alert)
+        yield alert
 
 
 async def sla_breached(info: CtxInfo, after: AfterArg = None) -> AsyncGenerator[types.Alert, None]:
@@ -78,7 +81,7 @@ async def sla_breached(info: CtxInfo, after: AfterArg = None) -> AsyncGenerator[
     async for alert in _follow(
         info.context, field="slaBreached", kinds=alerts.SLA_BREACH_KINDS, after=after
     ):
-        yield types.Alert.from_domain(alert)
+        yield alert
 
 
 async def customer_at_risk(
@@ -98,7 +101,7 @@ async def customer_at_risk(
         accept=lambda a: only is None or a.customer_id == only,
         only=None if only is None else _Only("Customer", only, "customerId", Msg.NO_SUCH_CUSTOMER),
     ):
-        yield types.Alert.from_domain(alert)
+        yield alert
 
 
 async def incident_updated(
@@ -118,7 +121,7 @@ async def incident_updated(
         accept=lambda a: only is None or a.subject_id == only,
         only=None if only is None else _Only("Incident", only, "incidentId", Msg.NO_SUCH_INCIDENT),
     ):
-        yield types.Alert.from_domain(alert)
+        yield alert
 
 
 def _pk_or_none(value: str | None, type_name: str, field: str) -> int | None:
@@ -155,6 +158,32 @@ class _Sent:
         return min(self._recent, default=default)
 
 
+class _LiveAlerts:
+    """Each live event as its alert and the Alert object every subscriber is handed, built
+    once for the process: the hub gives every feed of a channel the same event object."""
+
+    def __init__(self) -> None:
+        # id(event) -> (event, alert, object): the event is held so its id is not reused.
+        self._kept: OrderedDict[int, tuple[dict[str, Any], alerts.Alert, types.Alert]] = (
+            OrderedDict()
+        )
+
+    def __call__(self, event: dict[str, Any]) -> tuple[alerts.Alert, types.Alert]:
+        kept = self._kept.get(id(event))
+        if kept is not None and kept[0] is event:
+            return kept[1], kept[2]
+        alert = store.from_event(event)
+        handed = types.Alert.from_domain(alert)
+        fanout.share(handed)
+        self._kept[id(event)] = (event, alert, handed)
+        if len(self._kept) > fanout.LIVE_EVENTS:
+            self._kept.popitem(last=False)
+        return alert, handed
+
+
+_live = _LiveAlerts()
+
+
 async def _follow(
     ctx: Context,
     *,
@@ -163,7 +192,7 @@ async def _follow(
     after: str | None,
     accept: Callable[[alerts.Alert], bool] = lambda alert: True,
     only: _Only | None = None,
-) -> AsyncIterator[alerts.Alert]:
+) -> AsyncIterator[types.Alert]:
     try:
         start = None if after is None else pk_of(after, "Alert", field="after")
         principal, known = await _begin(ctx, field, start, only)
@@ -189,7 +218,7 @@ async def _follow(
                     async for alert in _replay(ctx, org_id, after_id=replay_from, kinds=kinds):
                         if alert.id not in sent and wanted(alert):
                             sent.add(alert.id)
-                            yield alert
+                            yield types.Alert.from_domain(alert)
                     replay_from = None
                 try:
                     # asyncio.timeout, not wait_for: no task per event on the hot path.
@@ -202,10 +231,10 @@ async def _follow(
                     await feed.ready()
                     replay_from = sent.replay_floor(default=cursor)
                     continue
-                alert = store.from_event(item)
+                alert, handed = _live(item)
                 if alert.id not in sent and wanted(alert):
                     sent.add(alert.id)
-                    yield alert
+                    yield handed
     except pubsub.FeedOverflowError:
         raise _resume_error(
             "SUBSCRIBER_TOO_SLOW",

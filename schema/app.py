@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +28,17 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.messages import Msg
 from domain.roles import Principal
 from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
-from schema import cockpit, compiled, exports, health, http_errors, language, metrics, reports
+from schema import (
+    cockpit,
+    compiled,
+    exports,
+    fanout,
+    health,
+    http_errors,
+    language,
+    metrics,
+    reports,
+)
 from schema.context import Context, Resources, system_clock
 from schema.root import schema
 from schema.types.cs_plan import ReportFormat
@@ -86,8 +95,10 @@ class WafiGraphQL(http_errors.JsonErrorsView, GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> str:
         """UTF-8 JSON: Arabic as itself, not `\\u0634` escapes (README: Language)."""
+        if isinstance(data, fanout.Encoded):
+            return data.text  # a live event's message, its data encoded once per render group
         # A compiled answer's data is PostgreSQL's JSON text, spliced in (schema/compiled.py).
-        return compiled.encode(data, _dumps)
+        return compiled.encode(data, fanout.dumps)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -148,10 +159,6 @@ async def authenticate(resources: Resources, token: str, *, now: datetime) -> Pr
     """Resolve a token on a connection borrowed for this one query."""
     async with resources.pool.acquire() as conn:
         return await orgs.authenticate(conn, token=token, now=now)
-
-
-def _dumps(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _token_from_params(params: dict[str, Any] | None) -> str | None:

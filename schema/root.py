@@ -40,7 +40,7 @@ from resolvers import success_plans as plan_resolvers
 from resolvers import tickets as ticket_resolvers
 from resolvers import tokens as token_resolvers
 from resolvers import webhooks as webhook_resolvers
-from schema import compiled, depth, failures, language, limits, metrics
+from schema import compiled, depth, failures, fanout, language, limits, metrics
 from schema.types import alerts as alert_types
 from schema.types import calendars as calendar_types
 from schema.types import channels as channel_types
@@ -540,6 +540,8 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[*errors.ERROR_TYPES],
         scalar_overrides=scalars.OVERRIDES,
+        # A subscription's live events are executed once per render group.
+        execution_context_class=fanout.SharedEvents,
         extensions=[
             depth.DepthLimit,
             limits.CostLimit,

@@ -7,6 +7,9 @@ its loaders would cache for the socket's life, its token would never be re-check
 concurrent mutations would share one transaction bookkeeping. So queries and mutations sent in a
 graphql-transport-ws `subscribe` message are refused (`USE_HTTP`) before anything runs; they go
 over HTTP POST /graphql, one Context each.
+
+A live event's `next` message whose data a render group shares (schema/fanout.py) is sent as
+that group's JSON text with this operation's id: encoded once per group, not per subscriber.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from domain.messages import Msg
-from schema import language
+from schema import fanout, language
 from schema.context import Context
 from schema.root import MAX_TOKENS
 
@@ -56,8 +59,17 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
     async def send_message(self, message: Any) -> None:
-        # Depth and token refusals are written by graphql-core in English: in the socket's.
         payload = message.get("payload")
+        if (
+            message.get("type") == "next"
+            and isinstance(payload, dict)
+            and len(payload) == 1
+            and isinstance(payload.get("data"), fanout.SharedData)
+        ):
+            # No errors, no extensions: nothing to localise; the group's text as it is.
+            await self.websocket.send_json(fanout.next_message(message["id"], payload["data"]))
+            return
+        # Depth and token refusals are written by graphql-core in English: in the socket's.
         language.localise_errors(payload if message.get("type") == "error" else None)
         if message.get("type") == "next" and isinstance(payload, dict):
             language.localise_errors(payload.get("errors"))
