@@ -19,12 +19,14 @@ A subscriber that falls `FEED_LIMIT` events behind is ended with the error code
 nothing, because alerts are stored before they are pushed.
 
 A live event is converted once for the process (`_live`) and handed to every subscriber as
-that one object, so the subscribers that select alike render it once (schema/fanout.py).
+that one object, so the subscribers that select alike render it once; once rendered, it is sent
+to the others of the render group as that JSON text (schema/fanout.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
 from dataclasses import dataclass
@@ -53,7 +55,7 @@ KNOWN_IDS = 1_000  # ids a resuming subscriber is taken to have, against late re
 SENT_IDS = 10_000  # ids remembered per subscription to drop repeats
 GAP_WINDOW = 64  # how far behind the newest ids sent a replay after a gap starts
 REPLAY_PAGE = 500
-TOKEN_RECHECK_S = 60.0  # a waiting subscription re-checks its token this often (revoked: it ends)
+TOKEN_RECHECK_S = 60.0  # a subscription re-checks its token this often (revoked: it ends)
 
 AfterArg = Annotated[
     strawberry.ID | None,
@@ -209,8 +211,12 @@ async def _follow(
     def wanted(alert: alerts.Alert) -> bool:
         return (kinds is None or alert.kind in kinds) and accept(alert)
 
+    loop = asyncio.get_running_loop()
     try:
         async with hub.subscribe(pubsub.alerts_channel(org_id)) as feed:
+            # The first re-check at a random point of the period: subscribers that started
+            # together (a deploy, a reconnect storm) do not all ask the database at once.
+            feed.alarm_at(loop.time() + TOKEN_RECHECK_S * random.uniform(0.5, 1.0))
             await feed.ready()
             replay_from: int | None = cursor
             while True:
@@ -220,12 +226,10 @@ async def _follow(
                             sent.add(alert.id)
                             yield types.Alert.from_domain(alert)
                     replay_from = None
-                try:
-                    # asyncio.timeout, not wait_for: no task per event on the hot path.
-                    async with asyncio.timeout(TOKEN_RECHECK_S):
-                        item = await feed.next()
-                except TimeoutError:  # nothing lost: the feed keeps what arrives meanwhile
+                item = await feed.next()
+                if isinstance(item, pubsub.Alarm):  # nothing lost: the feed keeps what arrives
                     await _still_authorised(ctx, field)
+                    feed.alarm_at(loop.time() + TOKEN_RECHECK_S)
                     continue
                 if isinstance(item, pubsub.Gap):
                     await feed.ready()
@@ -234,7 +238,8 @@ async def _follow(
                 alert, handed = _live(item)
                 if alert.id not in sent and wanted(alert):
                     sent.add(alert.id)
-                    yield handed
+                    if not await fanout.deliver(handed):  # sent as its render group has it
+                        yield handed
     except pubsub.FeedOverflowError:
         raise _resume_error(
             "SUBSCRIBER_TOO_SLOW",

@@ -17,6 +17,12 @@ and never takes the encoded path), the cost charged when it starts (schema/limit
 
 Only events handed out as the same object share: a replayed alert is read for its subscriber
 alone and executed for it alone.
+
+Past the first member, an event a group has rendered (without errors) does not even go through
+graphql-core and strawberry's per-event machinery again: the subscription (its own task, after
+its own filters and repeat check) sends the group's text with its operation id through the
+WebSocket handler (`deliver`). The message is the one the executor path would send, byte for
+byte: a subscription event carries no extensions.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Final
 from weakref import WeakValueDictionary
 
@@ -103,6 +110,16 @@ class Group:
             return None
         Counters.shared += 1
         return kept[1]
+
+    def data(self, event: object) -> SharedData | None:
+        """The event's data as rendered for the group, when it was, without errors."""
+        kept = self.results.get(id(event))
+        if kept is None or kept[0] is not event:
+            return None
+        result = kept[1]
+        if result.errors or result.extensions or not isinstance(result.data, SharedData):
+            return None
+        return result.data
 
     def keep(self, event: object, result: ExecutionResult) -> ExecutionResult:
         self.executions += 1
@@ -183,6 +200,41 @@ def _group_of(executor: StrawberryGraphQLCoreExecutionContext) -> Group | None:
     return group
 
 
+class Member:
+    """A running subscription on a WebSocket: how to send it a message, and its render group
+    (known from its first event on)."""
+
+    __slots__ = ("group", "op_id", "send")
+
+    def __init__(self, op_id: str, send: Callable[[Encoded], Awaitable[None]]) -> None:
+        self.op_id = op_id
+        self.send = send
+        self.group: Group | None = None
+
+
+_MEMBER: ContextVar[Member | None] = ContextVar("wafi_fanout_member", default=None)
+
+
+def joining(member: Member) -> None:
+    """The current task runs `member`'s subscription (the WebSocket handler says so)."""
+    _MEMBER.set(member)
+
+
+async def deliver(event: object) -> bool:
+    """Send `event` to the current subscription as its group rendered it; False when it must
+    go the executor's way (not a live event, not rendered yet, rendered with errors, not a
+    WebSocket subscription)."""
+    member = _MEMBER.get()
+    if member is None or member.group is None or not _shared(event):
+        return False
+    data = member.group.data(event)
+    if data is None:
+        return False
+    Counters.shared += 1
+    await member.send(next_message(member.op_id, data))
+    return True
+
+
 class _Taken:
     """A per-event executor whose result another member of the group computed."""
 
@@ -226,6 +278,9 @@ class SharedEvents(StrawberryGraphQLCoreExecutionContext):
             # The first event comes after the subscriber is authorised (its role is known).
             self._fanout_group = _group_of(self)
             self._fanout_ready = True
+            member = _MEMBER.get()
+            if member is not None:
+                member.group = self._fanout_group
         group = self._fanout_group
         if group is None or not _shared(payload):
             return super().build_per_event_executor(payload)

@@ -10,6 +10,8 @@ over HTTP POST /graphql, one Context each.
 
 A live event's `next` message whose data a render group shares (schema/fanout.py) is sent as
 that group's JSON text with this operation's id: encoded once per group, not per subscriber.
+Each subscription's task is told its operation (`run_operation`), so the subscription can send
+its group's rendered events itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
@@ -57,6 +60,15 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 )
                 return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # This task runs the subscription: its live events may come as their group's text.
+        async def send(message: fanout.Encoded) -> None:
+            if not operation.completed:  # as `Operation.send_operation_message` checks
+                await self.websocket.send_json(message)
+
+        fanout.joining(fanout.Member(operation.id, send))
+        await super().run_operation(operation)
 
     async def send_message(self, message: Any) -> None:
         payload = message.get("payload")

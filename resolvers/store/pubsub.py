@@ -12,6 +12,8 @@ a bounded mailbox (`Feed`).
 - When the Redis connection drops, the hub reconnects with exponential backoff and jitter, and
   puts a `GAP` marker in every feed: whatever was published while it was away must be replayed
   from the database by the subscriber, after `Feed.ready()` says the channel is live again.
+- A feed can be given an alarm (`Feed.alarm_at`): `next` answers `ALARM` once it is due, ahead
+  of queued events. One timer per alarm, not one per wait: waiting costs nothing per event.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ class Gap:
 GAP: Final = Gap()
 
 
+class Alarm:
+    """In a feed: the time set with `Feed.alarm_at` has come."""
+
+    def __repr__(self) -> str:
+        return "ALARM"
+
+
+ALARM: Final = Alarm()
+
+
 class FeedOverflowError(Exception):
     """The subscriber fell `FEED_LIMIT` events behind and was dropped."""
 
@@ -98,6 +110,8 @@ class Feed:
         self._wake = asyncio.Event()
         self._overflowed = False
         self._closed = False
+        self._alarm: asyncio.TimerHandle | None = None
+        self._rang = False
 
     def deliver(self, event: dict[str, Any]) -> bool:
         """Queue an event without waiting; False (and the feed is dead) when it is full."""
@@ -119,17 +133,38 @@ class Feed:
     def close(self) -> None:
         self._closed = True
         self._wake.set()
+        self.alarm_off()
+
+    def alarm_at(self, when: float) -> None:
+        """`next` answers ALARM from loop time `when` on (once; a new call replaces it)."""
+        self.alarm_off()
+        self._alarm = asyncio.get_running_loop().call_at(when, self._ring)
+
+    def alarm_off(self) -> None:
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm = None
+        self._rang = False
+
+    def _ring(self) -> None:
+        self._alarm = None
+        self._rang = True
+        self._wake.set()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    async def next(self) -> dict[str, Any] | Gap:
-        """The next event or GAP; FeedOverflowError or HubClosedError when the feed is over."""
+    async def next(self) -> dict[str, Any] | Gap | Alarm:
+        """The next event, GAP or ALARM; FeedOverflowError or HubClosedError when the feed is
+        over."""
         while True:
             if self._overflowed:
                 raise FeedOverflowError(self.channel)
             if self._closed:
                 raise HubClosedError(self.channel)  # what is left is replayed on resubscribing
+            if self._rang:
+                self._rang = False
+                return ALARM
             if self._items:
                 return self._items.popleft()
             self._wake.clear()
@@ -208,6 +243,7 @@ class Hub:
                 await self._command("subscribe", self._namespace.channel(channel))
             yield feed
         finally:
+            feed.alarm_off()
             feeds = self._feeds.get(channel, set())
             feeds.discard(feed)
             if not feeds and channel in self._feeds:
