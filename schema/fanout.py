@@ -5,15 +5,17 @@ A live alert reaches every subscriber of its organisation on this process as the
 subscriber's selection on it, and the WebSocket handler would encode every answer: at 1,000
 subscribers that is 1,000 executions and 1,000 encodings of the same JSON per alert.
 
-Subscriptions are grouped instead: the same operation (a digest of its printed text and the
-fragments it holds), the same variables, the same role and organisation, the same language.
-The first subscriber of a group to reach an event executes it; the others of the group take
-that result, and the handler (schema/websocket.py) sends its JSON text, encoded once, with
-only the operation id differing. Everything per subscriber stays per subscriber: which events
-it gets (its organisation's channel, its `kinds`, `customerId`, `incidentId`), replay, resume
-and dropping repeats (resolvers/subscriptions.py), error masking and localisation (a result
-with errors is shared as graphql-core returned it and masked for each subscriber as before,
-and never takes the encoded path), the cost charged when it starts (schema/limits.py).
+Subscriptions are grouped instead (a render group): the same selection (a digest of the
+operation's printed text and its fragments, less the root fields' arguments, which choose the
+events and play no part in rendering one), the same values of the variables that selection
+uses, the same operation name, organisation, role and language. The first subscriber of a
+group to reach an event executes it; the others of the group take that result, and its JSON
+text is encoded once, with only the operation id differing. Everything per subscriber stays
+per subscriber: which events it gets (its organisation's channel, its `kinds`, `customerId`,
+`incidentId`), replay, resume and dropping repeats (resolvers/subscriptions.py), error masking
+and localisation (a result with errors is shared as graphql-core returned it, masked for each
+subscriber as before, and never takes the encoded path), the cost charged when it starts
+(schema/limits.py).
 
 Only events handed out as the same object share: a replayed alert is read for its subscriber
 alone and executed for it alone.
@@ -32,10 +34,21 @@ import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Final
 from weakref import WeakValueDictionary
 
-from graphql import DocumentNode, ExecutionResult, print_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    Visitor,
+    print_ast,
+    visit,
+)
 from graphql.language import ExecutableDefinitionNode
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -151,8 +164,17 @@ def _shared(event: object) -> bool:
     return _LIVE.get(id(event)) is event
 
 
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """What an operation renders an event with: a digest of its text, and the variables that
+    text uses."""
+
+    digest: str
+    variables: tuple[str, ...]
+
+
 _GROUPS: WeakValueDictionary[tuple[object, ...], Group] = WeakValueDictionary()
-_DIGESTS: OrderedDict[int, tuple[object, str]] = OrderedDict()  # id(operation) -> digest
+_SELECTIONS: OrderedDict[int, tuple[object, _Selection]] = OrderedDict()  # by id(operation)
 
 
 def groups() -> list[Group]:
@@ -160,20 +182,53 @@ def groups() -> list[Group]:
     return list(_GROUPS.values())
 
 
-def _digest(executor: StrawberryGraphQLCoreExecutionContext) -> str:
-    """The operation and every fragment it can use, printed: equal text, equal selection."""
+def _selection(executor: StrawberryGraphQLCoreExecutionContext) -> _Selection:
+    """The operation and every fragment it can use, printed without the root fields'
+    arguments (they choose which events come, not how one is rendered: `kinds`, `after`,
+    `customerId`, `incidentId`) and without its variable definitions, and the variables used
+    in what is left (the key holds their values, defaults applied). Subscribers that differ
+    only in those arguments render alike."""
     operation = executor.operation
-    kept = _DIGESTS.get(id(operation))
+    kept = _SELECTIONS.get(id(operation))
     if kept is not None and kept[0] is operation:
         return kept[1]
-    definitions: list[ExecutableDefinitionNode] = [operation]
+    roots = tuple(
+        FieldNode(
+            alias=node.alias,
+            name=node.name,
+            arguments=(),
+            directives=node.directives,
+            selection_set=node.selection_set,
+        )
+        if isinstance(node, FieldNode)
+        else node
+        for node in operation.selection_set.selections
+    )
+    rendering = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=(),  # what they hold is in the key, as the values used
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=roots),
+    )
+    definitions: list[ExecutableDefinitionNode] = [rendering]
     definitions += [executor.fragment_definitions[n] for n in sorted(executor.fragment_definitions)]
-    printed = print_ast(DocumentNode(definitions=tuple(definitions)))
-    digest = hashlib.sha256(printed.encode()).hexdigest()
-    _DIGESTS[id(operation)] = (operation, digest)
-    if len(_DIGESTS) > 512:
-        _DIGESTS.popitem(last=False)
-    return digest
+    document = DocumentNode(definitions=tuple(definitions))
+    used: set[str] = set()
+
+    class Variables(Visitor):
+        def enter_variable(self, node: VariableNode, *_: object) -> None:
+            used.add(node.name.value)
+
+    visit(document, Variables())
+    selection = _Selection(
+        digest=hashlib.sha256(print_ast(document).encode()).hexdigest(),
+        variables=tuple(sorted(used)),
+    )
+    _SELECTIONS[id(operation)] = (operation, selection)
+    if len(_SELECTIONS) > 512:
+        _SELECTIONS.popitem(last=False)
+    return selection
 
 
 def _group_of(executor: StrawberryGraphQLCoreExecutionContext) -> Group | None:
@@ -182,12 +237,17 @@ def _group_of(executor: StrawberryGraphQLCoreExecutionContext) -> Group | None:
     principal = context.principal if isinstance(context, Context) else None
     if principal is None:
         return None
+    selection = _selection(executor)
+    coerced = executor.variable_values.coerced
     variables = json.dumps(
-        executor.variable_values.coerced, sort_keys=True, default=repr, ensure_ascii=False
+        {name: coerced.get(name) for name in selection.variables},
+        sort_keys=True,
+        default=repr,
+        ensure_ascii=False,
     )
     operation_name = executor.operation.name.value if executor.operation.name else None
     key = (
-        _digest(executor),
+        selection.digest,
         operation_name,
         variables,
         principal.org_id,

@@ -16,9 +16,11 @@ its group's rendered events itself.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -64,8 +66,14 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         # This task runs the subscription: its live events may come as their group's text.
         async def send(message: fanout.Encoded) -> None:
-            if not operation.completed:  # as `Operation.send_operation_message` checks
+            if operation.completed:  # as `Operation.send_operation_message` checks
+                return
+            try:
                 await self.websocket.send_json(message)
+            except WebSocketDisconnected:
+                # The socket is gone and the handler is ending its operations: end this one
+                # as they are ended, not as an error raised from inside the subscription.
+                raise asyncio.CancelledError from None
 
         fanout.joining(fanout.Member(operation.id, send))
         await super().run_operation(operation)

@@ -243,6 +243,34 @@ async def test_a_running_subscription_ends_when_its_token_is_revoked(
         assert (await client.receive())["type"] == "complete"
 
 
+async def test_a_busy_subscription_still_ends_when_its_token_is_revoked(
+    live: Live, tenant: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(subscriptions, "TOKEN_RECHECK_S", 0.2)
+    async with live.subscriber(tenant, role=Role.AGENT) as client:
+        op = await client.subscribe(ALERTS)
+        await live.listening(tenant)
+        async with live.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE api_tokens SET revoked_at = now() WHERE org_id = $1 AND operator_id = "
+                "(SELECT id FROM operators WHERE org_id = $1 AND role = 'agent')",
+                tenant.id,
+            )
+        # Alerts keep coming, one after another: the re-check is not put off by them.
+        for subject in range(1, 500):
+            await raise_alerts(live.pool, tenant.id, first_subject_id=subject)
+            await live.relay()
+            message = await client.receive()
+            assert message["id"] == op
+            if "errors" in message["payload"]:
+                break
+        assert message["payload"]["errors"][0]["extensions"] == {
+            "code": "UNAUTHENTICATED",
+            "field": "alerts",
+        }
+        assert (await client.receive())["type"] == "complete"
+
+
 async def test_a_malformed_after_is_refused(live: Live, tenant: Org) -> None:
     async with live.subscriber(tenant) as client:
         await client.subscribe(ALERTS, {"after": to_global_id("Customer", 1)})

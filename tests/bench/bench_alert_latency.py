@@ -3,7 +3,8 @@
 Run on demand (never collected by pytest):
 
     WAFI_BENCH_DATABASE_URL=postgresql://user@host:5432/postgres \
-        python -m tests.bench.bench_alert_latency [--subscribers 1 100 1000] [--rounds 30]
+        python -m tests.bench.bench_alert_latency [--subscribers 1 100 1000] [--rounds 30] \
+        [--per-round]
 
 It creates a database of its own (dropped at the end) and a private redis-server, and starts
 two processes the way production runs them: `wafi serve --no-worker` (one API process) and
@@ -250,6 +251,7 @@ async def measure(
     pool: asyncpg.Pool,
     queue: tuple[object, namespaces.Namespace],
     redis_url: str,
+    per_round: bool = False,
 ) -> list[float]:
     clients: list[WsClient] = []
     try:
@@ -283,7 +285,10 @@ async def measure(
             except TimeoutError:
                 missing = sum(not s.got for s in subscribers)
                 raise RuntimeError(f"alert {alert_id} reached {count - missing}/{count}") from None
-            samples += [(s.arrivals[alert_id] - committed) * 1000 for s in subscribers]
+            got = [(s.arrivals[alert_id] - committed) * 1000 for s in subscribers]
+            if per_round:
+                print(f"  round: first {min(got):.1f} ms, last {max(got):.1f} ms", file=sys.stderr)
+            samples += got
         return samples
     finally:
         for client in clients:
@@ -338,6 +343,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 100, 1000])
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--per-round", action="store_true", help="each round's first and last client (stderr)"
+    )
     args = parser.parse_args()
     name = f"wafi_bench_alerts_{secrets.token_hex(3)}"
     url = await harness.fresh_database(name)
@@ -377,6 +385,7 @@ async def main() -> None:
                             pool=pool,
                             queue=(queue, namespace),
                             redis_url=redis_url,
+                            per_round=args.per_round,
                         )
                         print(
                             f"{count:>11} {len(samples):>8} "

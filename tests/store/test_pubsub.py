@@ -211,3 +211,44 @@ async def test_an_event_of_another_deployment_or_organisation_is_dropped(
         assert await _next(feed) == {"id": 5}
         assert hub.dropped == 4
         assert len(feed) == 0
+
+
+async def test_an_alarm_comes_once_ahead_of_queued_events_and_not_after_the_feed_closes(
+    hub: pubsub.Hub, publisher: Redis
+) -> None:
+    async with hub.subscribe(CHANNEL) as feed:
+        await feed.ready()
+        await _publish(publisher, CHANNEL, 1, 2)
+        await until(_queued(feed, 2), what="two queued events")
+        loop = asyncio.get_running_loop()
+        feed.alarm_at(loop.time())
+        await until(_rang(feed), what="the alarm")
+        assert await _next(feed) is pubsub.ALARM  # ahead of what is queued
+        assert [(await _next(feed))["id"] for _ in range(2)] == [1, 2]
+        feed.alarm_at(loop.time() + 3600)
+    # Leaving the block cancels the feed's timer: nothing is left scheduled for it.
+    assert feed._alarm is None
+
+
+def _queued(feed: pubsub.Feed, count: int) -> Any:
+    async def check() -> bool:
+        return len(feed) == count
+
+    return check
+
+
+def _rang(feed: pubsub.Feed) -> Any:
+    async def check() -> bool:
+        return feed._rang
+
+    return check
+
+
+async def test_the_feeds_of_a_channel_are_handed_one_event_object(
+    hub: pubsub.Hub, publisher: Redis
+) -> None:
+    # Live alerts are converted and rendered once per event on this (schema/fanout.py).
+    async with hub.subscribe(CHANNEL) as a, hub.subscribe(CHANNEL) as b:
+        await a.ready()
+        await _publish(publisher, CHANNEL, 1)
+        assert await _next(a) is await _next(b)
