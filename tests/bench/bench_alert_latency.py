@@ -13,8 +13,9 @@ subscription each, all in one organisation, all with the same document: one rend
 Each round commits one alert with its outbox row, then enqueues the relay exactly as a mutation
 does after its commit; the clock starts when the commit returns and stops when each client's
 socket has delivered the `next` message's bytes. Reported: p50 / p95 / p99 / max over rounds ×
-subscribers, in milliseconds, and the machine's load. Rounds are sequential (one alert in
-flight).
+subscribers, in milliseconds; the spread of a round (its last client's time less its first's:
+the fan-out itself, without the relay before it), median and max over rounds; the machine's
+load. Rounds are sequential (one alert in flight).
 
 The clients are a minimal WebSocket client on asyncio's Protocol (the time is taken when the
 bytes arrive, before anything is parsed): a full client library costs hundreds of microseconds
@@ -252,7 +253,7 @@ async def measure(
     queue: tuple[object, namespaces.Namespace],
     redis_url: str,
     per_round: bool = False,
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     clients: list[WsClient] = []
     try:
         subscribers: list[Subscriber] = []
@@ -264,6 +265,7 @@ async def measure(
             clients += [c for _, c in batch]
         await _wait_subscribed(pool, redis_url, org_id, subscribers, queue)
         samples: list[float] = []
+        spreads: list[float] = []
         for _ in range(rounds):
             # Alerts come when they come: a random pause keeps the rounds from falling in step
             # with the worker's queue polling (which would fix every sample at one phase).
@@ -289,7 +291,8 @@ async def measure(
             if per_round:
                 print(f"  round: first {min(got):.1f} ms, last {max(got):.1f} ms", file=sys.stderr)
             samples += got
-        return samples
+            spreads.append(max(got) - min(got))
+        return samples, spreads
     finally:
         for client in clients:
             if client.transport is not None:
@@ -373,10 +376,11 @@ async def main() -> None:
                         )
                     print(
                         f"{'subscribers':>11} {'samples':>8} {'p50 ms':>8} {'p95 ms':>8} "
-                        f"{'p99 ms':>8} {'max ms':>8}  load (1/5/15 min)"
+                        f"{'p99 ms':>8} {'max ms':>8} {'spread p50':>10} {'spread max':>10}  "
+                        "load (1/5/15 min)"
                     )
                     for count in args.subscribers:
-                        samples = await measure(
+                        samples, spreads = await measure(
                             count,
                             args.rounds,
                             port=port,
@@ -391,7 +395,8 @@ async def main() -> None:
                             f"{count:>11} {len(samples):>8} "
                             f"{statistics.median(samples):>8.1f} "
                             f"{percentile(samples, 95):>8.1f} "
-                            f"{percentile(samples, 99):>8.1f} {max(samples):>8.1f}  "
+                            f"{percentile(samples, 99):>8.1f} {max(samples):>8.1f} "
+                            f"{statistics.median(spreads):>10.1f} {max(spreads):>10.1f}  "
                             + " ".join(f"{load:.2f}" for load in os.getloadavg())
                         )
                 except BaseException:
