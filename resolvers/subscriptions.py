@@ -161,26 +161,34 @@ class _Sent:
 
 
 class _LiveAlerts:
-    """Each live event as its alert and the Alert object every subscriber is handed, built
-    once for the process: the hub gives every feed of a channel the same event object."""
+    """Each live event as its alert and the Alert object every subscriber that wants it is
+    handed, each built once for the process: the hub gives every feed of a channel the same
+    event object."""
 
     def __init__(self) -> None:
-        # id(event) -> (event, alert, object): the event is held so its id is not reused.
-        self._kept: OrderedDict[int, tuple[dict[str, Any], alerts.Alert, types.Alert]] = (
-            OrderedDict()
-        )
+        # id(event) -> [event, alert, object or None]: the event is held so its id is not reused.
+        self._kept: OrderedDict[int, list[Any]] = OrderedDict()
 
-    def __call__(self, event: dict[str, Any]) -> tuple[alerts.Alert, types.Alert]:
+    def alert(self, event: dict[str, Any]) -> alerts.Alert:
         kept = self._kept.get(id(event))
         if kept is not None and kept[0] is event:
-            return kept[1], kept[2]
+            alert: alerts.Alert = kept[1]
+            return alert
         alert = store.from_event(event)
-        handed = types.Alert.from_domain(alert)
-        fanout.share(handed)
-        self._kept[id(event)] = (event, alert, handed)
+        self._kept[id(event)] = [event, alert, None]
         if len(self._kept) > fanout.LIVE_EVENTS:
             self._kept.popitem(last=False)
-        return alert, handed
+        return alert
+
+    def handed(self, event: dict[str, Any], alert: alerts.Alert) -> types.Alert:
+        kept = self._kept.get(id(event))
+        if kept is None or kept[0] is not event:  # pushed out meanwhile: this one alone
+            return types.Alert.from_domain(alert)
+        if kept[2] is None:
+            kept[2] = types.Alert.from_domain(alert)
+            fanout.share(kept[2])
+        handed: types.Alert = kept[2]
+        return handed
 
 
 _live = _LiveAlerts()
@@ -235,9 +243,10 @@ async def _follow(
                     await feed.ready()
                     replay_from = sent.replay_floor(default=cursor)
                     continue
-                alert, handed = _live(item)
+                alert = _live.alert(item)
                 if alert.id not in sent and wanted(alert):
                     sent.add(alert.id)
+                    handed = _live.handed(item, alert)
                     if not await fanout.deliver(handed):  # sent as its render group has it
                         yield handed
     except pubsub.FeedOverflowError:
