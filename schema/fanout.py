@@ -100,7 +100,7 @@ def next_message(op_id: str, data: SharedData) -> Encoded:
 
 
 class Counters:
-    """What the process has done with live events (tests and the bench read it)."""
+    """What the process has done with live events (the tests read it)."""
 
     executions = 0  # selections executed for a live event (once per group and event)
     shared = 0  # times a group member took another's result
