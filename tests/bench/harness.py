@@ -132,13 +132,36 @@ async def load(
     seconds: float,
 ) -> tuple[float, bytes]:
     """Requests per second with `clients` keep-alive connections for `seconds`; and one body."""
+    return await load_across([port], path, payload, headers, clients=clients, seconds=seconds)
+
+
+async def load_across(
+    ports: list[int],
+    path: str,
+    payload: dict[str, object],
+    headers: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+) -> tuple[float, bytes]:
+    """`load` with the clients dealt round-robin over several servers' ports (client i talks to
+    ports[i % len(ports)] for the whole run): their total requests per second, and one body."""
     raw = _request(path, json.dumps(payload).encode(), headers)
     counts = [0]
     start = time.monotonic()
     bodies = await asyncio.gather(
-        *(_client(port, raw, start + seconds, counts) for _ in range(clients))
+        *(
+            _client(ports[index % len(ports)], raw, start + seconds, counts)
+            for index in range(clients)
+        )
     )
     return counts[0] / (time.monotonic() - start), bodies[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values: list[float]) -> float:
