@@ -5,6 +5,7 @@ read path and on the executor (docs/architecture.md#request-path)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from resolvers.store import engine
 from schema import compiled
@@ -30,7 +31,7 @@ def _kind(statement: str) -> str:
     return "compiled" if "json" in statement else statement
 
 
-async def _sent(org: Org, query: str) -> tuple[list[str], dict[str, object]]:
+async def _sent(org: Org, query: str) -> tuple[list[str], dict[str, Any]]:
     await org.data(query)  # a warm connection: no first-use type lookups
     with engine.READ_QUERIES.recording() as statements:
         body = await org.gql(query)
