@@ -270,27 +270,36 @@ async def lifecycles(
     customer_id: int | None,
     start: datetime,
     end: datetime,
-) -> list[Lifecycle]:
-    """§2.7: the lifecycles of tickets opened in [start, end), for one customer or all."""
+    now: datetime,
+) -> list[tuple[Lifecycle, bool]]:
+    """§2.7: the lifecycles of tickets opened in [start, end), for one customer or all, each
+    with whether its clocks are breached at `now` (the stored due times: working time, pauses
+    and support mode counted, §7; the same predicate as the scan and the freeze verdict)."""
     rows = await conn.fetch(
         "SELECT classified_priority, manual_priority, status, opened_at, first_response_at, "
-        "resolved_at FROM tickets WHERE org_id = $1 AND opened_at >= $2 AND opened_at < $3 "
+        "resolved_at, "
+        + breached_sql("$5::timestamptz")
+        + " AS breached FROM tickets WHERE org_id = $1 AND opened_at >= $2 AND opened_at < $3 "
         "AND ($4::bigint IS NULL OR customer_id = $4)",
         org_id,
         start,
         end,
         customer_id,
+        now,
     )
     return [
-        Lifecycle(
-            status=TicketStatus(row["status"]),
-            classified=Priority(row["classified_priority"]),
-            manual_raise=None
-            if row["manual_priority"] is None
-            else Priority(row["manual_priority"]),
-            opened_at=row["opened_at"],
-            first_response_at=row["first_response_at"],
-            resolved_at=row["resolved_at"],
+        (
+            Lifecycle(
+                status=TicketStatus(row["status"]),
+                classified=Priority(row["classified_priority"]),
+                manual_raise=None
+                if row["manual_priority"] is None
+                else Priority(row["manual_priority"]),
+                opened_at=row["opened_at"],
+                first_response_at=row["first_response_at"],
+                resolved_at=row["resolved_at"],
+            ),
+            row["breached"],
         )
         for row in rows
     ]
