@@ -296,9 +296,12 @@ async def main(args: tuple[int, float, int], against: Path | None) -> None:
         print(_line("plain bare", plain["bare"], "2 SQL statements and the pool's reset"))
         for name in roots:
             print(f"  ratio plain {name} / bare: {plain[name].rate / plain['bare'].rate:.2f}")
-        for label, measured in (("plain on the executor", executor), ("rich", rich)):
+        for label, key, measured in (
+            ("plain on the executor", "executor", executor),
+            ("rich", "rich", rich),
+        ):
             for name in roots:
-                print(_line(f"{label} {name}", measured[name], how(name, label.split()[0])))
+                print(_line(f"{label} {name}", measured[name], how(name, key)))
             if against is not None:
                 print(
                     f"  ratio {label} wafi / other: "
