@@ -273,7 +273,7 @@ def create_app(
         app.state.resources = resources  # for probes and tests: what this process holds
         task = asyncio.create_task(worker(resources)) if worker is not None else None
         # What the process holds by now (modules, the schema, pools) lives as long as it does:
-        # out of the cyclic collector's sight, its full collections stop walking ~190,000
+        # out of the cyclic collector's sight, its full collections stop walking ~160,000
         # objects each (a few ms of CPU every few dozen executor requests).
         gc.collect()
         gc.freeze()
