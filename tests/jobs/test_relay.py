@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -427,7 +427,7 @@ async def test_published_rows_are_pruned_after_a_week_and_unpublished_ones_never
     now = T0 + timedelta(days=60)
     week = outbox.RETENTION
     assert week == timedelta(days=7)
-    published = [now - week - timedelta(seconds=s) for s in (1, 2, 3, 4, 5)]
+    published: list[datetime | None] = [now - week - timedelta(seconds=s) for s in (1, 2, 3, 4, 5)]
     published += [now - week + timedelta(seconds=1), None]
     async with system_pool.acquire() as conn:
         for at in published:
