@@ -267,7 +267,7 @@ class CpuMeter:
     @staticmethod
     def _cpu(pid: int) -> float:
         try:
-            return harness.cpu_seconds(pid)
+            return harness.process_cpu_seconds(pid)
         except (FileNotFoundError, ProcessLookupError):
             return 0.0  # a connection closed meanwhile
 
