@@ -227,7 +227,7 @@ def _values(cells: list[str], columns: dict[int, str]) -> dict[str, str]:
     for index, cell in enumerate(cells):
         if not text.storable(cell):
             raise DomainError(columns[index], ErrorCode.INVALID, Msg.CSV_UNSTORABLE)
-        values[columns[index]] = cell.strip()
+        values[columns[index]] = text.from_spreadsheet_cell(cell.strip())
     return values
 
 

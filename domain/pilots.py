@@ -34,6 +34,26 @@ DECLINE_QUESTION: Final = "ما اللي منع الاستمرار؟"
 # Not in the playbook's words: Wafi's own, short and with no promise of results.
 TESTIMONIAL_ASK: Final = "شكراً لتجربتكم Wafi. هل تسمحون لنا بكلمتين عن تجربتكم نشاركها مع غيركم؟"
 REFERRAL_ASK: Final = "هل تعرفون فريقاً آخر يستفيد من تجربة pilot مثلكم؟ يسعدنا تعريفكم بهم."
+# For a customer whose locale is English: Wafi's own English for the same drafts (the playbook's
+# words are Arabic), the same figures, no promise of results.
+ENGLISH: Final = {
+    DraftKind.PILOT_CHECK_IN: "Today: we replied to {leads} leads and booked {demos} demos",
+    DraftKind.PILOT_SOFT_ASK: (
+        "A few days are left in your pilot. Based on the results so far, do you expect to continue?"
+    ),
+    DraftKind.PILOT_FIRM_ASK: (
+        "Your pilot ended today. The results were [{leads} leads, {demos} demos, {response} "
+        "seconds average response]. Would you like to continue on Starter (999 SAR/month) "
+        "from Monday?"
+    ),
+    DraftKind.TESTIMONIAL_ASK: (
+        "Thank you for trying Wafi. May we share a few words about your experience with others?"
+    ),
+    DraftKind.REFERRAL_ASK: (
+        "Do you know another team that would benefit from a pilot like yours? We would be glad "
+        "to be introduced."
+    ),
+}
 
 
 class PilotStatus(StrEnum):
@@ -133,8 +153,13 @@ def average(total: int, n: int) -> int:
     return (2 * total + n) // (2 * n) if n else 0
 
 
-def body(step: Step, figures: Totals) -> str:
-    """§8.1: the exact text of a step's draft, filled from the pilot's totals so far."""
+def body(step: Step, figures: Totals, locale: str = "ar") -> str:
+    """§8.1: the exact text of a step's draft, filled from the pilot's totals so far; in English
+    for a customer whose locale is `en`, else the playbook's Arabic."""
+    if locale == "en":
+        return ENGLISH[step.kind].format(
+            leads=figures.leads, demos=figures.demos, response=figures.response_seconds
+        )
     if step.kind is DraftKind.PILOT_CHECK_IN:
         return CHECK_IN.format(leads=figures.leads, demos=figures.demos)
     if step.kind is DraftKind.PILOT_SOFT_ASK:

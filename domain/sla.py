@@ -375,6 +375,17 @@ class TicketSla:
     # Hours from opening to the report's `now`: an unanswered or unresolved ticket past its
     # target is breached too (§2.6), but must not enter the averages.
     age_hours: float | None = None
+    # The ticket's own clocks' verdict at the report's `now` (§7: working time, pauses, support
+    # mode), when known; None: judged from the elapsed times above (round the clock).
+    clocks_breached: bool | None = None
+
+    @property
+    def breached(self) -> bool:
+        """Whether the ticket counts as breached in the report: its clocks' verdict when
+        known, else §2.6 on the elapsed times."""
+        if self.clocks_breached is not None:
+            return self.clocks_breached
+        return self.breach().breached
 
     def breach(self) -> Breach:
         """§2.6: this ticket's breaches, running clocks judged at `age_hours`."""
@@ -391,8 +402,10 @@ def ticket_sla(
     first_response_at: datetime | None,
     resolved_at: datetime | None,
     now: datetime,
+    clocks_breached: bool | None = None,
 ) -> TicketSla:
-    """§2.7: a ticket's measured times, from its timestamps, as the health report reads them."""
+    """§2.7: a ticket's measured times (elapsed, for the averages), from its timestamps, and
+    its clocks' verdict when the caller knows it (§7), as the health report reads them."""
 
     def hours(end: datetime) -> float:
         return (_aware(end) - _aware(opened_at)).total_seconds() / 3600
@@ -402,6 +415,7 @@ def ticket_sla(
         first_response_minutes=None if first_response_at is None else hours(first_response_at) * 60,
         resolution_hours=None if resolved_at is None else hours(resolved_at),
         age_hours=max(hours(now), 0.0),
+        clocks_breached=clocks_breached,
     )
 
 
@@ -436,7 +450,7 @@ def _priority_health(priority: Priority, tickets: Sequence[TicketSla]) -> Priori
     return PriorityHealth(
         priority=priority,
         count=len(mine),
-        breaches=sum(1 for t in mine if t.breach().breached),
+        breaches=sum(1 for t in mine if t.breached),
         avg_first_response_minutes=_average(
             [t.first_response_minutes for t in mine if t.first_response_minutes is not None], 1
         ),
@@ -449,7 +463,7 @@ def _priority_health(priority: Priority, tickets: Sequence[TicketSla]) -> Priori
 def health_report(tickets: Sequence[TicketSla]) -> HealthReport:
     """§2.7: total, breached (once per ticket), rounded breach rate, verdict, per-priority lines."""
     total = len(tickets)
-    breached = sum(1 for t in tickets if t.breach().breached)
+    breached = sum(1 for t in tickets if t.breached)
     rate = round(breached / total, 3) if total else 0.0
     return HealthReport(
         total=total,

@@ -80,3 +80,26 @@ def unsafe_character(value: str, *, multiline: bool) -> str | None:
         ):
             return f"U+{ord(char):04X}"
     return None
+
+
+# Spreadsheet formula guard (README: CSV import and export): a cell that begins with one of
+# these is read as a formula by spreadsheet programs; an apostrophe in front makes it text.
+FORMULA_STARTS: Final = frozenset("=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """`value` as a CSV cell no spreadsheet runs: `'` before a cell that starts like a formula.
+
+    A plain number (`-3`, `-0.5`) is left alone: it is a number, not a formula.
+    """
+    if value[:1] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    """The inverse of `spreadsheet_cell`, for import: a guarded cell loses its apostrophe."""
+    if value[:1] == "'" and value[1:2] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value[1:]):
+        return value[1:]
+    return value

@@ -43,6 +43,11 @@ async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
             return published
 
 
+async def prune_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    """Delete outbox rows published more than `outbox.RETENTION` ago; how many (hourly)."""
+    return await outbox.prune(ctx["db"], before=(now or ctx["clock"]()) - outbox.RETENTION)
+
+
 async def relay_after_job(ctx: dict[str, Any]) -> None:
     """Worker hook: after any other job (a scan may have written alerts with their outbox
     rows), ask for a relay now instead of waiting for the next sweep."""

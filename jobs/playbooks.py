@@ -15,10 +15,6 @@ from resolvers.store import alerts
 from resolvers.store import pilots as pilot_store
 from resolvers.store import red_flags as red_flag_store
 
-# The pilot texts are the playbook's Arabic words (docs/rules.md §8.1), whatever the customer's
-# locale.
-LOCALE = "ar"
-
 
 async def scan_playbooks(ctx: dict[str, Any], now: datetime | None = None) -> dict[str, int]:
     """§8.1 the pilot drafts due today (check-ins days 2–6, the soft ask on day 5, the firm,
@@ -30,9 +26,9 @@ async def scan_playbooks(ctx: dict[str, Any], now: datetime | None = None) -> di
                 org_id=c.org_id,
                 pilot_id=c.pilot_id,
                 customer_id=c.customer_id,
-                locale=LOCALE,
+                locale=c.locale,
                 step=step,
-                body=pilots.body(step, c.totals),
+                body=pilots.body(step, c.totals, c.locale),
             )
             for c in await pilot_store.candidates(conn, now=at)
             for step in pilots.due_steps(c.day, c.status)

@@ -55,14 +55,20 @@ async def sla_health(
             customer_id=customer_id,
             start=period_start,
             end=period_end,
+            now=ctx.now,
         )
         frozen = await store.is_frozen(conn, org_id=principal.org_id)
     report = sla.health_report(
         [
             sla.ticket_sla(
-                life.priority, life.opened_at, life.first_response_at, life.resolved_at, ctx.now
+                life.priority,
+                life.opened_at,
+                life.first_response_at,
+                life.resolved_at,
+                ctx.now,
+                clocks_breached=breached,
             )
-            for life in lifecycles
+            for life, breached in lifecycles
         ]
     )
     return types.SlaHealthReport.from_domain(

@@ -1,6 +1,8 @@
 """CSV export at GET /export/{customers,tickets,ledger}.csv (README: CSV import and export):
 the caller's bearer token, the role rules of the API (the ledger for owners and managers only),
-streamed a batch at a time; `?bom=1` starts the file with a byte-order mark for Excel."""
+streamed a batch at a time; `?bom=1` starts the file with a byte-order mark for Excel. A cell
+that would start like a spreadsheet formula (`=`, `+`, `-`, `@`, tab, carriage return) gets an
+apostrophe in front; import takes it off again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.roles import Action, Principal, require
+from domain.text import spreadsheet_cell
 from resolvers.store import engine, exports, orgs
 from schema import language
 from schema.context import Resources
@@ -82,7 +85,7 @@ def _cells(kind: str, row: Any) -> list[str]:
         elif value is not None and column in _IDS:
             cells.append(to_global_id(_IDS[column] or _TYPES[kind], value))
         else:
-            cells.append(_text(value))
+            cells.append(spreadsheet_cell(_text(value)))
     return cells
 
 

@@ -12,6 +12,7 @@ import httpx
 
 from domain.roles import Role
 from resolvers.store import orgs
+from schema import compiled
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -60,10 +61,11 @@ class Org:
         *,
         role: Role = Role.OWNER,
         token: str | None = None,
+        compare: bool = True,
     ) -> dict[str, Any]:
         """POST a GraphQL operation with this organisation's token for `role`; the JSON body."""
         bearer = token if token is not None else await self.token_for(role)
-        return await gql(self.client, query, variables, token=bearer)
+        return await gql(self.client, query, variables, token=bearer, compare=compare)
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
         """`gql` that insists on no top-level errors and returns `data`."""
@@ -78,14 +80,44 @@ async def gql(
     variables: dict[str, Any] | None = None,
     *,
     token: str | None = None,
+    compare: bool = True,
 ) -> dict[str, Any]:
+    """POST a GraphQL operation; the JSON body. A query answered by the compiled read path is
+    asked again of the executor and the answers compared, unless `compare` is False (a test
+    that counts requests or statements)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
+    if compare and body.get("extensions", {}).get("plan") == compiled.COMPILED:
+        await _same_on_the_executor(client, query, variables, headers, body)
     return body
+
+
+async def _same_on_the_executor(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None,
+    headers: dict[str, str],
+    body: dict[str, Any],
+) -> None:
+    """Every query of the suite that takes the compiled read path is asked again of the
+    executor, on the same rows at the same clock: the two answers must be equal
+    (docs/architecture.md#compiled-read-path)."""
+    compiled.ENABLED = False
+    try:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+    finally:
+        compiled.ENABLED = True
+    again = response.json()
+    assert again.get("extensions", {}).get("plan") == compiled.EXECUTOR, again
+    for key in ("data", "errors"):
+        assert body.get(key) == again.get(key), (query, variables, key, body, again)
+    assert body["extensions"]["cost"]["requested"] == again["extensions"]["cost"]["requested"]
 
 
 async def make_org(pool: asyncpg.Pool, client: httpx.AsyncClient, clock: Clock) -> Org:

@@ -7,7 +7,10 @@ import asyncio
 import contextlib
 import json
 import secrets
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -64,6 +67,49 @@ def private_redis() -> Iterator[PrivateRedis]:
             yield server
         finally:
             server.stop()
+
+
+class WafiProcess:
+    """A `wafi` command (`serve`, `worker`) as its own OS process, started the way an operator
+    starts it, with its output in a log file (printed when a test fails)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.args = args
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        wafi = Path(sys.executable).with_name("wafi")
+        command = [str(wafi)] if wafi.exists() else [sys.executable, "-m", "schema.cli"]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [*command, *self.args], env=self.env, stdout=out, stderr=out
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no finally, the way a machine dies."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=WAIT_S)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
 def free_port() -> int:

@@ -29,6 +29,14 @@ SPEC_SQL = (
     "JOIN organisations o ON o.id = pc.org_id "
     "WHERE pc.org_id = {t}.org_id AND pc.priority = {t}.priority)"
 )
+# The same for every priority with a calendar in organisation `{org}` at once: rows (priority,
+# spec), for statements reading many tickets to join on (each calendar built once, not per row).
+SPECS_SQL = (
+    "SELECT pc.priority, json_build_object('name', c.name, 'zone', o.time_zone, "
+    "'days', c.working_days, 'hours', c.working_hours, 'holidays', c.holidays)::text AS spec "
+    "FROM priority_calendars pc JOIN calendars c ON c.org_id = pc.org_id AND c.id = pc.calendar_id "
+    "JOIN organisations o ON o.id = pc.org_id WHERE pc.org_id = {org}"
+)
 
 
 @lru_cache(maxsize=512)
@@ -221,20 +229,17 @@ async def _driver(session: AsyncSession) -> asyncpg.Connection:
 
 # Unresolved tickets of the organisation (open or waiting), with what their due times need:
 # each priority's calendar is built once (a CTE), not once per ticket.
-_UNRESOLVED = """
-WITH specs AS (
-    SELECT pc.priority, json_build_object('name', c.name, 'zone', o.time_zone,
-        'days', c.working_days, 'hours', c.working_hours, 'holidays', c.holidays)::text AS spec
-    FROM priority_calendars pc
-    JOIN calendars c ON c.org_id = pc.org_id AND c.id = pc.calendar_id
-    JOIN organisations o ON o.id = pc.org_id
-    WHERE pc.org_id = $1
-)
+_UNRESOLVED = (
+    "WITH specs AS ("
+    + SPECS_SQL.format(org="$1")
+    + ")"
+    + """
 SELECT t.id, t.priority, t.opened_at, t.support_mode,
        CASE WHEN t.pauses = '[]'::jsonb THEN NULL ELSE t.pauses::text END AS pauses, s.spec
 FROM tickets t LEFT JOIN specs s ON s.priority = t.priority
 WHERE t.org_id = $1 AND t.resolved_at IS NULL
 """
+)
 # One UPDATE for all of them: a running clock takes its new due time; a breach flag stays only
 # while the clock is still past its (new) due time, so a due time moved later clears it and the
 # scan alerts it again if the new one passes too.

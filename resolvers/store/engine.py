@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,13 +216,27 @@ def sqlalchemy_url(url: str) -> str:
 
 
 class QueryCounter:
-    """Counts the statements the read pool sends (tests pin query counts per request with it)."""
+    """Counts the statements the read pool sends (tests pin query counts per request with it);
+    within `recording()` it also keeps their text."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._recorded: list[str] | None = None
 
     def __call__(self, record: Any) -> None:
         self.count += 1
+        if self._recorded is not None:
+            self._recorded.append(record.query)
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """The text of every statement sent while the block runs, in order."""
+        recorded: list[str] = []
+        self._recorded = recorded
+        try:
+            yield recorded
+        finally:
+            self._recorded = None
 
 
 READ_QUERIES = QueryCounter()
@@ -258,8 +272,22 @@ async def create_read_pool(
         min_size=1,
         max_size=size,
         init=_init_connection,
+        reset=_scoped_again_by_next_use,
         **timeouts(statement_timeout),
     )
+
+
+async def _scoped_again_by_next_use(conn: asyncpg.Connection) -> None:
+    """Releasing a read connection sends nothing (asyncpg's default sends `RESET ALL`, `CLOSE
+    ALL`, `UNLISTEN *` and `pg_advisory_unlock_all()`: one statement after every request).
+
+    The only session state read code leaves is the role and the organisation, and the first
+    statement on every acquired connection sets both: `scope_sql` (`scoped`) or
+    `orgs.authenticate` (the API's token check), which scopes to the token's organisation or to
+    none (tests/api/test_tenancy.py checks every acquire in the code does one of them). Read
+    code takes no advisory locks outside a transaction, holds no cursors or LISTENs and changes
+    no other setting. asyncpg still rolls back a transaction left open before this runs.
+    """
 
 
 def timeouts(seconds: float | None) -> dict[str, Any]:
@@ -279,8 +307,8 @@ def timeouts(seconds: float | None) -> dict[str, Any]:
 async def scoped(pool: asyncpg.Pool, org_id: int | None) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection scoped to one organisation (or none) for the block.
 
-    asyncpg resets the connection on release (RESET ALL also drops the role), which happens
-    after the response is sent, so every acquire sets both the role and the organisation.
+    A released connection keeps the role and organisation of its last user (nothing is reset,
+    see `_scoped_again_by_next_use`), so every acquire sets both first.
     """
     async with availability.first_use(pool, lambda conn: conn.execute(scope_sql(org_id))) as used:
         yield used[0]

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -42,6 +42,10 @@ RELAY_JOB = "relay_outbox"
 # through both.
 _RELAY_JOB_IDS = (RELAY_JOB, RELAY_JOB + ":again")
 _ENQUEUE_TIMEOUT_S = 2.0
+# Published rows are kept this long (to look into a delivery), then pruned; unpublished rows are
+# never deleted. Alerts themselves live in `alerts`, which replay reads: pruning loses nothing.
+RETENTION = timedelta(days=7)
+PRUNE_BATCH = 10_000
 _PENDING = "wafi.outbox_pending"
 
 
@@ -191,3 +195,21 @@ async def enqueue_relay(queue: Any, namespace: Namespace) -> bool:
     except (RedisError, OSError, TimeoutError) as error:
         log.warning("could not enqueue the outbox relay (the sweep will): %r", error)
     return False
+
+
+async def prune(pool: asyncpg.Pool, *, before: datetime) -> int:
+    """Delete the rows published before `before`, `PRUNE_BATCH` at a time (each batch its own
+    short transaction, so the relay is never held up); how many were deleted."""
+    deleted = 0
+    while True:
+        async with pool.acquire() as conn:
+            status = await conn.execute(
+                "DELETE FROM outbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM outbox "
+                "WHERE published_at < $1 LIMIT $2))",
+                before,
+                PRUNE_BATCH,
+            )
+        count = int(status.rsplit(" ", 1)[-1])
+        deleted += count
+        if count < PRUNE_BATCH:
+            return deleted

@@ -202,6 +202,21 @@ async def by_ids(conn: asyncpg.Connection, *, org_id: int, ids: Sequence[int]) -
     return [_from_record(row) for row in rows]
 
 
+# `by_customers`: each customer's newest tickets, one index range (org_id, customer_id, id) read
+# backward per customer and stopped at the page's size (LATERAL … LIMIT), only the columns a
+# ticket is built from, and each priority's calendar built once for the statement, not per row.
+_BY_CUSTOMERS = (
+    "WITH specs AS (" + calendar_store.SPECS_SQL.format(org="$1") + ") "
+    "SELECT t.*, s.spec AS calendar_spec "
+    "FROM unnest($2::bigint[]) WITH ORDINALITY AS c(id, n) "
+    f"CROSS JOIN LATERAL (SELECT {_BASE_COLUMNS}, priority FROM tickets "
+    "WHERE org_id = $1 AND customer_id = c.id{after} ORDER BY id DESC LIMIT $3) AS t "
+    "LEFT JOIN specs s ON s.priority = t.priority ORDER BY c.n, t.id DESC"
+)
+_BY_CUSTOMERS_FIRST = _BY_CUSTOMERS.format(after="")
+_BY_CUSTOMERS_AFTER = _BY_CUSTOMERS.format(after=" AND id < $4")
+
+
 async def by_customers(
     conn: asyncpg.Connection,
     *,
@@ -210,18 +225,14 @@ async def by_customers(
     after_id: int | None,
     first: int,
 ) -> dict[int, list[Ticket]]:
-    """Each customer's newest `first + 1` tickets, for a whole page of customers in one query."""
-    rows = await conn.fetch(
-        f"SELECT {_columns('ranked')} FROM (SELECT *, row_number() OVER "
-        "(PARTITION BY customer_id ORDER BY id DESC) AS n FROM tickets "
-        "WHERE org_id = $1 AND customer_id = ANY($2::bigint[]) "
-        "AND ($3::bigint IS NULL OR id < $3)) AS ranked WHERE n <= $4 ORDER BY id DESC",
-        org_id,
-        list(customer_ids),
-        after_id,
-        first + 1,
-    )
-    found: dict[int, list[Ticket]] = {customer_id: [] for customer_id in customer_ids}
+    """Each customer's newest `first + 1` tickets (after `after_id` when given), newest first,
+    for a whole page of customers in one statement."""
+    ids = list(dict.fromkeys(customer_ids))  # one range per customer, however often asked
+    args: list[Any] = [org_id, ids, first + 1]
+    if after_id is not None:
+        args.append(after_id)
+    rows = await conn.fetch(_BY_CUSTOMERS_FIRST if after_id is None else _BY_CUSTOMERS_AFTER, *args)
+    found: dict[int, list[Ticket]] = {customer_id: [] for customer_id in ids}
     for row in rows:
         found[row["customer_id"]].append(_from_record(row))
     return found
@@ -259,27 +270,36 @@ async def lifecycles(
     customer_id: int | None,
     start: datetime,
     end: datetime,
-) -> list[Lifecycle]:
-    """§2.7: the lifecycles of tickets opened in [start, end), for one customer or all."""
+    now: datetime,
+) -> list[tuple[Lifecycle, bool]]:
+    """§2.7: the lifecycles of tickets opened in [start, end), for one customer or all, each
+    with whether its clocks are breached at `now` (the stored due times: working time, pauses
+    and support mode counted, §7; the same predicate as the scan and the freeze verdict)."""
     rows = await conn.fetch(
         "SELECT classified_priority, manual_priority, status, opened_at, first_response_at, "
-        "resolved_at FROM tickets WHERE org_id = $1 AND opened_at >= $2 AND opened_at < $3 "
+        "resolved_at, "
+        + breached_sql("$5::timestamptz")
+        + " AS breached FROM tickets WHERE org_id = $1 AND opened_at >= $2 AND opened_at < $3 "
         "AND ($4::bigint IS NULL OR customer_id = $4)",
         org_id,
         start,
         end,
         customer_id,
+        now,
     )
     return [
-        Lifecycle(
-            status=TicketStatus(row["status"]),
-            classified=Priority(row["classified_priority"]),
-            manual_raise=None
-            if row["manual_priority"] is None
-            else Priority(row["manual_priority"]),
-            opened_at=row["opened_at"],
-            first_response_at=row["first_response_at"],
-            resolved_at=row["resolved_at"],
+        (
+            Lifecycle(
+                status=TicketStatus(row["status"]),
+                classified=Priority(row["classified_priority"]),
+                manual_raise=None
+                if row["manual_priority"] is None
+                else Priority(row["manual_priority"]),
+                opened_at=row["opened_at"],
+                first_response_at=row["first_response_at"],
+                resolved_at=row["resolved_at"],
+            ),
+            row["breached"],
         )
         for row in rows
     ]

@@ -11,7 +11,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
@@ -288,15 +294,26 @@ def count_name(relation: str) -> str:
 
 
 def wants_total(info: Any) -> bool:
-    """Whether the connection's `totalCount` is selected (fragments included)."""
+    """Whether the connection's `totalCount` is selected (fragments included).
 
-    def selects(selections: Sequence[Selection]) -> bool:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                if selection.name == "totalCount":
+    Read from the query's own syntax tree: `info.selected_fields` would convert the whole
+    selection (arguments, directives) into new objects on every call, once per parent of a
+    nested list (a page of 50 customers asked it 50 times)."""
+    raw: GraphQLResolveInfo[Any] = info._raw_info
+    fragments = raw.fragments
+
+    def selects(selection_set: SelectionSetNode | None) -> bool:
+        for selection in () if selection_set is None else selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == "totalCount":
                     return True
-            elif selects(selection.selections):
-                return True
+            elif isinstance(selection, InlineFragmentNode):
+                if selects(selection.selection_set):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None and selects(fragment.selection_set):
+                    return True
         return False
 
-    return any(selects(field.selections) for field in info.selected_fields)
+    return any(selects(node.selection_set) for node in raw.field_nodes)

@@ -399,3 +399,23 @@ async def test_tickets_and_incidents_by_default_newest_first_both_ways(org: Org)
         assert len(forward) == count
         assert [pk(g) for g in forward] == sorted((pk(g) for g in forward), reverse=True)
         assert await _walk(org, name, None, None, 2, backward=True) == forward
+
+
+async def test_total_count_is_counted_when_a_fragment_selects_it(org: Org) -> None:
+    busy = await new_customer(org, name="busy")
+    for _ in range(3):
+        await open_ticket(org, busy, "hello")
+    query = """
+    { customers(first: 5) { ...Counted edges { node {
+        tickets(first: 1) { ... on TicketConnection { totalCount } }
+        incidents(first: 1) { ...Incidents }
+    } } } }
+    fragment Counted on CustomerConnection { ... { totalCount } }
+    fragment Incidents on IncidentConnection { totalCount }
+    """
+    data = await org.data(query)
+    assert data["customers"]["totalCount"] == 1
+    assert data["customers"]["edges"][0]["node"] == {
+        "tickets": {"totalCount": 3},
+        "incidents": {"totalCount": 0},
+    }

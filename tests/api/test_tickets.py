@@ -632,7 +632,7 @@ async def test_a_page_of_tickets_costs_a_fixed_number_of_queries(org: Org, size:
     assert all(node["customer"] is not None for node in nodes)
     assert all(node["firstResponseDraft"]["status"] == "DRAFT" for node in nodes)
     # scope + authenticate, the page, then one query each for customers, drafts, history.
-    assert queries == 6
+    assert queries == 5
 
 
 async def test_node_fetches_tickets_and_drafts_by_global_id(org: Org) -> None:

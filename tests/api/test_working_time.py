@@ -246,6 +246,33 @@ async def test_a_scan_on_saturday_does_not_breach_a_friday_p3(
         )
 
 
+HEALTH = (
+    "query($s: DateTime!, $e: DateTime!) { slaHealth(periodStart: $s, periodEnd: $e) { total "
+    "breached byPriority { priority count breaches avgFirstResponseMinutes } } }"
+)
+
+
+async def test_the_sla_health_report_judges_breaches_in_working_time(org: Org) -> None:
+    await use(org, "P3", await office(org))
+    customer = await new_customer(org)
+    org.clock.now = riyadh(4, 11).astimezone(UTC)  # Friday
+    await open_ticket(org, customer, "ملاحظة عامة")
+    period = {"s": utc(riyadh(4, 0)), "e": utc(riyadh(5, 0))}
+
+    async def p3_at(at: datetime) -> dict[str, Any]:
+        org.clock.now = at.astimezone(UTC)
+        found: dict[str, Any] = (await org.data(HEALTH, period))["slaHealth"]
+        [p3] = [line for line in found["byPriority"] if line["priority"] == "P3"]
+        assert (found["total"], p3["count"]) == (1, 1)
+        return {"breached": found["breached"], "breaches": p3["breaches"]}
+
+    # Saturday night: 37 elapsed hours past a 24-hour target, but no working time yet counted
+    # (due Tuesday 17:00), so the ticket is not breached, as its own clock says.
+    assert await p3_at(riyadh(5, 23, 59)) == {"breached": 0, "breaches": 0}
+    assert await p3_at(riyadh(8, 16, 59)) == {"breached": 0, "breaches": 0}
+    assert await p3_at(riyadh(8, 17, 1)) == {"breached": 1, "breaches": 1}
+
+
 # Refusals: typed, naming the field, the database unchanged ---------------------------------------
 
 

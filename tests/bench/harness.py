@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+import psutil  # type: ignore[import-untyped]
 
 from resolvers.store import engine, migrate
 
@@ -58,9 +59,14 @@ def free_port() -> int:
         return port
 
 
+# The server process behind each port `uvicorn_server` yields (for its CPU time).
+PIDS: dict[int, int] = {}
+
+
 @contextmanager
-def uvicorn_server(app: str, env: dict[str, str]) -> Iterator[int]:
-    """`app` is an import string of an app factory; yields the port once it answers."""
+def uvicorn_server(app: str, env: dict[str, str], *, root: Path = ROOT) -> Iterator[int]:
+    """`app` is an import string of an app factory, imported from the checkout `root` (this one
+    by default); yields the port once it answers."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -75,9 +81,10 @@ def uvicorn_server(app: str, env: dict[str, str]) -> Iterator[int]:
             "warning",
             "--no-access-log",
         ],
-        cwd=ROOT,
-        env={**os.environ, **env},
+        cwd=root,
+        env={**os.environ, **env, "PYTHONPATH": str(root)},
     )
+    PIDS[port] = process.pid
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -88,8 +95,15 @@ def uvicorn_server(app: str, env: dict[str, str]) -> Iterator[int]:
                 time.sleep(0.1)
         yield port
     finally:
+        PIDS.pop(port, None)
         process.terminate()
         process.wait(timeout=15)
+
+
+def cpu_seconds(port: int) -> float:
+    """The CPU time (user + system) the server behind `port` has used so far."""
+    times = psutil.Process(PIDS[port]).cpu_times()
+    return float(times.user + times.system)
 
 
 def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
@@ -132,13 +146,55 @@ async def load(
     seconds: float,
 ) -> tuple[float, bytes]:
     """Requests per second with `clients` keep-alive connections for `seconds`; and one body."""
+    done, elapsed, body = await counted_load(
+        [port], path, payload, headers, clients=clients, seconds=seconds
+    )
+    return done / elapsed, body
+
+
+async def load_across(
+    ports: list[int],
+    path: str,
+    payload: dict[str, object],
+    headers: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+) -> tuple[float, bytes]:
+    """`load` with the clients dealt round-robin over several servers' ports (client i talks to
+    ports[i % len(ports)] for the whole run): their total requests per second, and one body."""
+    done, elapsed, body = await counted_load(
+        ports, path, payload, headers, clients=clients, seconds=seconds
+    )
+    return done / elapsed, body
+
+
+async def counted_load(
+    ports: list[int],
+    path: str,
+    payload: dict[str, object],
+    headers: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+) -> tuple[int, float, bytes]:
+    """`load_across`'s requests answered, the seconds they took, and one body."""
     raw = _request(path, json.dumps(payload).encode(), headers)
     counts = [0]
     start = time.monotonic()
     bodies = await asyncio.gather(
-        *(_client(port, raw, start + seconds, counts) for _ in range(clients))
+        *(
+            _client(ports[index % len(ports)], raw, start + seconds, counts)
+            for index in range(clients)
+        )
     )
-    return counts[0] / (time.monotonic() - start), bodies[0]
+    return counts[0], time.monotonic() - start, bodies[0]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values: list[float]) -> float:

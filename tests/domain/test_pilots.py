@@ -52,6 +52,25 @@ def test_the_exact_texts() -> None:
     assert (pilots.PLAN_NAME, pilots.PLAN_PRICE_SAR, pilots.LENGTH_DAYS) == ("Starter", 999, 7)
 
 
+def test_an_english_customers_drafts_are_in_english_with_the_same_figures() -> None:
+    figures = Totals(leads=35, demos=6, response_seconds=35)
+    steps = {s.kind: s for day in (2, 5, 7) for s in pilots.due_steps(day, RUNNING)}
+    assert {kind: pilots.body(step, figures, "en") for kind, step in steps.items()} == {
+        DraftKind.PILOT_CHECK_IN: "Today: we replied to 35 leads and booked 6 demos",
+        DraftKind.PILOT_SOFT_ASK: "A few days are left in your pilot. Based on the results so "
+        "far, do you expect to continue?",
+        DraftKind.PILOT_FIRM_ASK: "Your pilot ended today. The results were [35 leads, 6 demos, "
+        "35 seconds average response]. Would you like to continue on Starter (999 SAR/month) "
+        "from Monday?",
+        DraftKind.TESTIMONIAL_ASK: "Thank you for trying Wafi. May we share a few words about "
+        "your experience with others?",
+        DraftKind.REFERRAL_ASK: "Do you know another team that would benefit from a pilot like "
+        "yours? We would be glad to be introduced.",
+    }
+    # Any other locale reads the playbook's Arabic.
+    assert pilots.body(steps[DraftKind.PILOT_SOFT_ASK], figures, "ar") == pilots.SOFT_ASK
+
+
 @pytest.mark.parametrize(
     ("total", "n", "expected"), [(0, 0, 0), (105, 3, 35), (7, 2, 4), (5, 2, 3), (4, 3, 1)]
 )

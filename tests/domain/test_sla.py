@@ -298,3 +298,17 @@ def test_ticket_sla_from_timestamps() -> None:
     waiting = sla.ticket_sla(P1, OPENED, None, None, _after(hours=3))
     assert waiting == TicketSla(P1, None, None, 3.0)
     assert waiting.breach().messages == ("first_response: 180 > 120 min",)
+
+
+def test_a_tickets_own_clocks_verdict_decides_its_breach_in_the_report() -> None:
+    # 30 elapsed hours past a P3's 24-hour first response target, but in working time its clock
+    # is not breached (§7): the report counts what the clock says; the averages stay elapsed.
+    late = TicketSla(P3, 30 * 60, None, age_hours=30, clocks_breached=False)
+    assert late.breach().breached is True
+    assert late.breached is False
+    early = TicketSla(P3, 10, None, age_hours=1, clocks_breached=True)
+    assert early.breached is True
+    report = sla.health_report([late, early])
+    assert (report.breached, report.breach_rate) == (1, 0.5)
+    [p3] = [line for line in report.by_priority if line.priority == P3]
+    assert (p3.breaches, p3.avg_first_response_minutes) == (1, 905.0)

@@ -1,9 +1,11 @@
-"""Input hygiene: a required text shows something; no text holds controls or bidi overrides."""
+"""Input hygiene: a required text shows something; no text holds controls or bidi overrides; a
+CSV cell never starts like a spreadsheet formula."""
 
 from __future__ import annotations
 
 import pytest
 
+from domain import text
 from domain.text import blank, unsafe_character
 
 
@@ -67,3 +69,24 @@ def test_line_breaks_in_bodies_and_joiners_and_marks_are_allowed(
     value: str, multiline: bool
 ) -> None:
     assert unsafe_character(value, multiline=multiline) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+966 11 000", "'+966 11 000"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tindent", "'\tindent"),
+        ("\rcarriage", "'\rcarriage"),
+        ("-3", "-3"),
+        ("-0.5", "-0.5"),
+        ("شركة =الأفق", "شركة =الأفق"),
+        ("'quoted", "'quoted"),
+        ("", ""),
+    ],
+)
+def test_a_cell_that_starts_like_a_formula_is_exported_as_text(stored: str, cell: str) -> None:
+    assert text.spreadsheet_cell(stored) == cell
+    assert text.from_spreadsheet_cell(cell) == stored

@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -30,8 +27,8 @@ from tests.conftest import ENGLISH
 from tests.factories import T0, Clock, Org, make_org, raise_alerts
 from tests.live import (
     NAMESPACE,
-    WAIT_S,
     PrivateRedis,
+    WafiProcess,
     WsClient,
     private_redis,
     until,
@@ -45,48 +42,17 @@ ALERTS = (
 BREACH = ["SLA_FIRST_RESPONSE_BREACH"]
 
 
-class WorkerProcess:
+class WorkerProcess(WafiProcess):
     """`wafi worker` as its own process, pointed at the test's database and Redis."""
 
     def __init__(self, database_url: str, redis_url: str, log: Path) -> None:
-        self.env = {
+        env = {
             **os.environ,
             "WAFI_DATABASE_URL": database_url,
             "WAFI_REDIS_URL": redis_url,
             "WAFI_REDIS_PREFIX": NAMESPACE.prefix,  # the app's (the session's settings)
         }
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        wafi = Path(sys.executable).with_name("wafi")
-        command = (
-            [str(wafi), "worker"]
-            if wafi.exists()
-            else [sys.executable, "-m", "schema.cli", "worker"]
-        )
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=out)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook, no finally, the way a machine dies."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=WAIT_S)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=WAIT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        super().__init__(["worker"], env, log)
 
 
 @dataclass

@@ -117,7 +117,7 @@ async def test_a_live_workers_job_outlasting_its_lease_keeps_it_and_runs_once(
 
     async def slow(ctx: dict[str, Any]) -> str:
         runs.append(1)
-        await asyncio.sleep(1.5)  # five leases: renewed, or the other worker would start it
+        await asyncio.sleep(3.5)  # three leases and more: renewed, or the other would start it
         return "done"
 
     def leased() -> jobs_worker.LeasedWorker:
@@ -125,7 +125,7 @@ async def test_a_live_workers_job_outlasting_its_lease_keeps_it_and_runs_once(
             functions=[func(slow, name="slow")],
             queue_name=NAMESPACE.queue,
             redis_pool=namespaces.queue_pool(redis_server.url, NAMESPACE, timeout=5),
-            lease_s=0.3,
+            lease_s=1.0,  # long enough that a loaded machine still renews in time
             poll_delay=0.02,
             handle_signals=False,
             ctx={"settings": settings, "namespace": NAMESPACE},

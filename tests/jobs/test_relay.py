@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -396,10 +396,11 @@ def test_a_deployments_cron_jobs_are_named_in_its_namespace() -> None:
         "cron:wafi-a:scan_cs_reviews",
         "cron:wafi-a:scan_playbooks",
         "cron:wafi-a:deliver_webhooks",
+        "cron:wafi-a:prune_outbox",
     ]
     assert [job.unique for job in jobs_worker.cron_jobs(namespaces.Namespace("wafi-a"))] == [
         True
-    ] * 10
+    ] * 11
 
 
 async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sweep(
@@ -413,3 +414,36 @@ async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sw
     assert context.after_commit == []
     assert await _queued(redis) == []
     assert await _unpublished(system_pool, org_id) == 1
+
+
+async def test_published_rows_are_pruned_after_a_week_and_unpublished_ones_never(
+    system_pool: asyncpg.Pool,
+    redis: Redis,
+    org_id: int,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox, "PRUNE_BATCH", 2)  # several batches
+    now = T0 + timedelta(days=60)
+    week = outbox.RETENTION
+    assert week == timedelta(days=7)
+    published: list[datetime | None] = [now - week - timedelta(seconds=s) for s in (1, 2, 3, 4, 5)]
+    published += [now - week + timedelta(seconds=1), None]
+    async with system_pool.acquire() as conn:
+        for at in published:
+            await conn.execute(
+                "INSERT INTO outbox (org_id, channel, payload, created_at, published_at) "
+                "VALUES ($1, 'alerts', '{}'::jsonb, $2, $3)",
+                org_id,
+                now - timedelta(days=30),
+                at,
+            )
+    deleted = await alert_jobs.prune_outbox(_ctx(system_pool, redis, clock), now=now)
+    assert deleted >= 5
+    async with system_pool.acquire() as conn:
+        kept = await conn.fetch(
+            "SELECT published_at FROM outbox WHERE org_id = $1 ORDER BY id", org_id
+        )
+    # Kept: the one published less than a week ago, and the one never published.
+    assert [row["published_at"] for row in kept] == [now - week + timedelta(seconds=1), None]
+    assert await alert_jobs.prune_outbox(_ctx(system_pool, redis, clock), now=now) == 0
