@@ -428,11 +428,15 @@ _FLAGGED = "org_id, id, customer_id, priority"
 _FIRST_RESPONSE_KIND = BREACH_KINDS["first_response"]
 _RESOLUTION_KIND = BREACH_KINDS["resolution"]
 # One scan at a time across workers (a transaction-level advisory lock, taken before any row
-# lock): a second scan waits, then finds the clocks flagged. Mutations never take it. And no JIT
-# for the scan's statement: its plan is large and its rows few (what is due this minute), so
-# compiling it cost more than it saved at 10M tickets (tests/bench/bench_sla_scan.py).
+# lock): a second scan waits, then finds the clocks flagged. Mutations never take it. For the
+# scan's transaction only: no JIT (its plan is large and its rows few, what is due this minute:
+# compiling cost more than it saved at 10M tickets) and room to sort its outbox rows in memory
+# (tests/bench/bench_sla_scan.py).
 SCAN_LOCK_KEY = 0x5CA7_B4EA
-_SCAN_LOCK = f"SELECT pg_advisory_xact_lock({SCAN_LOCK_KEY}), set_config('jit', 'off', true)"
+SCAN_LOCK_SQL = (
+    f"SELECT pg_advisory_xact_lock({SCAN_LOCK_KEY}), set_config('jit', 'off', true), "
+    "set_config('work_mem', '64MB', true)"
+)
 _SCAN_WRITES = f"""
 first_response AS (
     UPDATE tickets SET first_response_breached = true
@@ -490,7 +494,7 @@ async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResul
     One scan at a time: a second one waits for the first to commit, then finds its clocks
     flagged. Locks in order: the scan's, the tickets' rows, the alert lock (see `SCAN_SQL`)."""
     async with conn.transaction():
-        await conn.execute(_SCAN_LOCK)
+        await conn.execute(SCAN_LOCK_SQL)
         row = await conn.fetchrow(SCAN_SQL, now)
     assert row is not None
     return ScanResult(
