@@ -3,7 +3,7 @@
 Run on demand (never collected by pytest):
 
     WAFI_BENCH_DATABASE_URL=postgresql://user@host:5432/postgres \
-        python -m tests.bench.bench_sla_scan [SIZE ...] [--rounds 7] [--explain]
+        python -m tests.bench.bench_sla_scan [SIZE ...] [--rounds 7] [--explain] [--previous]
 
 SIZE defaults to `1000000 10000000`. It creates a database of its own (dropped at the end),
 migrates it, seeds the first size's tickets over 1,000 organisations with `generate_series` —
@@ -22,6 +22,7 @@ PostgreSQL runs on this machine (less moved by other load) — checking both fla
 seed made due. Both run without JIT (the scan turns it off for its transaction). `--explain`
 prints both sides' EXPLAIN (ANALYZE, BUFFERS, WAL) at each size (also rolled back); the file
 runs unchanged against an older checkout, whose scan it times but cannot explain.
+`--previous` also times the scan as it was before it became one statement, in the same rounds.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from resolvers.store import engine
+from resolvers.store import alerts, engine
 from resolvers.store import tickets as ticket_store
 from tests.bench.harness import drop_database, fresh_database
 
@@ -199,6 +200,54 @@ FROM a
 """
 
 
+# `--previous`: the scan as it was before the statement chain — per clock, an UPDATE returning
+# the flagged rows to Python, then their ids sent back in arrays to `alerts.insert_from_select`
+# (its alert lock in a statement of its own) — to compare both in one run.
+_PREVIOUS_CLOCKS = {
+    "first_response": ("first_response_breached", "first_response_at", "first_response_due_at"),
+    "resolution": ("resolution_breached", "resolved_at", "resolution_due_at"),
+}
+_PREVIOUS_UPDATE = (
+    "UPDATE tickets SET {flag} = true WHERE {running} IS NULL AND NOT {flag} AND {due} < $1 "
+    "RETURNING org_id, id"
+)
+_PREVIOUS_OCCURRENCE = ticket_store.OCCURRENCE_SQL.format(due="t.{due}")
+_PREVIOUS_ALERTS = (
+    "SELECT t.org_id, $2::text AS kind, 'Ticket'::text AS subject, t.id AS subject_id, "
+    + _PREVIOUS_OCCURRENCE
+    + " AS occurrence, t.customer_id, "
+    "CASE WHEN t.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
+    "jsonb_build_object('ticketId', t.id, 'clock', $3::text, 'priority', t.priority, "
+    "'dueAt', " + _PREVIOUS_OCCURRENCE + ") AS payload"
+    "  FROM unnest($4::bigint[], $5::bigint[]) AS k(org_id, id) "
+    "JOIN tickets t ON t.org_id = k.org_id AND t.id = k.id"
+)
+
+
+async def previous_scan(conn: asyncpg.Connection) -> tuple[int, int]:
+    async with conn.transaction():
+        breached = {
+            clock: await conn.fetch(
+                _PREVIOUS_UPDATE.format(flag=flag, running=running, due=due), NOW
+            )
+            for clock, (flag, running, due) in _PREVIOUS_CLOCKS.items()
+        }
+        for clock, rows in breached.items():
+            if rows:
+                await alerts.insert_from_select(
+                    conn,
+                    select_sql=_PREVIOUS_ALERTS.format(due=_PREVIOUS_CLOCKS[clock][2]),
+                    args=(
+                        ticket_store.BREACH_KINDS[clock],
+                        clock,
+                        [row["org_id"] for row in rows],
+                        [row["id"] for row in rows],
+                    ),
+                    now=NOW,
+                )
+    return len(breached["first_response"]), len(breached["resolution"])
+
+
 @dataclass(frozen=True, slots=True)
 class Side:
     name: str
@@ -288,6 +337,9 @@ async def measure(
         result = await ticket_store.scan_breaches(conn, now=NOW)
         return result.flagged["first_response"], result.flagged["resolution"]
 
+    async def previous() -> tuple[int, int]:
+        return await previous_scan(conn)
+
     sides = [
         Side("bare", "bare UPDATE", bare, explained=BARE),
         Side("floor", "UPDATE + the rows", floor, prepare=_DUE_NOW),
@@ -299,6 +351,8 @@ async def measure(
             setup=getattr(ticket_store, "SCAN_LOCK_SQL", None),
         ),
     ]
+    if args.previous:
+        sides.append(Side("previous", "previous scan", previous))
     found = await rounds(conn, sides, args.rounds)
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\n== {total:,} tickets (load averages {load}; medians of {args.rounds} rounds)")
@@ -323,7 +377,12 @@ async def measure(
         f"  bare flagged {checks['bare']} (tickets: {tickets:,}), floor {checks['floor']} "
         f"(tickets, alerts: {tickets:,}, {alerts:,}), scan {checks['scan']} (clocks: {expected})"
     )
-    if checks != {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}:
+    if "previous" in checks:
+        print(f"  previous {checks['previous']} (clocks: {expected})")
+    wanted = {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}
+    if args.previous:
+        wanted["previous"] = [expected]
+    if checks != wanted:
         print("  !! a side did not flag or write what the seed made due")
     if args.explain:
         for side in sides:
@@ -337,6 +396,7 @@ async def main() -> None:
     parser.add_argument("sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--previous", action="store_true", help="time the scan as it was too")
     args = parser.parse_args()
     sizes = sorted(args.sizes)
     name = f"wafi_bench_sla_{secrets.token_hex(4)}"
@@ -380,12 +440,16 @@ async def main() -> None:
                 args=args,
             )
             results.append((size, measured))
-        print("\nsize          bare ms   floor ms    scan ms   scan/bare  floor/bare")
+        names = ["bare", "floor", "scan"] + (["previous"] if args.previous else [])
+        print("\nmedian wall ms (× the bare UPDATE)")
+        print("size       " + "".join(f"{name:>18}" for name in names))
         for size, wall in results:
             print(
-                f"{size:>11,} {wall['bare'] * 1000:9.1f} {wall['floor'] * 1000:10.1f} "
-                f"{wall['scan'] * 1000:10.1f} {wall['scan'] / wall['bare']:11.2f} "
-                f"{wall['floor'] / wall['bare']:11.2f}"
+                f"{size:>10,} "
+                + "".join(
+                    f"{wall[name] * 1000:10.1f} (×{wall[name] / wall['bare']:.2f})"
+                    for name in names
+                )
             )
         await conn.close()
     finally:
