@@ -1,12 +1,14 @@
 """Alerts (docs/rules.md §5): stored once per subject, kind and occurrence, with their outbox event.
 
-Two ways in, both writing the alert and its outbox row in the same transaction:
+Three ways in, each writing the alert and its outbox row in the same transaction:
 - `raise_alert` inside a mutation's session;
 - `insert_from_select` for set-based scans: a SELECT that yields candidate alerts becomes one
-  INSERT ... ON CONFLICT DO NOTHING, so running a scan twice writes nothing new.
-After either commits, the relay job publishes the events (docs/architecture.md#alerts): a mutation's
-`ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the worker
-enqueues it after every other job.
+  INSERT ... ON CONFLICT DO NOTHING, so running a scan twice writes nothing new;
+- `chain_sql` for a scan whose writes and their alerts are one statement (the breach scan):
+  its UPDATEs, the alerts of the rows they returned, and their outbox rows, the same way.
+After any of them commits, the relay job publishes the events (docs/architecture.md#alerts): a
+mutation's `ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the
+worker enqueues it after every other job.
 
 Per organisation, alert ids (and their outbox ids) are allocated in commit order. Ids come from a
 sequence when a row is inserted, not when it commits: without more, a transaction could take id 10,
@@ -16,16 +18,18 @@ commit or rollback:
 - `raise_alert` (a mutation: one organisation) takes `(NS_ALERTS, 0)` shared, then
   `(NS_ALERTS_ORG, org_id)` exclusive: two transactions alerting one organisation queue, the
   second taking its ids after the first committed; different organisations do not wait;
-- `insert_returning` (a scan: many organisations in one statement) takes `(NS_ALERTS, 0)`
-  exclusive: it waits for every open transaction that has raised an alert, and they wait for it.
+- `insert_returning` and `chain_sql` (a scan: many organisations in one statement) take
+  `(NS_ALERTS, 0)` exclusive: a scan waits for every open transaction that has raised an alert,
+  and they wait for it.
 The order is always global, then organisation, so these locks alone never deadlock. Both last
 to the end of the transaction, so the rule with row locks is: every row lock first, the alert
 lock last. A mutation locks its rows before it raises an alert (a ticket is read FOR UPDATE
-first); a scan takes every row lock it needs (the breach scan runs both of its UPDATEs) before
-its first `insert_returning`. A scan that took the alert lock and then waited for a ticket a
-mutation holds, while that mutation waits for the alert lock, would deadlock (PostgreSQL would
-abort one of the two). The relay then publishes each organisation's events in id
-order, one relay at a time per organisation (`outbox.relay`).
+first); a scan takes every row lock it needs before its first `insert_returning`, and a
+`chain_sql` statement takes the alert lock once its UPDATEs have run to the end (every row they
+change is locked) and before its first alert id. A scan that took the alert lock and then
+waited for a ticket a mutation holds, while that mutation waits for the alert lock, would
+deadlock (PostgreSQL would abort one of the two). The relay then publishes each organisation's
+events in id order, one relay at a time per organisation (`outbox.relay`).
 """
 
 from __future__ import annotations
@@ -79,8 +83,7 @@ RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_ro
 # channel is pubsub.alerts_channel's, spelt with format() so no `:name` looks like a bind
 # parameter to SQLAlchemy's text(). ORDER BY id: the outbox ids follow the alert ids, so the
 # relay (in outbox id order) publishes a scan's alerts in id order too.
-_OUTBOX_FROM_INSERTED = """
-WITH inserted AS ({insert})
+_OUTBOX_INSERT = """
 INSERT INTO outbox (org_id, channel, payload, created_at)
 SELECT org_id, format('wafi:%s:alerts', org_id),
        jsonb_build_object('id', id, 'kind', kind, 'subject', subject, 'subjectId', subject_id,
@@ -91,6 +94,7 @@ FROM inserted
 ORDER BY id
 RETURNING {returning}
 """
+_OUTBOX_FROM_INSERTED = "WITH inserted AS ({insert})" + _OUTBOX_INSERT
 
 _RAISE_SELECT = (
     "SELECT CAST(:org_id AS bigint) AS org_id, CAST(:kind AS text) AS kind, "
@@ -145,6 +149,52 @@ async def raise_alert(
         return None
     outbox.mark_pending(session)
     return int(alert_id)
+
+
+# A write and its alerts in one statement (`chain_sql`): the alert lock is taken inside it, once
+# every row the writes change is locked (`rows` reads them all to the end), and before the first
+# alert id is taken (the INSERT's rows pass the gate `EXISTS (SELECT FROM alert_lock)` first,
+# a one-time filter under the nextval() of their ids). Unlike `_locked_fetch`, the statement's
+# snapshot is older than the wait for the lock, and that is harmless here: the candidates are
+# what the UPDATEs returned, and an UPDATE re-checks every row a transaction changed meanwhile
+# against its newest version; ON CONFLICT sees every committed alert, whatever the snapshot.
+_CHAIN = """
+WITH {writes},
+alert_lock AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock({ns}, 0)
+    FROM (SELECT count(*) AS n FROM ({rows}) AS written) AS c WHERE c.n > 0
+), {events}
+{result}
+"""
+
+
+def chain_sql(*, writes: str, rows: str, candidates: str, result: str) -> str:
+    """One statement that writes rows and alerts them, for a set-based scan: no row crosses to
+    the client and back, and nothing loops per row outside PostgreSQL.
+
+    - `writes`: CTEs (`name AS (...)`, comma-separated) whose UPDATEs take every row lock the
+      statement needs;
+    - `rows`: a SELECT over them that reads every written row (the alert lock waits for it);
+    - `candidates`: a SELECT yielding CANDIDATE_COLUMNS from them, each becoming an alert and its
+      outbox event once (ON CONFLICT DO NOTHING);
+    - `result`: the statement's final SELECT, which may read the CTE `events` (org_id and id of
+      each alert written).
+    `$1` is `now`. The alert lock (the module docstring) is taken only when something was
+    written, and lasts until the transaction ends."""
+    insert = _INSERT_RETURNING.format(
+        select=f"SELECT * FROM ({candidates}) AS c WHERE EXISTS (SELECT FROM alert_lock)",
+        now="$1",
+    )
+    outbox_insert = _OUTBOX_INSERT.format(
+        now="$1", returning="org_id, (payload->>'id')::bigint AS id"
+    )
+    return _CHAIN.format(
+        writes=writes,
+        ns=NS_ALERTS,
+        rows=rows,
+        events=f"inserted AS ({insert}), events AS ({outbox_insert})",
+        result=result,
+    )
 
 
 async def insert_from_select(

@@ -432,26 +432,74 @@ def alert_role(priority: Priority) -> str:
     return "owner" if priority is Priority.P0 else "agent"
 
 
-# The breach scan (docs/architecture.md#jobs): per clock, one UPDATE flags every clock newly past
-# its due time across all organisations, then one INSERT writes their alerts and outbox events.
-_SCAN_UPDATE = (
-    "UPDATE tickets SET {flag} = true WHERE {running} IS NULL AND NOT {flag} AND {due} < $1 "
-    "RETURNING org_id, id"
+# The breach scan (docs/architecture.md#jobs) is one statement, set-based end to end: three
+# UPDATEs flag every clock newly past its due time across organisations, then the alerts and
+# outbox events are inserted from what they returned (`alerts.chain_sql`: the alert lock is
+# taken once every row is locked). The UPDATEs split the tickets by which clocks they breach
+# (first response only, resolution only, both), so no row is updated twice and each RETURNING
+# knows its clocks exactly, also when PostgreSQL re-checks a row a mutation changed meanwhile.
+# A clock is due when it runs, is not flagged and its due time is past; a resolution clock
+# waiting on the customer has no due time (§7) and is never due.
+_FIRST_RESPONSE_DUE = (
+    "(first_response_at IS NULL AND NOT first_response_breached AND first_response_due_at < $1)"
 )
+_RESOLUTION_DUE = "(resolved_at IS NULL AND NOT resolution_breached AND resolution_due_at < $1)"
+_FLAGGED = "org_id, id, customer_id, priority"
+_FIRST_RESPONSE_KIND = BREACH_KINDS["first_response"]
+_RESOLUTION_KIND = BREACH_KINDS["resolution"]
+# One scan at a time across workers (a transaction-level advisory lock, taken before any row
+# lock): a second scan waits, then finds the clocks flagged. Mutations never take it. For the
+# scan's transaction only: no JIT (its plan is large and its rows few, what is due this minute:
+# compiling cost more than it saved at 10M tickets) and room to sort its outbox rows in memory
+# (tests/bench/bench_sla_scan.py).
+SCAN_LOCK_KEY = 0x5CA7_B4EA
+SCAN_LOCK_SQL = (
+    f"SELECT pg_advisory_xact_lock({SCAN_LOCK_KEY}), set_config('jit', 'off', true), "
+    "set_config('work_mem', '64MB', true)"
+)
+_SCAN_WRITES = f"""
+first_response AS (
+    UPDATE tickets SET first_response_breached = true
+    WHERE {_FIRST_RESPONSE_DUE} AND NOT coalesce({_RESOLUTION_DUE}, false)
+    RETURNING {_FLAGGED}, first_response_due_at AS first_response_due,
+              NULL::timestamptz AS resolution_due
+), resolution AS (
+    UPDATE tickets SET resolution_breached = true
+    WHERE {_RESOLUTION_DUE} AND NOT {_FIRST_RESPONSE_DUE}
+    RETURNING {_FLAGGED}, NULL::timestamptz, resolution_due_at
+), both_clocks AS (
+    UPDATE tickets SET first_response_breached = true, resolution_breached = true
+    WHERE {_FIRST_RESPONSE_DUE} AND {_RESOLUTION_DUE}
+    RETURNING {_FLAGGED}, first_response_due_at, resolution_due_at
+), flagged AS (
+    SELECT * FROM first_response UNION ALL SELECT * FROM resolution
+    UNION ALL SELECT * FROM both_clocks
+)"""
+# One alert per flagged clock (the same payload and occurrence a mutation writes, see
+# `breach_payload` and `alert_role`).
 _SCAN_ALERTS = (
-    "SELECT t.org_id, $2::text AS kind, 'Ticket'::text AS subject, t.id AS subject_id, "
-    + OCCURRENCE_SQL.format(due="t.{due}")
-    + " AS occurrence, t.customer_id, "
-    "CASE WHEN t.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
-    "jsonb_build_object('ticketId', t.id, 'clock', $3::text, 'priority', t.priority, "
-    "'dueAt', " + OCCURRENCE_SQL.format(due="t.{due}") + ") AS payload"
-    "  FROM unnest($4::bigint[], $5::bigint[]) AS k(org_id, id) "
-    "JOIN tickets t ON t.org_id = k.org_id AND t.id = k.id"
+    "SELECT f.org_id, k.kind, 'Ticket'::text AS subject, f.id AS subject_id, "
+    "o.at AS occurrence, f.customer_id, "
+    "CASE WHEN f.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
+    "jsonb_build_object('ticketId', f.id, 'clock', k.clock, 'priority', f.priority, "
+    "'dueAt', o.at) AS payload "
+    "FROM flagged f CROSS JOIN LATERAL (VALUES "
+    f"('{_FIRST_RESPONSE_KIND}', 'first_response', f.first_response_due), "
+    f"('{_RESOLUTION_KIND}', 'resolution', f.resolution_due)) AS k(kind, clock, due) "
+    "CROSS JOIN LATERAL (SELECT " + OCCURRENCE_SQL.format(due="k.due") + " AS at) AS o "
+    "WHERE k.due IS NOT NULL"
 )
-_CLOCKS = {
-    "first_response": ("first_response_breached", "first_response_at", "first_response_due_at"),
-    "resolution": ("resolution_breached", "resolved_at", "resolution_due_at"),
-}
+SCAN_SQL = alerts.chain_sql(
+    writes=_SCAN_WRITES,
+    rows="SELECT FROM flagged",
+    candidates=_SCAN_ALERTS,
+    result=(
+        "SELECT (SELECT count(*) FROM flagged WHERE first_response_due IS NOT NULL) "
+        "AS first_response, "
+        "(SELECT count(*) FROM flagged WHERE resolution_due IS NOT NULL) AS resolution, "
+        "(SELECT count(*) FROM events) AS alerts"
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,33 +509,17 @@ class ScanResult:
 
 
 async def scan_breaches(conn: asyncpg.Connection, *, now: datetime) -> ScanResult:
-    """Flag every newly breached clock and alert it once, in one transaction (§2.6, §5)."""
-    written = 0
+    """Flag every newly breached clock and alert it once, in one transaction (§2.6, §5).
+
+    One scan at a time: a second one waits for the first to commit, then finds its clocks
+    flagged. Locks in order: the scan's, the tickets' rows, the alert lock (see `SCAN_SQL`)."""
     async with conn.transaction():
-        # Every row lock first (both UPDATEs), the alert lock last: a ticket mutation holds its
-        # ticket and then asks for the alert lock, so a scan that took the alert lock between
-        # its two UPDATEs could wait for that ticket while the mutation waits for the lock.
-        breached = {
-            clock: await conn.fetch(_SCAN_UPDATE.format(flag=flag, running=running, due=due), now)
-            for clock, (flag, running, due) in _CLOCKS.items()
-        }
-        for clock, rows in breached.items():
-            if not rows:
-                continue
-            due = _CLOCKS[clock][2]
-            written += await alerts.insert_from_select(
-                conn,
-                select_sql=_SCAN_ALERTS.format(due=due),
-                args=(
-                    BREACH_KINDS[clock],
-                    clock,
-                    [row["org_id"] for row in rows],
-                    [row["id"] for row in rows],
-                ),
-                now=now,
-            )
+        await conn.execute(SCAN_LOCK_SQL)
+        row = await conn.fetchrow(SCAN_SQL, now)
+    assert row is not None
     return ScanResult(
-        flagged={clock: len(rows) for clock, rows in breached.items()}, alerts=written
+        flagged={"first_response": row["first_response"], "resolution": row["resolution"]},
+        alerts=row["alerts"],
     )
 
 

@@ -1,19 +1,28 @@
-"""Breach scan against the bare UPDATE it is built on, at N and 10×N tickets (same breaches).
+"""The breach scan against the bare UPDATE it is built on, at each given table size.
 
 Run on demand (never collected by pytest):
 
     WAFI_BENCH_DATABASE_URL=postgresql://user@host:5432/postgres \
-        python -m tests.bench.bench_sla_scan [--tickets 1000000] [--scale 10] [--repeat 5]
+        python -m tests.bench.bench_sla_scan [SIZE ...] [--rounds 7] [--explain] [--previous]
 
-It creates a database of its own (dropped at the end), migrates it, seeds `--tickets` tickets
-over 1,000 organisations — 1% of them first-response breaches waiting for the scan, 0.5% open
-and not yet due, the rest answered and resolved — then times, each inside a transaction that is
-rolled back so every run sees the same rows:
-- the bare statement: `UPDATE tickets SET first_response_breached = true WHERE ... RETURNING`;
-- the scan (`store.tickets.scan_breaches`): both clocks' UPDATEs plus their alert and outbox
-  rows through `alerts.insert_from_select`;
-and again with the cross-organisation indexes (due time first) the migration does not create.
-Then it grows the table to `--scale` × tickets with the same breaches and times it all again.
+SIZE defaults to `1000000 10000000`. It creates a database of its own (dropped at the end),
+migrates it, seeds the first size's tickets over 1,000 organisations with `generate_series` —
+1% first-response breaches waiting for the scan (P0, unanswered), 0.25% resolution breaches
+(answered, unresolved), 0.1% breaching both clocks, 0.5% open and not yet due, the rest answered
+and resolved — and grows the table to each next size with resolved tickets and more open ones
+not yet due (the breaches stay the same: the scan's cost should follow what is due, not what
+exists). At each size it times, in rotated rounds (the order flips each round, a VACUUM before
+each run, every run inside a transaction that is rolled back so each sees the same rows):
+- bare: the minimal statement that marks the same clocks breached, one UPDATE over the same
+  partial indexes, returning nothing;
+- scan: `store.tickets.scan_breaches`, which also writes each newly breached clock's alert and
+  outbox event;
+and prints both medians and their ratio — wall time, and the server process's CPU time when
+PostgreSQL runs on this machine (less moved by other load) — checking both flagged the clocks the
+seed made due. Both run without JIT (the scan turns it off for its transaction). `--explain`
+prints both sides' EXPLAIN (ANALYZE, BUFFERS, WAL) at each size (also rolled back); the file
+runs unchanged against an older checkout, whose scan it times but cannot explain.
+`--previous` also times the scan as it was before it became one statement, in the same rounds.
 """
 
 from __future__ import annotations
@@ -25,31 +34,42 @@ import secrets
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
-from resolvers.store import engine, migrate
+from resolvers.store import alerts, engine
 from resolvers.store import tickets as ticket_store
+from tests.bench.harness import drop_database, fresh_database
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ORGS = 1_000
 
+# Marks every clock the scan would: one statement, both clocks, the same partial indexes.
 BARE = (
-    "UPDATE tickets SET first_response_breached = true WHERE first_response_at IS NULL "
-    "AND first_response_due_at < $1 AND NOT first_response_breached RETURNING org_id, id"
+    "UPDATE tickets SET "
+    "first_response_breached = first_response_breached "
+    "OR (first_response_at IS NULL AND first_response_due_at < $1), "
+    "resolution_breached = resolution_breached "
+    "OR (resolved_at IS NULL AND resolution_due_at < $1) "
+    "WHERE (first_response_at IS NULL AND NOT first_response_breached "
+    "AND first_response_due_at < $1) "
+    "OR (resolved_at IS NULL AND NOT resolution_breached AND resolution_due_at < $1)"
 )
 
-CROSS_ORG_INDEXES = (
-    "CREATE INDEX tickets_first_response_due_any_org ON tickets (first_response_due_at) "
-    "WHERE first_response_at IS NULL AND NOT first_response_breached",
-    "CREATE INDEX tickets_resolution_due_any_org ON tickets (resolution_due_at) "
-    "WHERE resolved_at IS NULL AND NOT resolution_breached",
-)
 
-# One INSERT ... SELECT per batch: `$2` breaches (P0, 2 h old, unanswered), `$3` open tickets
-# not yet due (P1, 10 min old), the rest answered in 10 min and resolved in 1 h (P2).
+@dataclass(frozen=True, slots=True)
+class Kinds:
+    """How many of a seeded range (from its start) are of each open kind; the rest are done."""
+
+    first_response: int = 0  # P0 opened 2 h ago, unanswered: first response breached
+    resolution: int = 0  # P1 opened 30 h ago, answered, unresolved: resolution breached
+    both: int = 0  # P0 opened 5 h ago, unanswered: both clocks breached
+    pending: int = 0  # P1 opened 10 min ago: neither clock due yet
+
+
+# One INSERT ... SELECT per batch; `kind` by position in the range (see Kinds).
 _SEED = """
 WITH c AS (SELECT org_id, id, row_number() OVER (ORDER BY org_id) - 1 AS k FROM customers)
 INSERT INTO tickets (org_id, customer_id, subject, body, channel, classified_priority, priority,
@@ -58,24 +78,33 @@ INSERT INTO tickets (org_id, customer_id, subject, body, channel, classified_pri
 SELECT c.org_id, c.id, 'subject ' || g, 'body', 'email', p.priority, p.priority, NULL, 'bench',
     CASE WHEN kind = 'done' THEN 'resolved' ELSE 'open' END,
     t.opened_at,
-    CASE WHEN kind = 'done' THEN t.opened_at + interval '10 minutes' END,
+    CASE WHEN kind IN ('done', 'resolution') THEN t.opened_at + interval '10 minutes' END,
     CASE WHEN kind = 'done' THEN t.opened_at + interval '1 hour' END,
     t.opened_at + p.first_response, t.opened_at + p.resolution, 1, t.opened_at, t.opened_at
-FROM generate_series($4::bigint, $5::bigint) AS g
-CROSS JOIN LATERAL (SELECT CASE WHEN g <= $2 THEN 'breach' WHEN g <= $2 + $3 THEN 'pending'
-                           ELSE 'done' END AS kind) AS k
+FROM generate_series($2::bigint, $3::bigint) AS g
+CROSS JOIN LATERAL (SELECT g - $4::bigint AS n) AS o
+CROSS JOIN LATERAL (SELECT CASE WHEN n < $5 THEN 'first_response'
+                                WHEN n < $5 + $6 THEN 'resolution'
+                                WHEN n < $5 + $6 + $7 THEN 'both'
+                                WHEN n < $5 + $6 + $7 + $8 THEN 'pending'
+                                ELSE 'done' END AS kind) AS k
 CROSS JOIN LATERAL (SELECT CASE kind
-        WHEN 'breach' THEN $1::timestamptz - interval '2 hours'
+        WHEN 'first_response' THEN $1::timestamptz - interval '2 hours'
+        WHEN 'resolution' THEN $1::timestamptz - interval '30 hours'
+        WHEN 'both' THEN $1::timestamptz - interval '5 hours'
         WHEN 'pending' THEN $1::timestamptz - interval '10 minutes'
         ELSE $1::timestamptz - interval '1 day' - (g % 720) * interval '1 hour' END AS opened_at
     ) AS t
-CROSS JOIN LATERAL (SELECT CASE kind WHEN 'breach' THEN 'P0' WHEN 'pending' THEN 'P1'
-                           ELSE 'P2' END AS priority,
-        CASE kind WHEN 'breach' THEN interval '30 minutes' WHEN 'pending' THEN interval '2 hours'
-                  ELSE interval '8 hours' END AS first_response,
-        CASE kind WHEN 'breach' THEN interval '4 hours' WHEN 'pending' THEN interval '24 hours'
-                  ELSE interval '72 hours' END AS resolution) AS p
-JOIN c ON c.k = g % $6
+CROSS JOIN LATERAL (SELECT
+        CASE WHEN kind IN ('first_response', 'both') THEN 'P0'
+             WHEN kind = 'done' THEN 'P2' ELSE 'P1' END AS priority,
+        CASE WHEN kind IN ('first_response', 'both') THEN interval '30 minutes'
+             WHEN kind = 'done' THEN interval '8 hours' ELSE interval '2 hours' END
+            AS first_response,
+        CASE WHEN kind IN ('first_response', 'both') THEN interval '4 hours'
+             WHEN kind = 'done' THEN interval '72 hours' ELSE interval '24 hours' END
+            AS resolution) AS p
+JOIN c ON c.k = g % $9
 """
 
 
@@ -95,130 +124,336 @@ async def seed_organisations(conn: asyncpg.Connection) -> None:
     )
 
 
-async def seed_tickets(
-    conn: asyncpg.Connection, *, start: int, stop: int, breaches: int, pending: int
-) -> float:
-    """Tickets numbered start..stop (1-based); the first `breaches` and `pending` are open."""
+async def seed_tickets(conn: asyncpg.Connection, *, start: int, stop: int, kinds: Kinds) -> float:
+    """Tickets numbered start..stop (1-based), the first ones open as `kinds` says.
+
+    Bulk load: the secondary indexes are dropped and rebuilt around it and the foreign-key
+    triggers skipped (the rows reference seeded customers), then the table is vacuumed."""
     began = time.perf_counter()
+    indexes = await conn.fetch(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+        "JOIN pg_class c ON c.relname = i.indexname "
+        "JOIN pg_index x ON x.indexrelid = c.oid "
+        "WHERE i.tablename = 'tickets' AND NOT x.indisprimary AND NOT x.indisunique"
+    )
+    for row in indexes:
+        await conn.execute(f'DROP INDEX "{row["indexname"]}"')
+    await conn.execute("SET session_replication_role = replica")
     batch = 1_000_000
     for low in range(start, stop + 1, batch):
         high = min(low + batch - 1, stop)
-        await conn.execute(_SEED, NOW, breaches, pending, low, high, ORGS)
+        await conn.execute(
+            _SEED,
+            NOW,
+            low,
+            high,
+            start,
+            kinds.first_response,
+            kinds.resolution,
+            kinds.both,
+            kinds.pending,
+            ORGS,
+        )
+    await conn.execute("RESET session_replication_role")
+    for row in indexes:
+        await conn.execute(row["indexdef"])
     await conn.execute("VACUUM ANALYZE tickets")
     return time.perf_counter() - began
 
 
-async def timed(
-    conn: asyncpg.Connection, work: Callable[[], Awaitable[int]], repeat: int
-) -> tuple[float, int]:
-    """Median seconds of `work` over `repeat` runs, each rolled back; and what it touched."""
-    runs: list[float] = []
-    touched = 0
-    for _ in range(repeat):
-        transaction = conn.transaction()
-        await transaction.start()
-        began = time.perf_counter()
-        touched = await work()
-        runs.append(time.perf_counter() - began)
+# The floor: the same UPDATE, then the same alert and outbox rows written from a list of the
+# due clocks made beforehand (untimed), with nothing checked or ordered — no ON CONFLICT, no
+# alert lock, no sort. What the tables cost to write the rows a breach needs.
+_DUE_NOW = """
+CREATE TEMP TABLE due_now ON COMMIT DROP AS
+SELECT org_id, id, customer_id, priority,
+       CASE WHEN first_response_at IS NULL AND NOT first_response_breached
+            AND first_response_due_at < $1 THEN first_response_due_at END AS first_response_due,
+       CASE WHEN resolved_at IS NULL AND NOT resolution_breached
+            AND resolution_due_at < $1 THEN resolution_due_at END AS resolution_due
+FROM tickets
+WHERE (first_response_at IS NULL AND NOT first_response_breached AND first_response_due_at < $1)
+   OR (resolved_at IS NULL AND NOT resolution_breached AND resolution_due_at < $1)
+"""
+_OCCURRENCE = "to_char(k.due AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+FLOOR_WRITES = f"""
+WITH a AS (
+    INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, customer_id, for_role,
+                        payload, created_at)
+    SELECT d.org_id, k.kind, 'Ticket', d.id, {_OCCURRENCE}, d.customer_id,
+           CASE WHEN d.priority = 'P0' THEN 'owner' ELSE 'agent' END,
+           jsonb_build_object('ticketId', d.id, 'clock', k.clock, 'priority', d.priority,
+                              'dueAt', {_OCCURRENCE}), $1
+    FROM due_now d CROSS JOIN LATERAL (VALUES
+        ('SLA_FIRST_RESPONSE_BREACH', 'first_response', d.first_response_due),
+        ('SLA_RESOLUTION_BREACH', 'resolution', d.resolution_due)) AS k(kind, clock, due)
+    WHERE k.due IS NOT NULL
+    RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_role, payload,
+              created_at
+)
+INSERT INTO outbox (org_id, channel, payload, created_at)
+SELECT org_id, format('wafi:%s:alerts', org_id),
+       jsonb_build_object('id', id, 'kind', kind, 'subject', subject, 'subjectId', subject_id,
+                          'occurrence', occurrence, 'customerId', customer_id,
+                          'forRole', for_role, 'payload', payload, 'createdAt', created_at), $1
+FROM a
+"""
+
+
+# `--previous`: the scan as it was before the statement chain — per clock, an UPDATE returning
+# the flagged rows to Python, then their ids sent back in arrays to `alerts.insert_from_select`
+# (its alert lock in a statement of its own) — to compare both in one run.
+_PREVIOUS_CLOCKS = {
+    "first_response": ("first_response_breached", "first_response_at", "first_response_due_at"),
+    "resolution": ("resolution_breached", "resolved_at", "resolution_due_at"),
+}
+_PREVIOUS_UPDATE = (
+    "UPDATE tickets SET {flag} = true WHERE {running} IS NULL AND NOT {flag} AND {due} < $1 "
+    "RETURNING org_id, id"
+)
+_PREVIOUS_OCCURRENCE = ticket_store.OCCURRENCE_SQL.format(due="t.{due}")
+_PREVIOUS_ALERTS = (
+    "SELECT t.org_id, $2::text AS kind, 'Ticket'::text AS subject, t.id AS subject_id, "
+    + _PREVIOUS_OCCURRENCE
+    + " AS occurrence, t.customer_id, "
+    "CASE WHEN t.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
+    "jsonb_build_object('ticketId', t.id, 'clock', $3::text, 'priority', t.priority, "
+    "'dueAt', " + _PREVIOUS_OCCURRENCE + ") AS payload"
+    "  FROM unnest($4::bigint[], $5::bigint[]) AS k(org_id, id) "
+    "JOIN tickets t ON t.org_id = k.org_id AND t.id = k.id"
+)
+
+
+async def previous_scan(conn: asyncpg.Connection) -> tuple[int, int]:
+    async with conn.transaction():
+        breached = {
+            clock: await conn.fetch(
+                _PREVIOUS_UPDATE.format(flag=flag, running=running, due=due), NOW
+            )
+            for clock, (flag, running, due) in _PREVIOUS_CLOCKS.items()
+        }
+        for clock, rows in breached.items():
+            if rows:
+                await alerts.insert_from_select(
+                    conn,
+                    select_sql=_PREVIOUS_ALERTS.format(due=_PREVIOUS_CLOCKS[clock][2]),
+                    args=(
+                        ticket_store.BREACH_KINDS[clock],
+                        clock,
+                        [row["org_id"] for row in rows],
+                        [row["id"] for row in rows],
+                    ),
+                    now=NOW,
+                )
+    return len(breached["first_response"]), len(breached["resolution"])
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    name: str
+    label: str
+    work: Callable[[], Awaitable[tuple[int, int]]]  # what it flagged or wrote, to check
+    prepare: str | None = None  # untimed, in the run's transaction
+    explained: str | None = None  # the statement --explain shows
+    setup: str | None = None  # run before `explained` in its transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    seconds: float
+    cpu_seconds: float | None  # the server process's, when it runs on this machine
+    checked: tuple[int, int]
+
+
+def backend_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local PostgreSQL backend (Linux /proc), else None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def rounds(conn: asyncpg.Connection, sides: list[Side], count: int) -> dict[str, list[Run]]:
+    """Each side once per round, the order rotated every round; each run after a VACUUM, in a
+    transaction rolled back. Returns each side's runs."""
+    pid = await conn.fetchval("SELECT pg_backend_pid()")
+    found: dict[str, list[Run]] = {side.name: [] for side in sides}
+    for n in range(count):
+        shift = n % len(sides)
+        for side in sides[shift:] + sides[:shift]:
+            await conn.execute("VACUUM tickets, alerts, outbox")
+            transaction = conn.transaction()
+            await transaction.start()
+            if side.prepare is not None:
+                await conn.execute(side.prepare, NOW)
+            cpu = backend_cpu(pid)
+            began = time.perf_counter()
+            checked = await side.work()
+            elapsed = time.perf_counter() - began
+            after = backend_cpu(pid)
+            await transaction.rollback()
+            used = None if cpu is None or after is None else after - cpu
+            found[side.name].append(Run(elapsed, used, checked))
+    return found
+
+
+async def explain(conn: asyncpg.Connection, side: Side) -> str:
+    assert side.explained is not None
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        if side.setup is not None:
+            await conn.execute(side.setup)
+        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS, WAL) " + side.explained, NOW)
+    finally:
         await transaction.rollback()
-    return statistics.median(runs), touched
+    return "\n".join("    " + row[0] for row in plan)
 
 
-async def measure(conn: asyncpg.Connection, repeat: int) -> dict[str, Any]:
-    async def bare() -> int:
-        return len(await conn.fetch(BARE, NOW))
+def _count(status: str) -> int:
+    return int(status.split()[-1])  # "UPDATE 5", "INSERT 0 5"
 
-    async def scan() -> int:
+
+async def measure(
+    conn: asyncpg.Connection,
+    *,
+    total: int,
+    expected: tuple[int, int],
+    tickets: int,
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    """Each side's median wall seconds at this size, printed with the ratios to the bare one."""
+
+    async def bare() -> tuple[int, int]:
+        return _count(await conn.execute(BARE, NOW)), 0
+
+    async def floor() -> tuple[int, int]:
+        flagged = _count(await conn.execute(BARE, NOW))
+        return flagged, _count(await conn.execute(FLOOR_WRITES, NOW))
+
+    async def scan() -> tuple[int, int]:
         result = await ticket_store.scan_breaches(conn, now=NOW)
-        return result.alerts
+        return result.flagged["first_response"], result.flagged["resolution"]
 
-    bare_s, flagged = await timed(conn, bare, repeat)
-    scan_s, alerts = await timed(conn, scan, repeat)
-    plan = await conn.fetch("EXPLAIN " + BARE, NOW)
-    return {
-        "bare_ms": bare_s * 1000,
-        "scan_ms": scan_s * 1000,
-        "ratio": scan_s / bare_s,
-        "flagged": flagged,
-        "alerts": alerts,
-        "plan": " | ".join(row[0].strip() for row in plan[:4]),
-    }
+    async def previous() -> tuple[int, int]:
+        return await previous_scan(conn)
 
-
-async def both_index_layouts(conn: asyncpg.Connection, repeat: int) -> dict[str, Any]:
-    org_first = await measure(conn, repeat)
-    for statement in CROSS_ORG_INDEXES:
-        await conn.execute(statement)
-    await conn.execute("ANALYZE tickets")
-    cross_org = await measure(conn, repeat)
-    for name in ("tickets_first_response_due_any_org", "tickets_resolution_due_any_org"):
-        await conn.execute(f"DROP INDEX {name}")
-    return {"org_first": org_first, "due_first": cross_org}
-
-
-def report(label: str, total: int, seeded_s: float, found: dict[str, Any]) -> None:
-    print(f"\n== {total:,} tickets ({label}; seeded in {seeded_s:.0f} s)")
-    for layout, row in found.items():
-        print(
-            f"  [{layout:9}] bare UPDATE {row['bare_ms']:8.1f} ms   scan {row['scan_ms']:8.1f} ms"
-            f"   ratio {row['ratio']:.2f}   flagged {row['flagged']:,}   alerts {row['alerts']:,}"
-        )
-        print(f"              plan: {row['plan']}")
+    sides = [
+        Side("bare", "bare UPDATE", bare, explained=BARE),
+        Side("floor", "UPDATE + the rows", floor, prepare=_DUE_NOW),
+        Side(
+            "scan",
+            "scan",
+            scan,
+            explained=getattr(ticket_store, "SCAN_SQL", None),
+            setup=getattr(ticket_store, "SCAN_LOCK_SQL", None),
+        ),
+    ]
+    if args.previous:
+        sides.append(Side("previous", "previous scan", previous))
+    found = await rounds(conn, sides, args.rounds)
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n== {total:,} tickets (load averages {load}; medians of {args.rounds} rounds)")
+    wall = {name: statistics.median(run.seconds for run in runs) for name, runs in found.items()}
+    cpus = {name: [run.cpu_seconds for run in runs] for name, runs in found.items()}
+    cpu = None
+    if all(value is not None for values in cpus.values() for value in values):
+        cpu = {name: statistics.median(v or 0.0 for v in values) for name, values in cpus.items()}
+    for side in sides:
+        seconds = wall[side.name]
+        line = f"  {side.label:18} wall {seconds * 1000:8.1f} ms ×{seconds / wall['bare']:.2f}"
+        if cpu is not None:
+            ratio = cpu[side.name] / max(cpu["bare"], 1e-9)
+            line += f"   server CPU {cpu[side.name] * 1000:6.0f} ms ×{ratio:.2f}"
+        print(line)
+    for side in sides:
+        runs = " ".join(f"{run.seconds * 1000:.0f}" for run in found[side.name])
+        print(f"  {side.name} runs ms: {runs}")
+    checks = {name: sorted({run.checked for run in runs}) for name, runs in found.items()}
+    alerts = expected[0] + expected[1]
+    print(
+        f"  bare flagged {checks['bare']} (tickets: {tickets:,}), floor {checks['floor']} "
+        f"(tickets, alerts: {tickets:,}, {alerts:,}), scan {checks['scan']} (clocks: {expected})"
+    )
+    if "previous" in checks:
+        print(f"  previous {checks['previous']} (clocks: {expected})")
+    wanted = {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}
+    if args.previous:
+        wanted["previous"] = [expected]
+    if checks != wanted:
+        print("  !! a side did not flag or write what the seed made due")
+    if args.explain:
+        for side in sides:
+            if side.explained is not None:
+                print(f"  -- {side.name}:\n" + await explain(conn, side))
+    return wall
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--previous", action="store_true", help="time the scan as it was too")
     args = parser.parse_args()
-    admin_url = os.environ.get("WAFI_BENCH_DATABASE_URL") or os.environ["WAFI_TEST_DATABASE_URL"]
-    name = f"wafi_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(engine.asyncpg_dsn(admin_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    sizes = sorted(args.sizes)
+    name = f"wafi_bench_sla_{secrets.token_hex(4)}"
+    url = await fresh_database(name)
     try:
-        url = admin_url.rsplit("/", 1)[0] + "/" + name
-        await asyncio.to_thread(migrate.upgrade, url)
         conn = await asyncpg.connect(engine.asyncpg_dsn(url))
         await conn.set_type_codec(
             "jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog"
         )
-        await conn.execute("SET max_parallel_workers_per_gather = 2")
-        breaches = args.tickets // 100
-        pending = args.tickets // 200
+        # The scan turns JIT off for its transaction; the bare UPDATE runs without it too.
+        await conn.execute("SET jit = off")
+        first = sizes[0]
+        breaches = Kinds(
+            first_response=first // 100,
+            resolution=first // 400,
+            both=first // 1000,
+            pending=first // 200,
+        )
+        # Per clock: first-response breaches plus both-clock ones; resolution likewise.
+        expected = (
+            breaches.first_response + breaches.both,
+            breaches.resolution + breaches.both,
+        )
+        print(
+            f"breaches: {breaches.first_response:,} first response, {breaches.resolution:,} "
+            f"resolution, {breaches.both:,} both; open and not yet due: 0.5% of the tickets"
+        )
         await seed_organisations(conn)
-        seeded = await seed_tickets(
-            conn, start=1, stop=args.tickets, breaches=breaches, pending=pending
-        )
-        small = await both_index_layouts(conn, args.repeat)
-        report(f"{breaches:,} breaches", args.tickets, seeded, small)
-        # 10× the rows with the same breaches; the open, not-yet-due tickets grow with the table.
-        big = args.tickets * args.scale
-        more = await seed_tickets(conn, start=args.tickets + 1, stop=big, breaches=0, pending=0)
-        extra_pending = pending * (args.scale - 1)
-        await conn.execute(
-            "UPDATE tickets SET status = 'open', first_response_at = NULL, resolved_at = NULL, "
-            "opened_at = $1::timestamptz - interval '10 minutes', "
-            "first_response_due_at = $1::timestamptz + interval '110 minutes', "
-            "resolution_due_at = $1::timestamptz + interval '1430 minutes' "
-            "WHERE id IN (SELECT id FROM tickets WHERE first_response_at IS NOT NULL "
-            "ORDER BY id DESC LIMIT $2)",
-            NOW,
-            extra_pending,
-        )
-        await conn.execute("VACUUM ANALYZE tickets")
-        large = await both_index_layouts(conn, args.repeat)
-        report(f"{breaches:,} breaches", big, seeded + more, large)
-        for layout in ("org_first", "due_first"):
+        seeded, low = 0.0, 1
+        results = []
+        for size in sizes:
+            kinds = breaches if low == 1 else Kinds(pending=(size - low + 1) // 200)
+            seeded += await seed_tickets(conn, start=low, stop=size, kinds=kinds)
+            low = size + 1
+            print(f"\nseeded {size:,} tickets in {seeded:.0f} s")
+            measured = await measure(
+                conn,
+                total=size,
+                expected=expected,
+                tickets=breaches.first_response + breaches.resolution + breaches.both,
+                args=args,
+            )
+            results.append((size, measured))
+        names = ["bare", "floor", "scan"] + (["previous"] if args.previous else [])
+        print("\nmedian wall ms (× the bare UPDATE)")
+        print("size       " + "".join(f"{name:>18}" for name in names))
+        for size, wall in results:
             print(
-                f"\n{layout}: ×{args.scale} tickets → bare ×"
-                f"{large[layout]['bare_ms'] / small[layout]['bare_ms']:.2f}, scan ×"
-                f"{large[layout]['scan_ms'] / small[layout]['scan_ms']:.2f}"
+                f"{size:>10,} "
+                + "".join(
+                    f"{wall[name] * 1000:10.1f} (×{wall[name] / wall['bare']:.2f})"
+                    for name in names
+                )
             )
         await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(name)
 
 
 if __name__ == "__main__":
