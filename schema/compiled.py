@@ -4,14 +4,18 @@ The planner (`plan`, pure) turns a validated query into a plan tree from the dec
 type makes next to its strawberry type (schema/types/compiling.py); the store builds one SQL
 statement from it (resolvers/store/compiled.py). The router (`CompiledReads`, the last schema
 extension: auth, depth, cost and rate limits have run) caches plans by document and operation,
-and answers a compilable query with the statement's JSON text. Anything it cannot answer exactly
-as the executor would — a field not declared, a directive, an argument out of range, a bad
-cursor or id, a `node` that finds nothing, a failure — is left to the executor, so answers and
-errors are the executor's own. In development `extensions.plan` says which path answered.
+and answers a compilable query with the statement's JSON text. A computed field (health,
+at-risk, SLA clocks) comes back as its stored inputs: the router computes it with the resolvers'
+own computations (resolvers/computed.py), writes its selected sub-fields as graphql-core would,
+and encodes the answer once. Anything it cannot answer exactly as the executor would — a field
+not declared, a directive, an argument out of range, a bad cursor or id, a `node` that finds
+nothing, a failure — is left to the executor, so answers and errors are the executor's own. In
+development `extensions.plan` says which path answered.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,7 +26,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -36,13 +43,16 @@ from graphql import (
     get_named_type,
     get_operation_ast,
     is_abstract_type,
+    is_leaf_type,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import get_variable_values
+from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
 from domain.roles import Action
+from resolvers import computed
 from resolvers.store import compiled as store
 from schema.context import Context
 from schema.types import compiling as c
@@ -59,6 +69,13 @@ class _NotCompilableError(Exception):
     pass
 
 
+class UnwritableError(Exception):
+    """A computed value the executor would answer with an error (null where not allowed)."""
+
+
+_STRAWBERRY = "strawberry-definition"  # a GraphQL field's strawberry field (its python name)
+
+
 class _Planner:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
@@ -67,6 +84,7 @@ class _Planner:
         }
         self.connections: list[c.Conn] = []
         self.lookups: list[c.NodeLookup] = []
+        self.computes = False
 
     def _applies(self, condition: NamedTypeNode | None, runtime: GraphQLObjectType) -> bool:
         if condition is None:
@@ -151,7 +169,7 @@ class _Planner:
                 raise _NotCompilableError
         if all(isinstance(value, c.Typename) for _, value in fields):
             return None
-        return c.Plan(tuple(fields), tuple(self.connections), tuple(self.lookups))
+        return c.Plan(tuple(fields), tuple(self.connections), tuple(self.lookups), self.computes)
 
     def _conn(self, nodes: list[FieldNode], source: c.Source, type_: Any) -> c.Conn:
         args = self._args(nodes[0], {"first", "after"})
@@ -226,9 +244,40 @@ class _Planner:
                 fields.append((key, self._obj(sub, entry.type_name)))
             elif isinstance(entry, c.Source):
                 fields.append((key, self._conn(sub, entry, object_type.fields[field].type)))
+            elif isinstance(entry, c.Computed):
+                if entry.name not in computed.COMPUTATIONS:
+                    raise _NotCompilableError
+                self.computes = True
+                write = self._writer(sub, object_type.fields[field].type)
+                fields.append((key, c.Compute(entry, write)))
             else:
                 fields.append((key, entry))
         return c.Obj(tuple(fields))
+
+    def _writer(self, nodes: list[FieldNode], type_: GraphQLOutputType) -> Writer:
+        """How graphql-core completes a resolver's value of `type_` for this selection: leaves
+        serialised by their own type, objects field by field from their attributes (fields
+        with no resolver of their own only), null refused where the type forbids it."""
+        if isinstance(type_, GraphQLNonNull):
+            return _non_null(self._writer(nodes, type_.of_type))
+        if isinstance(type_, GraphQLList):
+            return _list(self._writer(nodes, type_.of_type))
+        if is_leaf_type(type_):
+            return _leaf(type_.coerce_output_value)
+        if not isinstance(type_, GraphQLObjectType):
+            raise _NotCompilableError  # an interface or union: left to the executor
+        parts: list[tuple[str, str | None, Writer]] = []
+        for key, sub in self._collect(nodes, type_).items():
+            name = sub[0].name.value
+            if name == "__typename":
+                parts.append((key, None, _constant(type_.name)))
+                continue
+            field = type_.fields[name]
+            definition = field.extensions.get(_STRAWBERRY)
+            if definition is None or field.args or not definition.is_basic_field:
+                raise _NotCompilableError  # a resolver of its own: the executor runs it
+            parts.append((key, definition.python_name, self._writer(sub, field.type)))
+        return _object(tuple(parts))
 
     def _node(self, nodes: list[FieldNode]) -> c.NodeLookup:
         args = self._args(nodes[0], {"id"})
@@ -243,6 +292,54 @@ class _Planner:
         lookup = c.NodeLookup(f"n{len(self.lookups)}", args.get("id", c.Arg()), tuple(branches))
         self.lookups.append(lookup)
         return lookup
+
+
+Writer = Callable[[Any], Any]
+
+
+def _non_null(inner: Writer) -> Writer:
+    def write(value: Any) -> Any:
+        written = inner(value)
+        if written is None:
+            raise UnwritableError
+        return written
+
+    return write
+
+
+def _list(inner: Writer) -> Writer:
+    def write(value: Any) -> Any:
+        return None if value is None else [inner(item) for item in value]
+
+    return write
+
+
+def _leaf(coerce: Callable[[Any], Any]) -> Writer:
+    def write(value: Any) -> Any:
+        if value is None:
+            return None
+        written = coerce(value)
+        if written is None or written is Undefined:
+            raise UnwritableError
+        return written
+
+    return write
+
+
+def _constant(text: str) -> Writer:
+    return lambda _: text
+
+
+def _object(parts: tuple[tuple[str, str | None, Writer], ...]) -> Writer:
+    def write(value: Any) -> Any:
+        if value is None:
+            return None
+        return {
+            key: part(None if attribute is None else getattr(value, attribute))
+            for key, attribute, part in parts
+        }
+
+    return write
 
 
 def plan(
@@ -324,6 +421,54 @@ def bind(
     return bound
 
 
+Place = tuple[dict[str, Any], str, c.Compute]  # (the object holding it, its key, the field)
+
+
+def _in_conn(conn: c.Conn, data: dict[str, Any], found: list[Place]) -> None:
+    for key, part in conn.fields:
+        if isinstance(part, c.Edges):
+            for edge in data[key]:
+                for edge_key, value in part.fields:
+                    if isinstance(value, c.Obj):
+                        _in_obj(value, edge[edge_key], found)
+
+
+def _in_obj(obj: c.Obj, data: dict[str, Any] | None, found: list[Place]) -> None:
+    if data is None:
+        return
+    for key, value in obj.fields:
+        if isinstance(value, c.Compute):
+            found.append((data, key, value))
+        elif isinstance(value, c.Obj):
+            _in_obj(value, data[key], found)
+        elif isinstance(value, c.Conn):
+            _in_conn(value, data[key], found)
+
+
+async def finish(
+    request: Context, plan: c.Plan, bound: dict[str, object], text: str
+) -> dict[str, Any]:
+    """The answer with its computed fields written in place of their inputs: each computation
+    once over all of the answer's inputs (one batch, like the executor's loaders)."""
+    data: dict[str, Any] = json.loads(text)
+    found: list[Place] = []
+    for key, root in plan.fields:
+        if isinstance(root, c.Conn):
+            _in_conn(root, data[key], found)
+        elif isinstance(root, c.NodeLookup):
+            branch = dict(root.branches).get(str(bound[f"{root.name}.type"]))
+            if branch is not None:
+                _in_obj(branch, data[key], found)
+    groups: dict[str, list[Place]] = {}
+    for place in found:
+        groups.setdefault(place[2].field.name, []).append(place)
+    for name, places in groups.items():
+        values = await computed.COMPUTATIONS[name](request, [h[k] for h, k, _ in places])
+        for (holder, key, compute), value in zip(places, values, strict=True):
+            holder[key] = compute.write(value)
+    return data
+
+
 class RawJson:
     """An answer's `data` as PostgreSQL wrote it: sent as is (`encode`)."""
 
@@ -360,13 +505,15 @@ class CompiledReads(SchemaExtension):
             and context.graphql_document is not None
             and context.query is not None
         ):
-            text = await self._answer(request, context.graphql_document, context.query)
-            if text is not None:
-                context.result = GraphQLExecutionResult(data=RawJson(text))  # type: ignore[arg-type]
+            data = await self._answer(request, context.graphql_document, context.query)
+            if data is not None:
+                context.result = GraphQLExecutionResult(data=data)  # type: ignore[arg-type]
                 self.path = COMPILED
         yield
 
-    async def _answer(self, request: Context, document: DocumentNode, query: str) -> str | None:
+    async def _answer(
+        self, request: Context, document: DocumentNode, query: str
+    ) -> RawJson | dict[str, Any] | None:
         schema = self.execution_context.schema._schema
         try:
             ready = prepared(schema, document, query, self.execution_context.operation_name)
@@ -377,7 +524,12 @@ class CompiledReads(SchemaExtension):
             if bound is None:
                 return None
             async with request.db() as conn:
-                return await store.answer(conn, ready.statement, bound)
+                text = await store.answer(conn, ready.statement, bound)
+            if text is None:
+                return None
+            if not ready.plan.computes:
+                return RawJson(text)
+            return await finish(request, ready.plan, bound, text)  # after the block: loaders
         except DomainError:  # not allowed to read: the executor refuses
             return None
         except Exception:  # the executor answers, with its own error if the database is down

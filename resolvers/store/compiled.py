@@ -3,9 +3,10 @@ the whole answer in PostgreSQL (docs/architecture.md#compiled-read-path).
 
 Objects are `json_build_object(...)`, each connection a correlated subquery reading `first + 1`
 rows by id (`LIMIT`), so a nested list costs one index range per parent row, like a LATERAL join.
-Every value, response key and type name is a parameter; table and column names come from the
-types' declarations only. The statement runs on the request's connection, under its RLS
-settings, with an explicit `org_id` filter besides.
+A computed field (health, at-risk, SLA clocks) reads as a JSON object of its stored inputs, in
+its place (the router computes it in Python). Every value, response key and type name is a
+parameter; table and column names come from the types' declarations only. The statement runs on
+the request's connection, under its RLS settings, with an explicit `org_id` filter besides.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from resolvers.store import calendars
 from schema.types import compiling as c
 
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
@@ -71,6 +73,14 @@ class _Builder:
             return self.obj(value, row)
         if isinstance(value, c.Conn):
             return self.connection(value, row)
+        if isinstance(value, c.Compute):
+            inputs = value.field.inputs
+            return self.pairs([(i.column, self.column(i, row)) for i in inputs])
+        return self.column(value, row)
+
+    def column(self, value: c.Column, row: str) -> str:
+        if value.kind is c.Kind.CALENDAR:
+            return calendars.SPEC_SQL.format(t=row)  # as the tickets store reads it
         read = f"{row}.{value.column}"
         if value.kind is c.Kind.DATETIME:
             return _datetime(read)
@@ -159,10 +169,19 @@ def _columns(conn: c.Conn) -> set[str]:
     """The columns a connection's rows must carry: the id, and whatever its nodes read."""
     found = {"id"}
 
+    def add(column: c.Column) -> None:
+        if column.kind is c.Kind.CALENDAR:
+            found.update(_CALENDAR_READS)
+        else:
+            found.add(column.column)
+
     def walk(obj: c.Obj) -> None:
         for _, value in obj.fields:
             if isinstance(value, c.Column):
-                found.add(value.column)
+                add(value)
+            elif isinstance(value, c.Compute):
+                for column in value.field.inputs:
+                    add(column)
             elif isinstance(value, c.Obj):
                 walk(value)
 
@@ -172,6 +191,9 @@ def _columns(conn: c.Conn) -> set[str]:
                 if isinstance(value, c.Obj):
                     walk(value)
     return found
+
+
+_CALENDAR_READS = ("org_id", "priority")  # what calendars.SPEC_SQL reads of the row
 
 
 def _base64url(text: str) -> str:

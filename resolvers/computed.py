@@ -1,0 +1,88 @@
+"""The computed fields of the compiled read path (docs/architecture.md#compiled-read-path).
+
+Each computation turns the stored inputs one answer's statement read for a computed field
+(schema/types/compiling.py `Computed`) into the values the field's resolver returns: the same
+domain functions, fed the same inputs, at the request's time (`Context.now`, the app's clock).
+Health and at-risk (docs/rules.md §4.1, §4.2) come from the resolvers' own batch loader, one
+query for the whole answer; the SLA clocks (§2.5, §7) from the ticket's columns and the calendar
+its priority counts in, as the tickets store reads them for `Ticket`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from domain import sla
+from domain.signals import CustomerScores
+from domain.support_modes import SupportMode
+from domain.tickets import Lifecycle, Priority, TicketStatus
+from resolvers import loaders  # noqa: F401  (provides the scores loader)
+from resolvers.store import calendars as calendar_store
+from schema.context import Context
+from schema.types import relations
+from schema.types import scores as score_types
+from schema.types.sla import TicketSla
+
+Inputs = dict[str, Any]
+Computation = Callable[[Context, Sequence[Inputs]], Awaitable[list[object]]]
+
+
+async def _scores(ctx: Context, inputs: Sequence[Inputs]) -> list[CustomerScores]:
+    # The loader `Customer.health` / `Customer.atRisk` resolve through: one query per answer.
+    loader = relations.loader(ctx, score_types.SCORES)
+    found: list[CustomerScores] = await loader.load_many([i["id"] for i in inputs])
+    return found
+
+
+async def _health(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+    return [score_types.CustomerHealth.from_domain(s.health) for s in await _scores(ctx, inputs)]
+
+
+async def _at_risk(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+    return [score_types.AtRisk.from_domain(s.at_risk) for s in await _scores(ctx, inputs)]
+
+
+def _at(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def clocks(inputs: Inputs, now: datetime) -> TicketSla:
+    """A ticket's clocks as `Ticket.from_domain` builds them from the row the store reads."""
+    manual = inputs["manual_priority"]
+    opened_at = datetime.fromisoformat(inputs["opened_at"])
+    life = Lifecycle(
+        status=TicketStatus(inputs["status"]),
+        classified=Priority(inputs["classified_priority"]),
+        manual_raise=None if manual is None else Priority(manual),
+        opened_at=opened_at,
+        first_response_at=_at(inputs["first_response_at"]),
+        resolved_at=_at(inputs["resolved_at"]),
+        pauses=calendar_store.pauses_from(inputs["pauses"]),
+    )
+    spec = inputs["calendar"]
+    counting = sla.TWENTY_FOUR_SEVEN if spec is None else calendar_store.from_spec(spec)
+    # A support mode counts only when stored whole (the store's reading of the three columns).
+    mode = inputs["support_mode"]
+    whole = None not in (mode, inputs["support_mode_reason"], inputs["support_mode_set_by"])
+    first = sla.first_response_minutes(
+        life.priority, opened_at, counting, SupportMode(mode) if whole else None
+    )
+    return TicketSla.build(life.priority, life, now, counting, first)
+
+
+async def _sla(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+    return [clocks(i, ctx.now) for i in inputs]
+
+
+async def _resolution_due_at(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+    return [clocks(i, ctx.now).resolution.due_at for i in inputs]
+
+
+COMPUTATIONS: dict[str, Computation] = {
+    "Customer.health": _health,
+    "Customer.atRisk": _at_risk,
+    "Ticket.sla": _sla,
+    "Ticket.resolutionDueAt": _resolution_due_at,
+}
