@@ -10,8 +10,8 @@ its priority counts in, as the tickets store reads them for `Ticket`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from domain import sla
@@ -26,39 +26,45 @@ from schema.types import scores as score_types
 from schema.types.sla import TicketSla
 
 Inputs = dict[str, Any]
-Computation = Callable[[Context, Sequence[Inputs]], Awaitable[list[object]]]
+# All of one answer's inputs of a field → its values, in order (an iterator: written one by one).
+Computation = Callable[[Context, Iterable[Inputs]], Awaitable[Iterable[object]]]
 
 
-async def _scores(ctx: Context, inputs: Sequence[Inputs]) -> list[CustomerScores]:
+async def _scores(ctx: Context, inputs: Iterable[Inputs]) -> list[CustomerScores]:
     # The loader `Customer.health` / `Customer.atRisk` resolve through: one query per answer.
     loader = relations.loader(ctx, score_types.SCORES)
     found: list[CustomerScores] = await loader.load_many([i["id"] for i in inputs])
     return found
 
 
-async def _health(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+async def _health(ctx: Context, inputs: Iterable[Inputs]) -> Iterable[object]:
     return [score_types.CustomerHealth.from_domain(s.health) for s in await _scores(ctx, inputs)]
 
 
-async def _at_risk(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
+async def _at_risk(ctx: Context, inputs: Iterable[Inputs]) -> Iterable[object]:
     return [score_types.AtRisk.from_domain(s.at_risk) for s in await _scores(ctx, inputs)]
 
 
-def _at(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+def _at(value: str) -> datetime:
+    # PostgreSQL writes a timestamp in JSON with the session's offset; asyncpg reads it in UTC.
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _maybe(value: str | None) -> datetime | None:
+    return None if value is None else _at(value)
 
 
 def clocks(inputs: Inputs, now: datetime) -> TicketSla:
     """A ticket's clocks as `Ticket.from_domain` builds them from the row the store reads."""
     manual = inputs["manual_priority"]
-    opened_at = datetime.fromisoformat(inputs["opened_at"])
+    opened_at = _at(inputs["opened_at"])
     life = Lifecycle(
         status=TicketStatus(inputs["status"]),
         classified=Priority(inputs["classified_priority"]),
         manual_raise=None if manual is None else Priority(manual),
         opened_at=opened_at,
-        first_response_at=_at(inputs["first_response_at"]),
-        resolved_at=_at(inputs["resolved_at"]),
+        first_response_at=_maybe(inputs["first_response_at"]),
+        resolved_at=_maybe(inputs["resolved_at"]),
         pauses=calendar_store.pauses_from(inputs["pauses"]),
     )
     spec = inputs["calendar"]
@@ -72,12 +78,12 @@ def clocks(inputs: Inputs, now: datetime) -> TicketSla:
     return TicketSla.build(life.priority, life, now, counting, first)
 
 
-async def _sla(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
-    return [clocks(i, ctx.now) for i in inputs]
+async def _sla(ctx: Context, inputs: Iterable[Inputs]) -> Iterator[object]:
+    return (clocks(i, ctx.now) for i in inputs)
 
 
-async def _resolution_due_at(ctx: Context, inputs: Sequence[Inputs]) -> list[object]:
-    return [clocks(i, ctx.now).resolution.due_at for i in inputs]
+async def _resolution_due_at(ctx: Context, inputs: Iterable[Inputs]) -> Iterator[object]:
+    return (clocks(i, ctx.now).resolution.due_at for i in inputs)
 
 
 COMPUTATIONS: dict[str, Computation] = {

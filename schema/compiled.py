@@ -6,11 +6,11 @@ statement from it (resolvers/store/compiled.py). The router (`CompiledReads`, th
 extension: auth, depth, cost and rate limits have run) caches plans by document and operation,
 and answers a compilable query with the statement's JSON text. A computed field (health,
 at-risk, SLA clocks) comes back as its stored inputs: the router computes it with the resolvers'
-own computations (resolvers/computed.py), writes its selected sub-fields as graphql-core would,
-and encodes the answer once. Anything it cannot answer exactly as the executor would — a field
-not declared, a directive, an argument out of range, a bad cursor or id, a `node` that finds
-nothing, a failure — is left to the executor, so answers and errors are the executor's own. In
-development `extensions.plan` says which path answered.
+own computations (resolvers/computed.py) and writes its selected sub-fields as graphql-core
+would, in place of the inputs in the statement's text. Anything it cannot answer exactly as the
+executor would — a field not declared, a directive, an argument out of range, a bad cursor or
+id, a `node` that finds nothing, a failure — is left to the executor, so answers and errors are
+the executor's own. In development `extensions.plan` says which path answered.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # what the app's encoder writes a string with
 from typing import Any
 
 from graphql import (
@@ -26,6 +27,8 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -74,6 +77,8 @@ class UnwritableError(Exception):
 
 
 _STRAWBERRY = "strawberry-definition"  # a GraphQL field's strawberry field (its python name)
+_DECODER = json.JSONDecoder()
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as the app encodes
 
 
 class _Planner:
@@ -84,7 +89,7 @@ class _Planner:
         }
         self.connections: list[c.Conn] = []
         self.lookups: list[c.NodeLookup] = []
-        self.computes = False
+        self.computes: list[c.Compute] = []
 
     def _applies(self, condition: NamedTypeNode | None, runtime: GraphQLObjectType) -> bool:
         if condition is None:
@@ -169,7 +174,9 @@ class _Planner:
                 raise _NotCompilableError
         if all(isinstance(value, c.Typename) for _, value in fields):
             return None
-        return c.Plan(tuple(fields), tuple(self.connections), tuple(self.lookups), self.computes)
+        return c.Plan(
+            tuple(fields), tuple(self.connections), tuple(self.lookups), tuple(self.computes)
+        )
 
     def _conn(self, nodes: list[FieldNode], source: c.Source, type_: Any) -> c.Conn:
         args = self._args(nodes[0], {"first", "after"})
@@ -247,9 +254,9 @@ class _Planner:
             elif isinstance(entry, c.Computed):
                 if entry.name not in computed.COMPUTATIONS:
                     raise _NotCompilableError
-                self.computes = True
                 write = self._writer(sub, object_type.fields[field].type)
-                fields.append((key, c.Compute(entry, write)))
+                self.computes.append(c.Compute(len(self.computes), entry, write))
+                fields.append((key, self.computes[-1]))
             else:
                 fields.append((key, entry))
         return c.Obj(tuple(fields))
@@ -263,14 +270,14 @@ class _Planner:
         if isinstance(type_, GraphQLList):
             return _list(self._writer(nodes, type_.of_type))
         if is_leaf_type(type_):
-            return _leaf(type_.coerce_output_value)
+            return _leaf(type_)
         if not isinstance(type_, GraphQLObjectType):
             raise _NotCompilableError  # an interface or union: left to the executor
         parts: list[tuple[str, str | None, Writer]] = []
         for key, sub in self._collect(nodes, type_).items():
             name = sub[0].name.value
             if name == "__typename":
-                parts.append((key, None, _constant(type_.name)))
+                parts.append((key, None, _typename(type_.name)))
                 continue
             field = type_.fields[name]
             definition = field.extensions.get(_STRAWBERRY)
@@ -283,63 +290,94 @@ class _Planner:
         args = self._args(nodes[0], {"id"})
         branches: list[tuple[str, c.Obj | None]] = []
         for type_name in c.TABLES:
-            mark = len(self.connections)
+            mark, computes = len(self.connections), len(self.computes)
             try:
                 branches.append((type_name, self._obj(nodes, type_name)))
             except _NotCompilableError:
                 del self.connections[mark:]  # this type is left to the executor
+                del self.computes[computes:]
                 branches.append((type_name, None))
         lookup = c.NodeLookup(f"n{len(self.lookups)}", args.get("id", c.Arg()), tuple(branches))
         self.lookups.append(lookup)
         return lookup
 
 
-Writer = Callable[[Any], Any]
+Writer = Callable[[Any], str]  # a resolver's value → its JSON text, as completed and encoded
+
+
+def _text(value: object) -> str:
+    """A completed leaf's JSON text, as the app's encoder writes it."""
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
 
 
 def _non_null(inner: Writer) -> Writer:
-    def write(value: Any) -> Any:
-        written = inner(value)
-        if written is None:
+    def write(value: Any) -> str:
+        if value is None:
             raise UnwritableError
-        return written
+        return inner(value)
 
     return write
 
 
 def _list(inner: Writer) -> Writer:
-    def write(value: Any) -> Any:
-        return None if value is None else [inner(item) for item in value]
+    def write(value: Any) -> str:
+        return "null" if value is None else "[" + ",".join(inner(item) for item in value) + "]"
 
     return write
 
 
-def _leaf(coerce: Callable[[Any], Any]) -> Writer:
-    def write(value: Any) -> Any:
+def _leaf(type_: GraphQLLeafType) -> Writer:
+    coerce = type_.coerce_output_value
+
+    def write(value: Any) -> str:
         if value is None:
-            return None
+            return "null"
         written = coerce(value)
         if written is None or written is Undefined:
             raise UnwritableError
-        return written
+        return _text(written)
 
-    return write
+    if not isinstance(type_, GraphQLEnumType):
+        return write
+    names: dict[tuple[type, Any], str] = {}  # an enum's few values, each written once
 
+    def write_enum(value: Any) -> str:
+        key = (type(value), value)
+        if key not in names:
+            names[key] = write(value)
+        return names[key]
 
-def _constant(text: str) -> Writer:
-    return lambda _: text
+    return write_enum
 
 
 def _object(parts: tuple[tuple[str, str | None, Writer], ...]) -> Writer:
-    def write(value: Any) -> Any:
+    keys = [encode_basestring(key) + ":" for key, _, _ in parts]
+    fields = [(key, attribute, part) for key, (_, attribute, part) in zip(keys, parts, strict=True)]
+
+    def write(value: Any) -> str:
         if value is None:
-            return None
-        return {
-            key: part(None if attribute is None else getattr(value, attribute))
-            for key, attribute, part in parts
-        }
+            return "null"
+        return (
+            "{"
+            + ",".join(
+                key + part(None if attribute is None else getattr(value, attribute))
+                for key, attribute, part in fields
+            )
+            + "}"
+        )
 
     return write
+
+
+def _typename(name: str) -> Writer:
+    text = encode_basestring(name)
+    return lambda _: text
 
 
 def plan(
@@ -421,52 +459,33 @@ def bind(
     return bound
 
 
-Place = tuple[dict[str, Any], str, c.Compute]  # (the object holding it, its key, the field)
-
-
-def _in_conn(conn: c.Conn, data: dict[str, Any], found: list[Place]) -> None:
-    for key, part in conn.fields:
-        if isinstance(part, c.Edges):
-            for edge in data[key]:
-                for edge_key, value in part.fields:
-                    if isinstance(value, c.Obj):
-                        _in_obj(value, edge[edge_key], found)
-
-
-def _in_obj(obj: c.Obj, data: dict[str, Any] | None, found: list[Place]) -> None:
-    if data is None:
-        return
-    for key, value in obj.fields:
-        if isinstance(value, c.Compute):
-            found.append((data, key, value))
-        elif isinstance(value, c.Obj):
-            _in_obj(value, data[key], found)
-        elif isinstance(value, c.Conn):
-            _in_conn(value, data[key], found)
-
-
-async def finish(
-    request: Context, plan: c.Plan, bound: dict[str, object], text: str
-) -> dict[str, Any]:
-    """The answer with its computed fields written in place of their inputs: each computation
-    once over all of the answer's inputs (one batch, like the executor's loaders)."""
-    data: dict[str, Any] = json.loads(text)
-    found: list[Place] = []
-    for key, root in plan.fields:
-        if isinstance(root, c.Conn):
-            _in_conn(root, data[key], found)
-        elif isinstance(root, c.NodeLookup):
-            branch = dict(root.branches).get(str(bound[f"{root.name}.type"]))
-            if branch is not None:
-                _in_obj(branch, data[key], found)
-    groups: dict[str, list[Place]] = {}
-    for place in found:
-        groups.setdefault(place[2].field.name, []).append(place)
-    for name, places in groups.items():
-        values = await computed.COMPUTATIONS[name](request, [h[k] for h, k, _ in places])
-        for (holder, key, compute), value in zip(places, values, strict=True):
-            holder[key] = compute.write(value)
-    return data
+async def finish(request: Context, plan: c.Plan, text: str) -> str:
+    """The answer's text with each computed field's value in place of its inputs: each
+    computation once over all of the answer's inputs (one batch, like the executor's loaders),
+    each value written as it comes, the rest of the text as PostgreSQL wrote it."""
+    found: list[tuple[int, int, c.Compute, list[Any]]] = []  # (start, end, field, inputs)
+    at = text.find(store.COMPUTED)
+    while at >= 0:
+        (_, index, *values), end = _DECODER.raw_decode(text, at)
+        found.append((at, end, plan.computes[index], values))
+        at = text.find(store.COMPUTED, end)
+    groups: dict[str, list[int]] = {}
+    for number, (_, _, compute, _) in enumerate(found):
+        groups.setdefault(compute.field.name, []).append(number)
+    written: list[str] = [""] * len(found)
+    for name, numbers in groups.items():
+        names = found[numbers[0]][2].field.names
+        inputs = (dict(zip(names, found[n][3], strict=True)) for n in numbers)
+        values = await computed.COMPUTATIONS[name](request, inputs)
+        for number, value in zip(numbers, values, strict=True):
+            written[number] = found[number][2].write(value)
+    parts: list[str] = []
+    last = 0
+    for (start, end, _, _), value in zip(found, written, strict=True):
+        parts += (text[last:start], value)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 class RawJson:
@@ -511,9 +530,7 @@ class CompiledReads(SchemaExtension):
                 self.path = COMPILED
         yield
 
-    async def _answer(
-        self, request: Context, document: DocumentNode, query: str
-    ) -> RawJson | dict[str, Any] | None:
+    async def _answer(self, request: Context, document: DocumentNode, query: str) -> RawJson | None:
         schema = self.execution_context.schema._schema
         try:
             ready = prepared(schema, document, query, self.execution_context.operation_name)
@@ -527,9 +544,9 @@ class CompiledReads(SchemaExtension):
                 text = await store.answer(conn, ready.statement, bound)
             if text is None:
                 return None
-            if not ready.plan.computes:
-                return RawJson(text)
-            return await finish(request, ready.plan, bound, text)  # after the block: loaders
+            if ready.plan.computes:
+                text = await finish(request, ready.plan, text)  # after the block: loaders
+            return RawJson(text)
         except DomainError:  # not allowed to read: the executor refuses
             return None
         except Exception:  # the executor answers, with its own error if the database is down

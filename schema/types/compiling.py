@@ -12,7 +12,7 @@ these declarations only, never from a request.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 
@@ -62,13 +62,17 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Computed:
     """A field its resolver computes in Python (docs/rules.md §4.1, §4.2, §7): in its place the
-    statement returns `inputs` — the row's stored columns it is computed from, a JSON object by
-    column name (DATETIME as the DateTime scalar writes it) — and the computation `name`
-    (resolvers/computed.py) turns all of one answer's inputs into the values the resolver would
-    return, of which the router writes the selected sub-fields."""
+    statement returns `inputs` — the row's stored columns it is computed from, as PostgreSQL
+    writes them in JSON (a timestamp in ISO 8601 with an offset) — and the computation `name`
+    (resolvers/computed.py) turns all of one answer's inputs, each a dict by column name, into
+    the values the resolver would return, of which the router writes the selected sub-fields."""
 
     name: str
     inputs: tuple[Column, ...]
+    names: tuple[str, ...] = field(init=False)  # the inputs' keys
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(i.column for i in self.inputs))
 
 
 Entry = Column | GlobalId | Embedded | Source | Computed
@@ -168,11 +172,13 @@ class NodeLookup:
 
 @dataclass(frozen=True, slots=True)
 class Compute:
-    """A computed field: what the statement reads for it, and how its value is written (the
-    selected sub-fields, as the executor writes them; raises when the executor would fail)."""
+    """A computed field, the plan's `index`-th: what the statement reads for it, and how its
+    value is written (the JSON text of the selected sub-fields, as the executor completes and
+    encodes them; raises where the executor would answer with an error)."""
 
+    index: int
     field: Computed
-    write: Callable[[object], object]
+    write: Callable[[object], str]
 
 
 EdgeValue = EdgePart | Obj | Typename
@@ -184,4 +190,4 @@ class Plan:
     fields: tuple[tuple[str, Conn | NodeLookup | Typename], ...]
     connections: tuple[Conn, ...]
     lookups: tuple[NodeLookup, ...]
-    computes: bool = False  # any computed field: the answer is finished in Python
+    computes: tuple[Compute, ...] = ()  # by index: the answer is finished in Python

@@ -4,9 +4,11 @@ asyncpg route on the same tables, in rotated rounds.
 Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients]
 (defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the PostgreSQL at
 WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at WAFI_BENCH_REDIS_URL. Prints
-the median req/s of each, their ratio, and SQL statements per request, for the plain dashboard
-(the compiled read path, docs/architecture.md#compiled-read-path) and the rich one with health,
-at-risk and SLA clocks (the executor).
+the median req/s of each, their ratio, the server's CPU per request and SQL statements per
+request, for the plain dashboard (the compiled read path,
+docs/architecture.md#compiled-read-path) and the rich one with health, at-risk and SLA clocks
+(compiled, its computed fields written in Python), each also on the executor (the same query
+with a directive, which is never compiled) in the same rounds.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from domain import sla, text, tickets
 from resolvers.store import engine, orgs
 from tests.bench import harness
 
-DB = "wafi_bench_dashboard"
+DB = f"wafi_bench_dashboard_{os.getpid()}"  # concurrent runs never share one
 DASHBOARD = (
     "{ customers(first: 50) { edges { node { id name stage tickets(first: 5) { edges { node "
     "{ id priority firstResponseDueAt } } } } } } }"
@@ -47,6 +49,7 @@ RICH = (
     "firstResponseDueAt sla { breached firstResponse { state } resolution { state } } } } } } } "
     "} }"
 )
+RICH_EXECUTOR = RICH.replace("{ id name stage", "{ id @include(if: true) name stage")
 
 
 def _b64(value: str) -> str:
@@ -152,6 +155,8 @@ async def seed(url: str) -> tuple[int, str]:
                     due.first_response_due_at,
                     due.resolution_due_at,
                 )
+        # Statistics now, as autovacuum would gather them within the minute (mid-run otherwise).
+        await conn.execute("ANALYZE")
         return org.id, token
     finally:
         await conn.close()
@@ -177,18 +182,27 @@ async def in_process(url: str, token: str, query: str) -> tuple[int, str, dict[s
 
 
 async def rounds(
-    ports: dict[str, int], query: str, headers: dict[str, str], args: tuple[int, float, int]
-) -> dict[str, float]:
+    targets: dict[str, tuple[int, str]], headers: dict[str, str], args: tuple[int, float, int]
+) -> dict[str, tuple[float, float]]:
+    """Median req/s and server CPU ms per request of each (port, query), in rotated rounds."""
     count, seconds, clients = args
-    runs: dict[str, list[float]] = {name: [] for name in ports}
-    names = list(ports)
+    runs: dict[str, list[float]] = {name: [] for name in targets}
+    cpu: dict[str, list[float]] = {name: [] for name in targets}
+    names = list(targets)
     for number in range(count):
         for name in names[number % len(names) :] + names[: number % len(names)]:  # rotated
+            port, query = targets[name]
+            before = harness.cpu_seconds(port)
             rate, _ = await harness.load(
-                ports[name], "/graphql", {"query": query}, headers, clients=clients, seconds=seconds
+                port, "/graphql", {"query": query}, headers, clients=clients, seconds=seconds
             )
             runs[name].append(rate)
-    return {name: harness.median(values) for name, values in runs.items()}
+            cpu[name].append((harness.cpu_seconds(port) - before) * 1000 / (rate * seconds))
+    return {name: (harness.median(runs[name]), harness.median(cpu[name])) for name in names}
+
+
+def _rate(measured: tuple[float, float]) -> str:
+    return f"{measured[0]:7.1f} req/s ({measured[1]:5.1f} ms"
 
 
 async def main(args: tuple[int, float, int]) -> None:
@@ -206,33 +220,49 @@ async def main(args: tuple[int, float, int]) -> None:
             harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env) as wafi_port,
             harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env) as bare_port,
         ):
-            ports = {"wafi": wafi_port, "bare": bare_port}
-            plain = await rounds(ports, DASHBOARD, headers, args)
-            executor = await rounds({"wafi": wafi_port}, EXECUTOR, headers, args)
-            rich = await rounds({"wafi": wafi_port}, RICH, headers, args)
+            plain = await rounds(
+                {
+                    "wafi": (wafi_port, DASHBOARD),
+                    "bare": (bare_port, DASHBOARD),
+                    "executor": (wafi_port, EXECUTOR),
+                },
+                headers,
+                args,
+            )
+            rich = await rounds(
+                {"compiled": (wafi_port, RICH), "executor": (wafi_port, RICH_EXECUTOR)},
+                headers,
+                args,
+            )
             _, bare_body = await harness.load(
                 bare_port, "/graphql", {"query": DASHBOARD}, headers, clients=1, seconds=0.2
             )
         plain_count, plain_path, plain_data = await in_process(url, token, DASHBOARD)
         executor_count, executor_path, executor_data = await in_process(url, token, EXECUTOR)
-        rich_count, rich_path, _ = await in_process(url, token, RICH)
+        rich_count, rich_path, rich_data = await in_process(url, token, RICH)
+        slow_count, slow_path, slow_data = await in_process(url, token, RICH_EXECUTOR)
         same = plain_data == json.loads(bare_body)["data"] == executor_data
         print(
             f"dashboard 50 customers x 5 tickets; median of {args[0]} rotated rounds of "
-            f"{args[1]:g} s at {args[2]} clients; same data (compiled, executor, bare): {same}"
+            f"{args[1]:g} s at {args[2]} clients; same data (compiled, executor, bare): {same}; "
+            f"rich (compiled, executor): {rich_data == slow_data}"
         )
         print(
-            f"  plain: wafi {plain['wafi']:8.1f} req/s ({plain_path}, {plain_count} SQL "
-            f"statements) | bare {plain['bare']:8.1f} req/s (2 statements) | ratio "
-            f"{plain['wafi'] / plain['bare']:.2f}"
+            "  req/s (server CPU ms per request, SQL statements per request, path); the "
+            "ratio is of req/s"
         )
         print(
-            f"  plain on the executor: wafi {executor['wafi']:8.1f} req/s ({executor_path}, "
-            f"{executor_count} SQL statements) | ratio {executor['wafi'] / plain['bare']:.2f}"
+            f"  plain: wafi {_rate(plain['wafi'])}, {plain_count}, {plain_path}) | bare "
+            f"{_rate(plain['bare'])}, 2) | ratio {plain['wafi'][0] / plain['bare'][0]:.2f}"
         )
         print(
-            f"  rich (health, atRisk, SLA clocks): wafi {rich['wafi']:8.1f} req/s ({rich_path}, "
-            f"{rich_count} SQL statements)"
+            f"  plain on the executor: wafi {_rate(plain['executor'])}, {executor_count}, "
+            f"{executor_path}) | ratio {plain['executor'][0] / plain['bare'][0]:.2f}"
+        )
+        print(
+            f"  rich (health, atRisk, SLA clocks): wafi {_rate(rich['compiled'])}, {rich_count}, "
+            f"{rich_path}) | on the executor {_rate(rich['executor'])}, {slow_count}, "
+            f"{slow_path}) | ratio {rich['compiled'][0] / rich['executor'][0]:.2f}"
         )
     finally:
         await harness.drop_database(DB)

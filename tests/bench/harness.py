@@ -78,6 +78,7 @@ def uvicorn_server(app: str, env: dict[str, str]) -> Iterator[int]:
         cwd=ROOT,
         env={**os.environ, **env},
     )
+    PIDS[port] = process.pid
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -88,8 +89,18 @@ def uvicorn_server(app: str, env: dict[str, str]) -> Iterator[int]:
                 time.sleep(0.1)
         yield port
     finally:
+        del PIDS[port]
         process.terminate()
         process.wait(timeout=15)
+
+
+PIDS: dict[int, int] = {}  # a running server's process, by its port
+
+
+def cpu_seconds(port: int) -> float:
+    """CPU time (user + system) the server on `port` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{PIDS[port]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
