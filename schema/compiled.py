@@ -6,7 +6,7 @@ statement from it (resolvers/store/compiled.py). The router (`CompiledReads`, th
 extension: auth, depth, cost and rate limits have run) caches plans by document and operation,
 and answers a compilable query with the statement's JSON text. A computed field (health,
 at-risk, SLA clocks) comes back as its stored inputs: the router computes it with the resolvers'
-own computations (resolvers/computed.py) and writes its selected sub-fields as graphql-core
+own computations (resolvers/compiled.py) and writes its selected sub-fields as graphql-core
 would, in place of the inputs in the statement's text. Anything it cannot answer exactly as the
 executor would — a field not declared, a directive, an argument out of range, a bad cursor or
 id, a `node` that finds nothing, a failure — is left to the executor, so answers and errors are
@@ -15,11 +15,9 @@ the executor's own. In development `extensions.plan` says which path answered.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from json.encoder import encode_basestring  # what the app's encoder writes a string with
 from typing import Any
 
 from graphql import (
@@ -27,8 +25,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLEnumType,
-    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -50,13 +46,13 @@ from graphql import (
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import get_variable_values
-from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
 from domain.roles import Action
-from resolvers import computed
+from resolvers import compiled as computations
 from resolvers.store import compiled as store
+from schema import completion as complete
 from schema.context import Context
 from schema.types import compiling as c
 from schema.types import relay
@@ -72,13 +68,7 @@ class _NotCompilableError(Exception):
     pass
 
 
-class UnwritableError(Exception):
-    """A computed value the executor would answer with an error (null where not allowed)."""
-
-
 _STRAWBERRY = "strawberry-definition"  # a GraphQL field's strawberry field (its python name)
-_DECODER = json.JSONDecoder()
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as the app encodes
 
 
 class _Planner:
@@ -252,7 +242,7 @@ class _Planner:
             elif isinstance(entry, c.Source):
                 fields.append((key, self._conn(sub, entry, object_type.fields[field].type)))
             elif isinstance(entry, c.Computed):
-                if entry.name not in computed.COMPUTATIONS:
+                if entry.name not in computations.COMPUTATIONS:
                     raise _NotCompilableError
                 write = self._writer(sub, object_type.fields[field].type)
                 self.computes.append(c.Compute(len(self.computes), entry, write))
@@ -261,30 +251,30 @@ class _Planner:
                 fields.append((key, entry))
         return c.Obj(tuple(fields))
 
-    def _writer(self, nodes: list[FieldNode], type_: GraphQLOutputType) -> Writer:
+    def _writer(self, nodes: list[FieldNode], type_: GraphQLOutputType) -> complete.Writer:
         """How graphql-core completes a resolver's value of `type_` for this selection: leaves
         serialised by their own type, objects field by field from their attributes (fields
         with no resolver of their own only), null refused where the type forbids it."""
         if isinstance(type_, GraphQLNonNull):
-            return _non_null(self._writer(nodes, type_.of_type))
+            return complete.non_null(self._writer(nodes, type_.of_type))
         if isinstance(type_, GraphQLList):
-            return _list(self._writer(nodes, type_.of_type))
+            return complete.list_of(self._writer(nodes, type_.of_type))
         if is_leaf_type(type_):
-            return _leaf(type_)
+            return complete.leaf(type_)
         if not isinstance(type_, GraphQLObjectType):
             raise _NotCompilableError  # an interface or union: left to the executor
-        parts: list[tuple[str, str | None, Writer]] = []
+        parts: list[tuple[str, str | None, complete.Writer]] = []
         for key, sub in self._collect(nodes, type_).items():
             name = sub[0].name.value
             if name == "__typename":
-                parts.append((key, None, _typename(type_.name)))
+                parts.append((key, None, complete.typename(type_.name)))
                 continue
             field = type_.fields[name]
             definition = field.extensions.get(_STRAWBERRY)
             if definition is None or field.args or not definition.is_basic_field:
                 raise _NotCompilableError  # a resolver of its own: the executor runs it
             parts.append((key, definition.python_name, self._writer(sub, field.type)))
-        return _object(tuple(parts))
+        return complete.object_of(tuple(parts))
 
     def _node(self, nodes: list[FieldNode]) -> c.NodeLookup:
         args = self._args(nodes[0], {"id"})
@@ -300,84 +290,6 @@ class _Planner:
         lookup = c.NodeLookup(f"n{len(self.lookups)}", args.get("id", c.Arg()), tuple(branches))
         self.lookups.append(lookup)
         return lookup
-
-
-Writer = Callable[[Any], str]  # a resolver's value → its JSON text, as completed and encoded
-
-
-def _text(value: object) -> str:
-    """A completed leaf's JSON text, as the app's encoder writes it."""
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    return _ENCODER.encode(value)
-
-
-def _non_null(inner: Writer) -> Writer:
-    def write(value: Any) -> str:
-        if value is None:
-            raise UnwritableError
-        return inner(value)
-
-    return write
-
-
-def _list(inner: Writer) -> Writer:
-    def write(value: Any) -> str:
-        return "null" if value is None else "[" + ",".join(inner(item) for item in value) + "]"
-
-    return write
-
-
-def _leaf(type_: GraphQLLeafType) -> Writer:
-    coerce = type_.coerce_output_value
-
-    def write(value: Any) -> str:
-        if value is None:
-            return "null"
-        written = coerce(value)
-        if written is None or written is Undefined:
-            raise UnwritableError
-        return _text(written)
-
-    if not isinstance(type_, GraphQLEnumType):
-        return write
-    names: dict[tuple[type, Any], str] = {}  # an enum's few values, each written once
-
-    def write_enum(value: Any) -> str:
-        key = (type(value), value)
-        if key not in names:
-            names[key] = write(value)
-        return names[key]
-
-    return write_enum
-
-
-def _object(parts: tuple[tuple[str, str | None, Writer], ...]) -> Writer:
-    keys = [encode_basestring(key) + ":" for key, _, _ in parts]
-    fields = [(key, attribute, part) for key, (_, attribute, part) in zip(keys, parts, strict=True)]
-
-    def write(value: Any) -> str:
-        if value is None:
-            return "null"
-        return (
-            "{"
-            + ",".join(
-                key + part(None if attribute is None else getattr(value, attribute))
-                for key, attribute, part in fields
-            )
-            + "}"
-        )
-
-    return write
-
-
-def _typename(name: str) -> Writer:
-    text = encode_basestring(name)
-    return lambda _: text
 
 
 def plan(
@@ -459,35 +371,6 @@ def bind(
     return bound
 
 
-async def finish(request: Context, plan: c.Plan, text: str) -> str:
-    """The answer's text with each computed field's value in place of its inputs: each
-    computation once over all of the answer's inputs (one batch, like the executor's loaders),
-    each value written as it comes, the rest of the text as PostgreSQL wrote it."""
-    found: list[tuple[int, int, c.Compute, list[Any]]] = []  # (start, end, field, inputs)
-    at = text.find(store.COMPUTED)
-    while at >= 0:
-        (_, index, *values), end = _DECODER.raw_decode(text, at)
-        found.append((at, end, plan.computes[index], values))
-        at = text.find(store.COMPUTED, end)
-    groups: dict[str, list[int]] = {}
-    for number, (_, _, compute, _) in enumerate(found):
-        groups.setdefault(compute.field.name, []).append(number)
-    written: list[str] = [""] * len(found)
-    for name, numbers in groups.items():
-        names = found[numbers[0]][2].field.names
-        inputs = (dict(zip(names, found[n][3], strict=True)) for n in numbers)
-        values = await computed.COMPUTATIONS[name](request, inputs)
-        for number, value in zip(numbers, values, strict=True):
-            written[number] = found[number][2].write(value)
-    parts: list[str] = []
-    last = 0
-    for (start, end, _, _), value in zip(found, written, strict=True):
-        parts += (text[last:start], value)
-        last = end
-    parts.append(text[last:])
-    return "".join(parts)
-
-
 class RawJson:
     """An answer's `data` as PostgreSQL wrote it: sent as is (`encode`)."""
 
@@ -545,7 +428,7 @@ class CompiledReads(SchemaExtension):
             if text is None:
                 return None
             if ready.plan.computes:
-                text = await finish(request, ready.plan, text)  # after the block: loaders
+                text = await complete.finish(request, ready.plan, text)  # after the block: loaders
             return RawJson(text)
         except DomainError:  # not allowed to read: the executor refuses
             return None

@@ -64,7 +64,7 @@ class Computed:
     """A field its resolver computes in Python (docs/rules.md §4.1, §4.2, §7): in its place the
     statement returns `inputs` — the row's stored columns it is computed from, as PostgreSQL
     writes them in JSON (a timestamp in ISO 8601 with an offset) — and the computation `name`
-    (resolvers/computed.py) turns all of one answer's inputs, each a dict by column name, into
+    (resolvers/compiled.py) turns all of one answer's inputs, each a dict by column name, into
     the values the resolver would return, of which the router writes the selected sub-fields."""
 
     name: str

@@ -196,7 +196,7 @@ compiling.register(
         "tickets": compiling.Source(
             "tickets", "Ticket", descending=True, parent_key="customer_id", nested_pages=True
         ),
-        # Computed now from the scores' inputs, by the resolvers' loader (resolvers/computed.py).
+        # Computed now from the scores' inputs, by the resolvers' loader (resolvers/compiled.py).
         "health": compiling.Computed("Customer.health", (compiling.column("id"),)),
         "atRisk": compiling.Computed("Customer.atRisk", (compiling.column("id"),)),
     },

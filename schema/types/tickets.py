@@ -248,7 +248,7 @@ def _pk(ticket: tickets.Ticket) -> int:
 
 # The compiled read path (schema/types/compiling.py): the stored fields, and the list. The
 # due times are stored with the priority they follow; the clocks (`sla`, and the resolution due
-# time a pause moves) are computed from what `from_domain` builds them from (resolvers/computed.py).
+# time a pause moves) are computed from what `from_domain` builds them from (resolvers/compiled.py).
 _DATETIME = compiling.Kind.DATETIME
 _CLOCK_INPUTS = (
     compiling.column("status"),

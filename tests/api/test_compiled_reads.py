@@ -254,6 +254,7 @@ async def test_computed_fields_take_the_compiled_path_with_the_executors_answer(
     assert {c["state"] for c in clocks} == {"ON_TRACK", "AT_RISK", "BREACHED", "MET"}
     assert {c["paused"] for c in clocks} == {True, False}
     assert {c["calendar"] for c in clocks} == {"office", "24/7"}
+    assert 15 in {c["targetMinutes"] for c in clocks}  # the payment mode's first response
     assert {e["node"]["status"] for e in tickets_answer} >= {
         "OPEN",
         "WAITING_ON_CUSTOMER",
@@ -409,14 +410,15 @@ async def test_generated_selections_answer_the_same_on_both_paths(
 
 async def test_the_dashboard_costs_one_statement_after_the_token_check(world: World) -> None:
     counts = []
-    for enabled in (True, False):
-        compiled.ENABLED = enabled
-        try:
-            before = engine.READ_QUERIES.count
-            await world.org.gql(DASHBOARD)
-            counts.append(engine.READ_QUERIES.count - before)
-        finally:
-            compiled.ENABLED = True
+    for query in (DASHBOARD, RICH):
+        for enabled in (True, False):
+            compiled.ENABLED = enabled
+            try:
+                before = engine.READ_QUERIES.count
+                await world.org.gql(query)
+                counts.append(engine.READ_QUERIES.count - before)
+            finally:
+                compiled.ENABLED = True
     # compiled: the token's check, the answer, the pool's reset; the executor reads the page and
-    # the whole page's tickets in two.
-    assert counts == [3, 4]
+    # the whole page's tickets in two. Health and at-risk add the scores' inputs on both paths.
+    assert counts == [3, 4, 4, 5]
