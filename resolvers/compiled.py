@@ -10,7 +10,8 @@ its priority counts in, as the tickets store reads them for `Ticket`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,22 +27,29 @@ from schema.types import scores as score_types
 from schema.types.sla import TicketSla
 
 Inputs = dict[str, Any]
-# All of one answer's inputs of a field → its values, in order (an iterator: written one by one).
-Computation = Callable[[Context, Iterable[Inputs]], Awaitable[Iterable[object]]]
 
 
-async def _scores(ctx: Context, inputs: Iterable[Inputs]) -> list[CustomerScores]:
+@dataclass(frozen=True, slots=True)
+class Computation:
+    """How one computed field's values come: `each` from one row's inputs alone (no I/O,
+    written at once), or `batch` over all of one answer's inputs, in order (a loader)."""
+
+    each: Callable[[Context, Inputs], object] | None = None
+    batch: Callable[[Context, list[Inputs]], Awaitable[list[object]]] | None = None
+
+
+async def _scores(ctx: Context, inputs: list[Inputs]) -> list[CustomerScores]:
     # The loader `Customer.health` / `Customer.atRisk` resolve through: one query per answer.
     loader = relations.loader(ctx, score_types.SCORES)
     found: list[CustomerScores] = await loader.load_many([i["id"] for i in inputs])
     return found
 
 
-async def _health(ctx: Context, inputs: Iterable[Inputs]) -> Iterable[object]:
+async def _health(ctx: Context, inputs: list[Inputs]) -> list[object]:
     return [score_types.CustomerHealth.from_domain(s.health) for s in await _scores(ctx, inputs)]
 
 
-async def _at_risk(ctx: Context, inputs: Iterable[Inputs]) -> Iterable[object]:
+async def _at_risk(ctx: Context, inputs: list[Inputs]) -> list[object]:
     return [score_types.AtRisk.from_domain(s.at_risk) for s in await _scores(ctx, inputs)]
 
 
@@ -78,17 +86,11 @@ def clocks(inputs: Inputs, now: datetime) -> TicketSla:
     return TicketSla.build(life.priority, life, now, counting, first)
 
 
-async def _sla(ctx: Context, inputs: Iterable[Inputs]) -> Iterator[object]:
-    return (clocks(i, ctx.now) for i in inputs)
-
-
-async def _resolution_due_at(ctx: Context, inputs: Iterable[Inputs]) -> Iterator[object]:
-    return (clocks(i, ctx.now).resolution.due_at for i in inputs)
-
-
 COMPUTATIONS: dict[str, Computation] = {
-    "Customer.health": _health,
-    "Customer.atRisk": _at_risk,
-    "Ticket.sla": _sla,
-    "Ticket.resolutionDueAt": _resolution_due_at,
+    "Customer.health": Computation(batch=_health),
+    "Customer.atRisk": Computation(batch=_at_risk),
+    "Ticket.sla": Computation(each=lambda ctx, inputs: clocks(inputs, ctx.now)),
+    "Ticket.resolutionDueAt": Computation(
+        each=lambda ctx, inputs: clocks(inputs, ctx.now).resolution.due_at
+    ),
 }

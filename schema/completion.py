@@ -107,28 +107,35 @@ def typename(name: str) -> Writer:
 
 
 async def finish(request: Context, plan: c.Plan, text: str) -> str:
-    """The answer's text with each computed field's value in place of its inputs: each
-    computation once over all of the answer's inputs (one batch, like the executor's loaders),
-    each value written as it comes, the rest of the text as PostgreSQL wrote it."""
-    found: list[tuple[int, int, c.Compute, list[Any]]] = []  # (start, end, field, inputs)
+    """The answer's text with each computed field's value in place of its inputs: a value
+    computed from one row's inputs is written as it is found; a batched computation runs once
+    over all of the answer's inputs (one query, like the executor's loaders). The rest of the
+    text is as PostgreSQL wrote it."""
+    places: list[tuple[int, int]] = []  # (start, end) of each mark
+    written: list[str] = []
+    batches: dict[str, list[tuple[int, c.Compute, dict[str, Any]]]] = {}
     at = text.find(store.COMPUTED)
     while at >= 0:
         (_, index, *values), end = _DECODER.raw_decode(text, at)
-        found.append((at, end, plan.computes[index], values))
+        compute = plan.computes[index]
+        inputs = dict(zip(compute.field.names, values, strict=True))
+        computation = compiled.COMPUTATIONS[compute.field.name]
+        if computation.each is not None:
+            written.append(compute.write(computation.each(request, inputs)))
+        else:
+            batches.setdefault(compute.field.name, []).append((len(written), compute, inputs))
+            written.append("")
+        places.append((at, end))
         at = text.find(store.COMPUTED, end)
-    groups: dict[str, list[int]] = {}
-    for number, (_, _, compute, _) in enumerate(found):
-        groups.setdefault(compute.field.name, []).append(number)
-    written: list[str] = [""] * len(found)
-    for name, numbers in groups.items():
-        names = found[numbers[0]][2].field.names
-        inputs = (dict(zip(names, found[n][3], strict=True)) for n in numbers)
-        values = await compiled.COMPUTATIONS[name](request, inputs)
-        for number, value in zip(numbers, values, strict=True):
-            written[number] = found[number][2].write(value)
+    for name, batch in batches.items():
+        compute_all = compiled.COMPUTATIONS[name].batch
+        assert compute_all is not None
+        values = await compute_all(request, [inputs for _, _, inputs in batch])
+        for (number, compute, _), value in zip(batch, values, strict=True):
+            written[number] = compute.write(value)
     parts: list[str] = []
     last = 0
-    for (start, end, _, _), value in zip(found, written, strict=True):
+    for (start, end), value in zip(places, written, strict=True):
         parts += (text[last:start], value)
         last = end
     parts.append(text[last:])
