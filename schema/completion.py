@@ -53,7 +53,7 @@ def non_null(inner: Writer) -> Writer:
 
 def list_of(inner: Writer) -> Writer:
     def write(value: Any) -> str:
-        return "null" if value is None else "[" + ",".join(inner(item) for item in value) + "]"
+        return "null" if value is None else "[" + ",".join([inner(item) for item in value]) + "]"
 
     return write
 
@@ -92,8 +92,10 @@ def object_of(parts: tuple[tuple[str, str | None, Writer], ...]) -> Writer:
         return (
             "{"
             + ",".join(
-                key + part(None if attribute is None else getattr(value, attribute))
-                for key, attribute, part in fields
+                [
+                    key + part(None if attribute is None else getattr(value, attribute))
+                    for key, attribute, part in fields
+                ]
             )
             + "}"
         )
