@@ -62,18 +62,22 @@ def _maybe(value: str | None) -> datetime | None:
     return None if value is None else _at(value)
 
 
+_STATUSES = {status.value: status for status in TicketStatus}
+_PRIORITIES = {priority.value: priority for priority in Priority}
+
+
 def clocks(inputs: Inputs, now: datetime) -> TicketSla:
     """A ticket's clocks as `Ticket.from_domain` builds them from the row the store reads."""
-    manual = inputs["manual_priority"]
+    manual, pauses = inputs["manual_priority"], inputs["pauses"]
     opened_at = _at(inputs["opened_at"])
     life = Lifecycle(
-        status=TicketStatus(inputs["status"]),
-        classified=Priority(inputs["classified_priority"]),
-        manual_raise=None if manual is None else Priority(manual),
+        status=_STATUSES[inputs["status"]],
+        classified=_PRIORITIES[inputs["classified_priority"]],
+        manual_raise=None if manual is None else _PRIORITIES[manual],
         opened_at=opened_at,
         first_response_at=_maybe(inputs["first_response_at"]),
         resolved_at=_maybe(inputs["resolved_at"]),
-        pauses=calendar_store.pauses_from(inputs["pauses"]),
+        pauses=calendar_store.pauses_from(pauses) if pauses else (),
     )
     spec = inputs["calendar"]
     counting = sla.TWENTY_FOUR_SEVEN if spec is None else calendar_store.from_spec(spec)

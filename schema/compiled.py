@@ -434,6 +434,7 @@ class CompiledReads(SchemaExtension):
             return None
         except Exception:  # the executor answers, with its own error if the database is down
             log.warning("compiled read failed; the executor answers", exc_info=True)
+            request.loaders.clear()  # nothing a failed batch left behind is reused
             return None
 
     def get_results(self) -> dict[str, Any]:

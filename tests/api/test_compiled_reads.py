@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from domain import sla
 from domain.tickets import Priority
+from resolvers import compiled as computations
 from resolvers.store import engine
 from schema import compiled
 from tests.api.success_support import add_ticket, customer
@@ -267,6 +268,31 @@ async def test_computed_fields_take_the_compiled_path_with_the_executors_answer(
         "AT_RISK",
     }
     assert {e["node"]["atRisk"]["severity"] for e in customers_answer} == {"LOW", "MEDIUM", "HIGH"}
+
+
+async def _fails(ctx: object, inputs: object) -> list[object]:
+    raise RuntimeError("a computation failed")
+
+
+@pytest.mark.parametrize(
+    ("field", "computation"),
+    [
+        ("Ticket.sla", computations.Computation(each=lambda ctx, inputs: 1 / 0)),
+        ("Ticket.sla", computations.Computation(each=lambda ctx, inputs: None)),  # non-null
+        ("Customer.health", computations.Computation(batch=_fails)),
+    ],
+)
+async def test_a_computed_field_that_fails_leaves_the_request_to_the_executor(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    computation: computations.Computation,
+) -> None:
+    monkeypatch.setitem(computations.COMPUTATIONS, field, computation)
+    body = await world.org.gql(RICH)
+    assert body["extensions"]["plan"] == "executor"
+    monkeypatch.undo()
+    assert _answer(body) == (await world.both(RICH))[1]
 
 
 def _test_queries() -> Iterator[str]:
