@@ -4,11 +4,12 @@ asyncpg route on the same tables, in rotated rounds.
 Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients]
 (defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the PostgreSQL at
 WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at WAFI_BENCH_REDIS_URL. Prints
-the median req/s of each, their ratio, the server's CPU per request and SQL statements per
-request, for the plain dashboard (the compiled read path,
-docs/architecture.md#compiled-read-path) and the rich one with health, at-risk and SLA clocks
-(compiled, its computed fields written in Python), each also on the executor (the same query
-with a directive, which is never compiled) in the same rounds.
+the median req/s of each, their ratio, the CPU per request of the server and of PostgreSQL's
+backends (when PostgreSQL runs on this host) and SQL statements per request, for the plain
+dashboard (the compiled read path, docs/architecture.md#compiled-read-path) and the rich one
+with health, at-risk and SLA clocks (compiled, its computed fields written in Python), each
+also on the executor (the same query with a directive, which is never compiled) in the same
+rounds.
 """
 
 from __future__ import annotations
@@ -184,27 +185,32 @@ async def in_process(url: str, token: str, query: str) -> tuple[int, str, dict[s
 
 async def rounds(
     targets: dict[str, tuple[int, str]], headers: dict[str, str], args: tuple[int, float, int]
-) -> dict[str, tuple[float, float]]:
-    """Median req/s and server CPU ms per request of each (port, query), in rotated rounds."""
+) -> dict[str, tuple[float, float, float]]:
+    """Median req/s, server CPU ms and PostgreSQL CPU ms per request of each (port, query), in
+    rotated rounds."""
     count, seconds, clients = args
-    runs: dict[str, list[float]] = {name: [] for name in targets}
-    cpu: dict[str, list[float]] = {name: [] for name in targets}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
     names = list(targets)
     for number in range(count):
         for name in names[number % len(names) :] + names[: number % len(names)]:  # rotated
             port, query = targets[name]
+            database = await harness.postgres_cpu_seconds(DB)
             before, start = harness.cpu_seconds(port), time.monotonic()
             rate, _ = await harness.load(
                 port, "/graphql", {"query": query}, headers, clients=clients, seconds=seconds
             )
             requests = rate * (time.monotonic() - start)  # the last ones end after `seconds`
-            runs[name].append(rate)
-            cpu[name].append((harness.cpu_seconds(port) - before) * 1000 / requests)
-    return {name: (harness.median(runs[name]), harness.median(cpu[name])) for name in names}
+            server = (harness.cpu_seconds(port) - before) * 1000 / requests
+            used = harness.cpu_between(database, await harness.postgres_cpu_seconds(DB))
+            runs[name].append((rate, server, used * 1000 / requests))
+    return {
+        name: tuple(harness.median([run[i] for run in runs[name]]) for i in range(3))  # type: ignore[misc]
+        for name in names
+    }
 
 
-def _rate(measured: tuple[float, float]) -> str:
-    return f"{measured[0]:7.1f} req/s ({measured[1]:5.1f} ms"
+def _rate(measured: tuple[float, float, float]) -> str:
+    return f"{measured[0]:7.1f} req/s ({measured[1]:5.1f} + {measured[2]:4.1f} ms"
 
 
 async def main(args: tuple[int, float, int]) -> None:
@@ -250,8 +256,8 @@ async def main(args: tuple[int, float, int]) -> None:
             f"rich (compiled, executor): {rich_data == slow_data}"
         )
         print(
-            "  req/s (server CPU ms per request, SQL statements per request, path); the "
-            "ratio is of req/s"
+            "  req/s (CPU ms per request: server + PostgreSQL, SQL statements per request, "
+            "path); the ratio is of req/s"
         )
         print(
             f"  plain: wafi {_rate(plain['wafi'])}, {plain_count}, {plain_path}) | bare "
