@@ -4,10 +4,13 @@ The planner (`plan`, pure) turns a validated query into a plan tree from the dec
 type makes next to its strawberry type (schema/types/compiling.py); the store builds one SQL
 statement from it (resolvers/store/compiled.py). The router (`CompiledReads`, the last schema
 extension: auth, depth, cost and rate limits have run) caches plans by document and operation,
-and answers a compilable query with the statement's JSON text. Anything it cannot answer exactly
-as the executor would — a field not declared, a directive, an argument out of range, a bad
-cursor or id, a `node` that finds nothing, a failure — is left to the executor, so answers and
-errors are the executor's own. In development `extensions.plan` says which path answered.
+and answers a compilable query with the statement's JSON text. A computed field (health,
+at-risk, SLA clocks) comes back as its stored inputs: the router computes it with the resolvers'
+own computations (resolvers/compiled.py) and writes its selected sub-fields as graphql-core
+would, in place of the inputs in the statement's text. Anything it cannot answer exactly as the
+executor would — a field not declared, a directive, an argument out of range, a bad cursor or
+id, a `node` that finds nothing, a failure — is left to the executor, so answers and errors are
+the executor's own. In development `extensions.plan` says which path answered.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -36,6 +42,7 @@ from graphql import (
     get_named_type,
     get_operation_ast,
     is_abstract_type,
+    is_leaf_type,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import get_variable_values
@@ -43,7 +50,9 @@ from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
 from domain.roles import Action
+from resolvers import compiled as computations
 from resolvers.store import compiled as store
+from schema import completion as complete
 from schema.context import Context
 from schema.types import compiling as c
 from schema.types import relay
@@ -59,6 +68,9 @@ class _NotCompilableError(Exception):
     pass
 
 
+_STRAWBERRY = "strawberry-definition"  # a GraphQL field's strawberry field (its python name)
+
+
 class _Planner:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
@@ -67,6 +79,7 @@ class _Planner:
         }
         self.connections: list[c.Conn] = []
         self.lookups: list[c.NodeLookup] = []
+        self.computes: list[c.Compute] = []
 
     def _applies(self, condition: NamedTypeNode | None, runtime: GraphQLObjectType) -> bool:
         if condition is None:
@@ -151,7 +164,9 @@ class _Planner:
                 raise _NotCompilableError
         if all(isinstance(value, c.Typename) for _, value in fields):
             return None
-        return c.Plan(tuple(fields), tuple(self.connections), tuple(self.lookups))
+        return c.Plan(
+            tuple(fields), tuple(self.connections), tuple(self.lookups), tuple(self.computes)
+        )
 
     def _conn(self, nodes: list[FieldNode], source: c.Source, type_: Any) -> c.Conn:
         args = self._args(nodes[0], {"first", "after"})
@@ -226,19 +241,51 @@ class _Planner:
                 fields.append((key, self._obj(sub, entry.type_name)))
             elif isinstance(entry, c.Source):
                 fields.append((key, self._conn(sub, entry, object_type.fields[field].type)))
+            elif isinstance(entry, c.Computed):
+                if entry.name not in computations.COMPUTATIONS:
+                    raise _NotCompilableError
+                write = self._writer(sub, object_type.fields[field].type)
+                self.computes.append(c.Compute(len(self.computes), entry, write))
+                fields.append((key, self.computes[-1]))
             else:
                 fields.append((key, entry))
         return c.Obj(tuple(fields))
+
+    def _writer(self, nodes: list[FieldNode], type_: GraphQLOutputType) -> complete.Writer:
+        """How graphql-core completes a resolver's value of `type_` for this selection: leaves
+        serialised by their own type, objects field by field from their attributes (fields
+        with no resolver of their own only), null refused where the type forbids it."""
+        if isinstance(type_, GraphQLNonNull):
+            return complete.non_null(self._writer(nodes, type_.of_type))
+        if isinstance(type_, GraphQLList):
+            return complete.list_of(self._writer(nodes, type_.of_type))
+        if is_leaf_type(type_):
+            return complete.leaf(type_)
+        if not isinstance(type_, GraphQLObjectType):
+            raise _NotCompilableError  # an interface or union: left to the executor
+        parts: list[tuple[str, str | None, complete.Writer]] = []
+        for key, sub in self._collect(nodes, type_).items():
+            name = sub[0].name.value
+            if name == "__typename":
+                parts.append((key, None, complete.typename(type_.name)))
+                continue
+            field = type_.fields[name]
+            definition = field.extensions.get(_STRAWBERRY)
+            if definition is None or field.args or not definition.is_basic_field:
+                raise _NotCompilableError  # a resolver of its own: the executor runs it
+            parts.append((key, definition.python_name, self._writer(sub, field.type)))
+        return complete.object_of(tuple(parts))
 
     def _node(self, nodes: list[FieldNode]) -> c.NodeLookup:
         args = self._args(nodes[0], {"id"})
         branches: list[tuple[str, c.Obj | None]] = []
         for type_name in c.TABLES:
-            mark = len(self.connections)
+            mark, computes = len(self.connections), len(self.computes)
             try:
                 branches.append((type_name, self._obj(nodes, type_name)))
             except _NotCompilableError:
                 del self.connections[mark:]  # this type is left to the executor
+                del self.computes[computes:]
                 branches.append((type_name, None))
         lookup = c.NodeLookup(f"n{len(self.lookups)}", args.get("id", c.Arg()), tuple(branches))
         self.lookups.append(lookup)
@@ -360,13 +407,13 @@ class CompiledReads(SchemaExtension):
             and context.graphql_document is not None
             and context.query is not None
         ):
-            text = await self._answer(request, context.graphql_document, context.query)
-            if text is not None:
-                context.result = GraphQLExecutionResult(data=RawJson(text))  # type: ignore[arg-type]
+            data = await self._answer(request, context.graphql_document, context.query)
+            if data is not None:
+                context.result = GraphQLExecutionResult(data=data)  # type: ignore[arg-type]
                 self.path = COMPILED
         yield
 
-    async def _answer(self, request: Context, document: DocumentNode, query: str) -> str | None:
+    async def _answer(self, request: Context, document: DocumentNode, query: str) -> RawJson | None:
         schema = self.execution_context.schema._schema
         try:
             ready = prepared(schema, document, query, self.execution_context.operation_name)
@@ -377,11 +424,17 @@ class CompiledReads(SchemaExtension):
             if bound is None:
                 return None
             async with request.db() as conn:
-                return await store.answer(conn, ready.statement, bound)
+                text = await store.answer(conn, ready.statement, bound)
+            if text is None:
+                return None
+            if ready.plan.computes:
+                text = await complete.finish(request, ready.plan, text)  # after the block: loaders
+            return RawJson(text)
         except DomainError:  # not allowed to read: the executor refuses
             return None
         except Exception:  # the executor answers, with its own error if the database is down
             log.warning("compiled read failed; the executor answers", exc_info=True)
+            request.loaders.clear()  # nothing a failed batch left behind is reused
             return None
 
     def get_results(self) -> dict[str, Any]:

@@ -3,9 +3,10 @@ the whole answer in PostgreSQL (docs/architecture.md#compiled-read-path).
 
 Objects are `json_build_object(...)`, each connection a correlated subquery reading `first + 1`
 rows by id (`LIMIT`), so a nested list costs one index range per parent row, like a LATERAL join.
-Every value, response key and type name is a parameter; table and column names come from the
-types' declarations only. The statement runs on the request's connection, under its RLS
-settings, with an explicit `org_id` filter besides.
+A computed field (health, at-risk, SLA clocks) reads as its stored inputs, marked, in its place
+(the router computes it in Python). Every value, response key and type name is a
+parameter; table and column names come from the types' declarations only. The statement runs on
+the request's connection, under its RLS settings, with an explicit `org_id` filter besides.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 import asyncpg
 
+from resolvers.store import calendars
 from schema.types import compiling as c
 
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+MAX_INPUTS = 98  # a computed field's inputs, after its mark and index
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,16 @@ class _Builder:
             return self.obj(value, row)
         if isinstance(value, c.Conn):
             return self.connection(value, row)
+        if isinstance(value, c.Compute):
+            inputs = value.field.inputs
+            assert len(inputs) <= MAX_INPUTS, "json_build_array takes at most 100 arguments"
+            read = ", ".join(
+                calendars.SPEC_SQL.format(t=row)  # as the tickets store reads it
+                if i.kind is c.Kind.CALENDAR
+                else f"{row}.{i.column}"  # as stored; a timestamp in ISO 8601 with an offset
+                for i in inputs
+            )
+            return f"json_build_array({_MARK}::json, {value.index:d}, {read})"
         read = f"{row}.{value.column}"
         if value.kind is c.Kind.DATETIME:
             return _datetime(read)
@@ -159,10 +172,19 @@ def _columns(conn: c.Conn) -> set[str]:
     """The columns a connection's rows must carry: the id, and whatever its nodes read."""
     found = {"id"}
 
+    def add(column: c.Column) -> None:
+        if column.kind is c.Kind.CALENDAR:
+            found.update(_CALENDAR_READS)
+        else:
+            found.add(column.column)
+
     def walk(obj: c.Obj) -> None:
         for _, value in obj.fields:
             if isinstance(value, c.Column):
-                found.add(value.column)
+                add(value)
+            elif isinstance(value, c.Compute):
+                for column in value.field.inputs:
+                    add(column)
             elif isinstance(value, c.Obj):
                 walk(value)
 
@@ -172,6 +194,15 @@ def _columns(conn: c.Conn) -> set[str]:
                 if isinstance(value, c.Obj):
                     walk(value)
     return found
+
+
+_CALENDAR_READS = ("org_id", "priority")  # what calendars.SPEC_SQL reads of the row
+
+# A computed field's place in the answer's text: `["\\u0000", index, input, ...]`, its inputs in
+# the order declared. No value can hold that prefix — text cannot contain NUL, and a quote in a
+# string is escaped — so the router finds each place by it alone.
+_MARK = "'\"\\u0000\"'"
+COMPUTED = '["\\u0000",'
 
 
 def _base64url(text: str) -> str:

@@ -2,15 +2,17 @@
 
 Each GraphQL type that can be answered by one SQL statement declares, next to its strawberry
 type, how its fields are read (`register`): a stored column, its global id, an object built from
-the same row, or a nested connection. A field not declared is not compilable: a document that
-selects it runs on the executor. The planner (schema/compiled.py) turns a document into the plan
-nodes below; the SQL builder (resolvers/store/compiled.py) turns a plan into SQL. Column and table
-names come from these declarations only, never from a request.
+the same row, a nested connection, or a field computed in Python from stored inputs (health,
+at-risk, SLA clocks). A field not declared is not compilable: a document that selects it runs on
+the executor. The planner (schema/compiled.py) turns a document into the plan nodes below; the
+SQL builder (resolvers/store/compiled.py) turns a plan into SQL. Column and table names come from
+these declarations only, never from a request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 
@@ -20,6 +22,7 @@ class Kind(StrEnum):
     VALUE = "value"  # text, integer or boolean as stored
     DATETIME = "datetime"  # ISO 8601 in UTC, as the DateTime scalar writes it
     ENUM = "enum"  # the stored value written as the GraphQL enum name
+    CALENDAR = "calendar"  # a ticket's: the calendar its priority counts in (§7), or null
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,23 @@ class Source:
     nested_pages: bool = False  # `first`/`after` checked as a nested list checks them
 
 
-Entry = Column | GlobalId | Embedded | Source
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A field its resolver computes in Python (docs/rules.md §4.1, §4.2, §7): in its place the
+    statement returns `inputs` — the row's stored columns it is computed from, as PostgreSQL
+    writes them in JSON (a timestamp in ISO 8601 with an offset) — and the computation `name`
+    (resolvers/compiled.py) turns all of one answer's inputs, each a dict by column name, into
+    the values the resolver would return, of which the router writes the selected sub-fields."""
+
+    name: str
+    inputs: tuple[Column, ...]
+    names: tuple[str, ...] = field(init=False)  # the inputs' keys
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(i.column for i in self.inputs))
+
+
+Entry = Column | GlobalId | Embedded | Source | Computed
 
 TYPES: dict[str, dict[str, Entry]] = {}
 TABLES: dict[str, str] = {}  # node types: the table `node(id)` reads
@@ -151,8 +170,19 @@ class NodeLookup:
     branches: tuple[tuple[str, Obj | None], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Compute:
+    """A computed field, the plan's `index`-th: what the statement reads for it, and how its
+    value is written (the JSON text of the selected sub-fields, as the executor completes and
+    encodes them; raises where the executor would answer with an error)."""
+
+    index: int
+    field: Computed
+    write: Callable[[object], str]
+
+
 EdgeValue = EdgePart | Obj | Typename
-Value = Column | GlobalId | Typename | Obj | Conn
+Value = Column | GlobalId | Typename | Obj | Conn | Compute
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +190,4 @@ class Plan:
     fields: tuple[tuple[str, Conn | NodeLookup | Typename], ...]
     connections: tuple[Conn, ...]
     lookups: tuple[NodeLookup, ...]
+    computes: tuple[Compute, ...] = ()  # by index: the answer is finished in Python

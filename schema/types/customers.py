@@ -179,7 +179,7 @@ def _history_weight(arguments: Mapping[str, Any]) -> int:
 cost.weigh_field("Customer", "healthHistory", _history_weight)
 
 
-# The compiled read path (schema/types/compiling.py): the stored fields, and the list.
+# The compiled read path (schema/types/compiling.py): the stored fields, the list, the scores.
 compiling.register(
     "Customer",
     {
@@ -196,6 +196,9 @@ compiling.register(
         "tickets": compiling.Source(
             "tickets", "Ticket", descending=True, parent_key="customer_id", nested_pages=True
         ),
+        # Computed now from the scores' inputs, by the resolvers' loader (resolvers/compiled.py).
+        "health": compiling.Computed("Customer.health", (compiling.column("id"),)),
+        "atRisk": compiling.Computed("Customer.atRisk", (compiling.column("id"),)),
     },
     table="customers",
 )

@@ -282,8 +282,22 @@ def _pk(ticket: tickets.Ticket) -> int:
 
 
 # The compiled read path (schema/types/compiling.py): the stored fields, and the list. The
-# due times are stored with the priority they follow; the clocks (`sla`) are computed.
+# due times are stored with the priority they follow; the clocks (`sla`, and the resolution due
+# time a pause moves) are computed from what `from_domain` builds them from (resolvers/compiled.py).
 _DATETIME = compiling.Kind.DATETIME
+_CLOCK_INPUTS = (
+    compiling.column("status"),
+    compiling.column("classified_priority"),
+    compiling.column("manual_priority"),
+    compiling.column("opened_at", _DATETIME),
+    compiling.column("first_response_at", _DATETIME),
+    compiling.column("resolved_at", _DATETIME),
+    compiling.column("pauses"),
+    compiling.column("support_mode"),
+    compiling.column("support_mode_reason"),
+    compiling.column("support_mode_set_by"),
+    compiling.column("calendar", compiling.Kind.CALENDAR),
+)
 compiling.register(
     "Ticket",
     {
@@ -304,8 +318,10 @@ compiling.register(
         "closedAt": compiling.column("closed_at", _DATETIME),
         "closedConfirmedBy": compiling.column("closed_confirmed_by"),
         "firstResponseDueAt": compiling.column("first_response_due_at", _DATETIME),
-        # Not resolutionDueAt: while a ticket waits on the customer its stored due time is empty
-        # and the API shows the due time as if they replied now (§7), computed on read.
+        # Computed, not stored: while a ticket waits on the customer its stored due time is
+        # empty and the API shows the due time as if they replied now (§7).
+        "resolutionDueAt": compiling.Computed("Ticket.resolutionDueAt", _CLOCK_INPUTS),
+        "sla": compiling.Computed("Ticket.sla", _CLOCK_INPUTS),
     },
     table="tickets",
 )

@@ -2,14 +2,14 @@
 asyncpg route on the same tables, in rotated rounds.
 
 Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients]
-[--against DIR] (defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the
-PostgreSQL at WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at
-WAFI_BENCH_REDIS_URL. Prints the median req/s of each, the server's CPU per request, their
-ratio, and SQL statements per request, for the plain dashboard (the compiled read path,
-docs/architecture.md#compiled-read-path), the same on the executor, and the rich one with
-health, at-risk and SLA clocks (the executor). With `--against DIR`, the Wafi of another
-checkout at DIR (say `git worktree add ../before main`) is served from the same database and
-measured in the same rotated rounds, so a change is measured before and after in one run.
+(defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the PostgreSQL at
+WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at WAFI_BENCH_REDIS_URL. Prints
+the median req/s of each, their ratio, the CPU per request of the server and of PostgreSQL's
+backends (when PostgreSQL runs on this host) and SQL statements per request, for the plain
+dashboard (the compiled read path, docs/architecture.md#compiled-read-path) and the rich one
+with health, at-risk and SLA clocks (compiled, its computed fields written in Python), each
+also on the executor (the same query with a directive, which is never compiled) in the same
+rounds.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import base64
 import json
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass, replace
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -38,7 +38,7 @@ from domain import sla, text, tickets
 from resolvers.store import engine, orgs
 from tests.bench import harness
 
-DB = "wafi_bench_dashboard"
+DB = f"wafi_bench_dashboard_{os.getpid()}"  # concurrent runs never share one
 DASHBOARD = (
     "{ customers(first: 50) { edges { node { id name stage tickets(first: 5) { edges { node "
     "{ id priority firstResponseDueAt } } } } } } }"
@@ -51,6 +51,7 @@ RICH = (
     "firstResponseDueAt sla { breached firstResponse { state } resolution { state } } } } } } } "
     "} }"
 )
+RICH_EXECUTOR = RICH.replace("{ id name stage", "{ id @include(if: true) name stage")
 
 
 def _b64(value: str) -> str:
@@ -156,6 +157,8 @@ async def seed(url: str) -> tuple[int, str]:
                     due.first_response_due_at,
                     due.resolution_due_at,
                 )
+        # Statistics now, as autovacuum would gather them within the minute (mid-run otherwise).
+        await conn.execute("ANALYZE")
         return org.id, token
     finally:
         await conn.close()
@@ -176,89 +179,41 @@ async def in_process(url: str, token: str, query: str) -> tuple[int, str, dict[s
             await client.post("/graphql", json={"query": query}, headers=headers)
             before = engine.READ_QUERIES.count
             body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
-            await asyncio.sleep(0)  # asyncpg hands the logger each statement on the next turn
             count = engine.READ_QUERIES.count - before
-    return count, body["extensions"].get("plan", "?"), body.get("data")
-
-
-async def statements(
-    url: str, token: str, query: str, root: Path
-) -> tuple[int, str, dict[str, Any]]:
-    """`in_process` with the code of the checkout `root`; asked again (at most twice) when a
-    loaded machine made it fail (no data)."""
-    for _ in range(2):
-        found = await _statements(url, token, query, root)
-        if found[2] is not None:
-            return found
-    return await _statements(url, token, query, root)
-
-
-async def _statements(
-    url: str, token: str, query: str, root: Path
-) -> tuple[int, str, dict[str, Any]]:
-    if root == harness.ROOT:
-        return await in_process(url, token, query)
-    code = (
-        "import asyncio, json, sys\n"
-        "from tests.bench.bench_dashboard import in_process\n"
-        "print(json.dumps(asyncio.run(in_process(*sys.argv[1:]))))\n"
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        url,
-        token,
-        query,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"counting in {root} failed:\n{err.decode()[-2000:]}")
-    count, path, data = json.loads(out)
-    return int(count), str(path), data
-
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    rate: float  # requests per second, the median of the rounds
-    cpu_ms: float  # the server's CPU (user + system) per request, the median of the rounds
+    return count, body["extensions"]["plan"], body["data"]
 
 
 async def rounds(
-    ports: dict[str, int], query: str, headers: dict[str, str], args: tuple[int, float, int]
-) -> dict[str, Measured]:
+    targets: dict[str, tuple[int, str]], headers: dict[str, str], args: tuple[int, float, int]
+) -> dict[str, tuple[float, float, float]]:
+    """Median req/s, server CPU ms and PostgreSQL CPU ms per request of each (port, query), in
+    rotated rounds."""
     count, seconds, clients = args
-    rates: dict[str, list[float]] = {name: [] for name in ports}
-    cpus: dict[str, list[float]] = {name: [] for name in ports}
-    names = list(ports)
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+    names = list(targets)
     for number in range(count):
         for name in names[number % len(names) :] + names[: number % len(names)]:  # rotated
-            before = harness.cpu_seconds(ports[name])
-            done, elapsed, _ = await harness.counted_load(
-                [ports[name]],
-                "/graphql",
-                {"query": query},
-                headers,
-                clients=clients,
-                seconds=seconds,
+            port, query = targets[name]
+            database = await harness.postgres_cpu_seconds(DB)
+            before, start = harness.cpu_seconds(port), time.monotonic()
+            rate, _ = await harness.load(
+                port, "/graphql", {"query": query}, headers, clients=clients, seconds=seconds
             )
-            used = harness.cpu_seconds(ports[name]) - before
-            rates[name].append(done / elapsed)
-            cpus[name].append(used / max(done, 1) * 1000)
+            requests = rate * (time.monotonic() - start)  # the last ones end after `seconds`
+            server = (harness.cpu_seconds(port) - before) * 1000 / requests
+            used = harness.cpu_between(database, await harness.postgres_cpu_seconds(DB))
+            runs[name].append((rate, server, used * 1000 / requests))
     return {
-        name: Measured(harness.median(rates[name]), harness.median(cpus[name])) for name in names
+        name: tuple(harness.median([run[i] for run in runs[name]]) for i in range(3))  # type: ignore[misc]
+        for name in names
     }
 
 
-def _line(label: str, measured: Measured, how: str) -> str:
-    return f"  {label:<30} {measured.rate:8.1f} req/s {measured.cpu_ms:7.2f} ms CPU/req  {how}"
+def _rate(measured: tuple[float, float, float]) -> str:
+    return f"{measured[0]:7.1f} req/s ({measured[1]:5.1f} + {measured[2]:4.1f} ms"
 
 
-async def main(args: tuple[int, float, int], against: Path | None) -> None:
+async def main(args: tuple[int, float, int]) -> None:
     url = await harness.fresh_database(DB)
     try:
         org_id, token = await seed(url)
@@ -269,85 +224,66 @@ async def main(args: tuple[int, float, int], against: Path | None) -> None:
             "WAFI_RATE_LIMIT_POINTS": "100000000",
         }
         headers = {"Authorization": f"Bearer {token}"}
-        # This checkout's Wafi and, with --against, another checkout's on the same database.
-        roots = {"wafi": harness.ROOT} | ({} if against is None else {"other": against})
-        load_before = os.getloadavg()
-        with ExitStack() as servers:
-            ports = {
-                name: servers.enter_context(
-                    harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env, root=root)
-                )
-                for name, root in roots.items()
-            }
-            ports["bare"] = servers.enter_context(
-                harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env)
+        with (
+            harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env) as wafi_port,
+            harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env) as bare_port,
+        ):
+            plain = await rounds(
+                {
+                    "wafi": (wafi_port, DASHBOARD),
+                    "bare": (bare_port, DASHBOARD),
+                    "executor": (wafi_port, EXECUTOR),
+                },
+                headers,
+                args,
             )
-            wafis = {name: ports[name] for name in roots}
-            plain = await rounds(ports, DASHBOARD, headers, args)
-            executor = await rounds(wafis, EXECUTOR, headers, args)
-            rich = await rounds(wafis, RICH, headers, args)
+            rich = await rounds(
+                {"compiled": (wafi_port, RICH), "executor": (wafi_port, RICH_EXECUTOR)},
+                headers,
+                args,
+            )
             _, bare_body = await harness.load(
-                ports["bare"], "/graphql", {"query": DASHBOARD}, headers, clients=1, seconds=0.2
+                bare_port, "/graphql", {"query": DASHBOARD}, headers, clients=1, seconds=0.2
             )
-        load_after = os.getloadavg()
-        counted = {
-            (name, label): await statements(url, token, query, root)
-            for name, root in roots.items()
-            for label, query in (("plain", DASHBOARD), ("executor", EXECUTOR), ("rich", RICH))
-        }
-        bare_data = json.loads(bare_body)["data"]
-        same = all(counted[name, "plain"][2] == bare_data for name in roots) and all(
-            counted[name, "executor"][2] == bare_data for name in roots
-        )
+        plain_count, plain_path, plain_data = await in_process(url, token, DASHBOARD)
+        executor_count, executor_path, executor_data = await in_process(url, token, EXECUTOR)
+        rich_count, rich_path, rich_data = await in_process(url, token, RICH)
+        slow_count, slow_path, slow_data = await in_process(url, token, RICH_EXECUTOR)
+        same = plain_data == json.loads(bare_body)["data"] == executor_data
         print(
             f"dashboard 50 customers x 5 tickets; median of {args[0]} rotated rounds of "
-            f"{args[1]:g} s at {args[2]} clients; load average {load_before[0]:.2f} before, "
-            f"{load_after[0]:.2f} after; same data (compiled, executor, bare): {same}"
+            f"{args[1]:g} s at {args[2]} clients; same data (compiled, executor, bare): {same}; "
+            f"rich (compiled, executor): {rich_data == slow_data}"
         )
-        if against is not None:
-            print(f"  other: the checkout at {against}")
-
-        def how(name: str, label: str) -> str:
-            count, path, _ = counted[name, label]
-            return f"{path}, {count} SQL statements per request"
-
-        for name in roots:
-            print(_line(f"plain {name}", plain[name], how(name, "plain")))
-        print(_line("plain bare", plain["bare"], "2 SQL statements and the pool's reset"))
-        for name in roots:
-            print(f"  ratio plain {name} / bare: {plain[name].rate / plain['bare'].rate:.2f}")
-        for label, key, measured in (
-            ("plain on the executor", "executor", executor),
-            ("rich", "rich", rich),
-        ):
-            for name in roots:
-                print(_line(f"{label} {name}", measured[name], how(name, key)))
-            if against is not None:
-                print(
-                    f"  ratio {label} wafi / other: "
-                    f"{measured['wafi'].rate / measured['other'].rate:.2f}"
-                )
-        if against is not None:
-            same_rich = counted["wafi", "rich"][2] == counted["other", "rich"][2]
-            print(f"  same rich data (wafi, other): {same_rich}")
+        print(
+            "  req/s (CPU ms per request: server + PostgreSQL, SQL statements per request, "
+            "path); the ratio is of req/s"
+        )
+        print(
+            f"  plain: wafi {_rate(plain['wafi'])}, {plain_count}, {plain_path}) | bare "
+            f"{_rate(plain['bare'])}, 2) | ratio {plain['wafi'][0] / plain['bare'][0]:.2f}"
+        )
+        print(
+            f"  plain on the executor: wafi {_rate(plain['executor'])}, {executor_count}, "
+            f"{executor_path}) | ratio {plain['executor'][0] / plain['bare'][0]:.2f}"
+        )
+        print(
+            f"  rich (health, atRisk, SLA clocks): wafi {_rate(rich['compiled'])}, {rich_count}, "
+            f"{rich_path}) | on the executor {_rate(rich['executor'])}, {slow_count}, "
+            f"{slow_path}) | ratio {rich['compiled'][0] / rich['executor'][0]:.2f}"
+        )
     finally:
         await harness.drop_database(DB)
 
 
 if __name__ == "__main__":
-    flags = sys.argv[1:]
-    other = None
-    if "--against" in flags:
-        at = flags.index("--against")
-        other = Path(flags[at + 1]).resolve()
-        del flags[at : at + 2]
+    numbers = sys.argv[1:]
     asyncio.run(
         main(
             (
-                int(flags[0]) if flags else 3,
-                float(flags[1]) if len(flags) > 1 else 2.0,
-                int(flags[2]) if len(flags) > 2 else 8,
-            ),
-            other,
+                int(numbers[0]) if numbers else 3,
+                float(numbers[1]) if len(numbers) > 1 else 2.0,
+                int(numbers[2]) if len(numbers) > 2 else 8,
+            )
         )
     )

@@ -7,6 +7,7 @@ request and the servers, not the client, set the numbers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -100,10 +101,34 @@ def uvicorn_server(app: str, env: dict[str, str], *, root: Path = ROOT) -> Itera
         process.wait(timeout=15)
 
 
+def _process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(port: int) -> float:
-    """The CPU time (user + system) the server behind `port` has used so far."""
-    times = psutil.Process(PIDS[port]).cpu_times()
-    return float(times.user + times.system)
+    """CPU time (user + system) the server on `port` has used so far (Linux /proc)."""
+    return _process_cpu(PIDS[port])
+
+
+async def postgres_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU time each PostgreSQL backend serving `database` has used so far, by process id —
+    when PostgreSQL runs on this host (Linux /proc); empty otherwise."""
+    admin = await asyncpg.connect(engine.asyncpg_dsn(ADMIN_URL))
+    try:
+        rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+    finally:
+        await admin.close()
+    found: dict[int, float] = {}
+    for row in rows:
+        with contextlib.suppress(OSError):  # not on this host, or already gone
+            found[row["pid"]] = _process_cpu(row["pid"])
+    return found
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the backends used between two `postgres_cpu_seconds` (new ones from zero)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
 
 
 def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
