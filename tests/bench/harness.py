@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]
 
 from resolvers.store import engine, migrate
 
