@@ -320,7 +320,8 @@ async def _waiting_scans(pool: asyncpg.Pool) -> list[str]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE tickets%'"
+            "AND wait_event_type = 'Lock' "
+            "AND (query ILIKE '%UPDATE tickets%' OR query ILIKE '%advisory%')"  # the scan lock
         )
     return [row["application_name"] for row in rows]
 
