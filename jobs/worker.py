@@ -92,7 +92,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     pool = ctx.pop("db", None)  # popped: a second call (see `stop`) is a no-op
     if pool is not None:
-        await pool.close()
+        await engine.close_pool(pool)
 
 
 def redis_settings(settings: engine.Settings) -> RedisSettings:

@@ -294,7 +294,7 @@ def create_app(
             await hub.stop()
             await queue.aclose()
             await write.dispose()
-            await pool.close()
+            await engine.close_pool(pool)
 
     def resources() -> Resources:
         return holder["resources"]

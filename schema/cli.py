@@ -367,9 +367,12 @@ def _worker(args: argparse.Namespace) -> None:
         _fail("`wafi worker` needs WAFI_DATABASE_URL and WAFI_REDIS_URL (serve runs its own)")
     _terminate_as_exit()
 
+    received: list[int] = []
+
     async def run() -> None:
         assert settings.database_url
         assert settings.redis_url
+        _cancel_on_signals(received)
         # Wrong URLs end the command with a message; an outage later only restarts the worker.
         await _ping_postgres(settings.database_url)
         await _ping_redis(settings.redis_url)
@@ -378,7 +381,31 @@ def _worker(args: argparse.Namespace) -> None:
         )
         await jobs_worker.supervise(lambda: jobs_worker.build(settings, namespace=namespace))
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        # Stopped by the signal, the worker closed: the shell's code for it (143 for SIGTERM).
+        raise SystemExit(128 + received[0]) from None
+
+
+def _cancel_on_signals(received: list[int]) -> None:
+    """SIGTERM and SIGINT cancel the running task from the event loop, between two steps: a
+    SystemExit raised by a plain handler lands wherever the main thread is (inside a driver's
+    callback, mid-query) and could leave a connection that never answers for the shutdown to
+    wait on. The first signal starts the orderly stop; a second one is recorded and ignored."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(signum: int) -> None:
+        if not received:
+            task.cancel()
+        received.append(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
 
 
 def _migrate(args: argparse.Namespace) -> None:

@@ -271,3 +271,63 @@ async def test_wafi_worker_keeps_relaying_across_a_redis_outage_and_stops_on_sig
         if "the worker stopped" in line:
             assert RESTART_WARNING.search(line), line
     assert "Traceback" not in stderr
+
+
+async def _waiting_on_outbox_lock(pool: asyncpg.Pool) -> bool:
+    async with pool.acquire() as conn:
+        waiting: int = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query ILIKE '%outbox%' AND pid <> pg_backend_pid()"
+        )
+    return waiting > 0
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+async def test_wafi_worker_stops_on_a_signal_while_a_job_waits_in_a_query(
+    stop: signal.Signals,
+    redis_server: PrivateRedis,
+    system_pool: asyncpg.Pool,
+    org_id: int,
+    database_url: str,
+) -> None:
+    """A signal arriving while a job's query waits (here on a lock the test holds) still ends
+    the worker promptly and cleanly: the job is cancelled, its connection given back or cut,
+    and the exit code is the signal's."""
+    from tests.test_cli import ROOT, WAFI, _env
+
+    process = await asyncio.create_subprocess_exec(
+        *WAFI,
+        "worker",
+        cwd=ROOT,
+        env=_env(
+            WAFI_DATABASE_URL=database_url,
+            WAFI_REDIS_URL=redis_server.url,
+            WAFI_REDIS_PREFIX=NAMESPACE.prefix,
+        ),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await _relayed(system_pool, redis_server.url, org_id, enqueue=False, first=80)
+        async with system_pool.acquire() as holder:
+            transaction = holder.transaction()
+            await transaction.start()
+            try:
+                await holder.execute("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+                # The relay sweep (every 2 s) now waits in its first query.
+                await until(
+                    lambda: _waiting_on_outbox_lock(system_pool),
+                    what="the worker's relay to wait on the outbox lock",
+                )
+                process.send_signal(stop)
+                _, err = await asyncio.wait_for(process.communicate(), 30)
+            finally:
+                await transaction.rollback()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    stderr = err.decode()
+    assert process.returncode == 128 + stop, stderr
+    assert "Traceback" not in stderr
+    assert not await _waiting_on_outbox_lock(system_pool)
