@@ -31,6 +31,7 @@ from jobs import sla as sla_jobs
 from jobs import success as success_jobs
 from jobs import webhooks as webhook_jobs
 from resolvers.store import engine, namespaces, outbox
+from resolvers.store import shutdown as ending
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     pool = ctx.pop("db", None)  # popped: a second call (see `stop`) is a no-op
     if pool is not None:
-        await engine.close_pool(pool)
+        await ending.close_pool(pool)
 
 
 def redis_settings(settings: engine.Settings) -> RedisSettings:
@@ -266,11 +267,15 @@ async def supervise(
     while True:
         worker = make_worker()
         started = time.monotonic()
+        running = asyncio.ensure_future(worker.async_run())
         try:
-            await worker.async_run()
+            # Shielded: our cancellation reaches us at once, and we then end arq's loop, again
+            # if it drops one (resolvers/store/shutdown.py says how it can).
+            await asyncio.shield(running)
             reason = "its main loop returned"
         except asyncio.CancelledError:
             if _cancelled_from_outside():
+                await ending.cancel_until_done(running, every=0.1)
                 raise
             reason = "its main loop was cancelled from inside"
         except Exception as error:

@@ -28,7 +28,15 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domain.messages import Msg
 from domain.roles import Principal
-from resolvers.store import availability, engine, namespaces, orgs, pubsub, ratelimit
+from resolvers.store import (
+    availability,
+    engine,
+    namespaces,
+    orgs,
+    pubsub,
+    ratelimit,
+    shutdown,
+)
 from schema import (
     cockpit,
     compiled,
@@ -48,6 +56,9 @@ from schema.websocket import MAX_SUBSCRIPTIONS, SubscriptionsOnlyHandler
 log = logging.getLogger("wafi")
 
 MAX_BODY_BYTES = 256 * 1024
+# How long the in-process worker gets to stop once cancelled before it is cancelled again:
+# longer than its own bounded stop (jobs/worker.py `stop`: 5 s to close, 10 s for its pools).
+STOP_WORKER_S = 20.0
 _STACK = "wafi.exit_stack"
 
 
@@ -289,12 +300,12 @@ def create_app(
         finally:
             gc.unfreeze()
             if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                # Its own stop is bounded (jobs/worker.py `stop`); a repeat is for a lost cancel.
+                await shutdown.cancel_until_done(task, every=STOP_WORKER_S)
             await hub.stop()
             await queue.aclose()
             await write.dispose()
-            await engine.close_pool(pool)
+            await shutdown.close_pool(pool)
 
     def resources() -> Resources:
         return holder["resources"]

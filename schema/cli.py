@@ -278,6 +278,11 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+# How long `wafi worker` gets to stop once cancelled before it is cancelled again: longer than
+# its own bounded stop (jobs/worker.py `stop`: 5 s to close, 10 s for its pools).
+STOP_S = 20.0
+
+
 def _terminate_as_exit() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit our `finally`
     # blocks still run and the embedded servers are stopped.
@@ -393,16 +398,21 @@ def _worker(args: argparse.Namespace) -> None:
 def _cancel_on_signals(received: list[int]) -> None:
     """SIGTERM and SIGINT cancel the running task from the event loop, between two steps: a
     SystemExit raised by a plain handler lands wherever the main thread is (inside a driver's
-    callback, mid-query) and could leave a connection that never answers for the shutdown to
-    wait on. The first signal starts the orderly stop; a second one is recorded and ignored."""
+    callback, mid-query). The cancellation is repeated while the task runs on (one can be lost:
+    resolvers/store/shutdown.py); the first signal starts the stop, later ones are recorded."""
+    from resolvers.store import shutdown
+
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
+    stopping: set[asyncio.Task[None]] = set()  # a strong reference while it runs
 
     def stop(signum: int) -> None:
-        if not received:
-            task.cancel()
         received.append(signum)
+        if len(received) == 1:
+            ending = loop.create_task(shutdown.cancel_until_done(task, every=STOP_S))
+            stopping.add(ending)
+            ending.add_done_callback(stopping.discard)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop, signum)

@@ -8,7 +8,6 @@ server allows it (`app_login_url`), so not even `RESET ROLE` leaves RLS.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
@@ -353,22 +352,6 @@ async def create_system_pool(url: str, *, size: int = 5) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         asyncpg_dsn(url), min_size=1, max_size=size, init=_init_system_connection
     )
-
-
-# How long closing a pool waits for its connections to come back before cutting them.
-CLOSE_S = 10.0
-
-
-async def close_pool(pool: asyncpg.Pool, *, within: float = CLOSE_S) -> None:
-    """Close a pool without letting a shutdown hang: `Pool.close` waits for every connection
-    to be released, and one held by a query that never answers (a task killed mid-query, a
-    server gone quiet) would hold it for good; after `within` seconds the rest are terminated."""
-    try:
-        async with asyncio.timeout(within):
-            await pool.close()
-    except TimeoutError:
-        log.warning("a connection pool did not close within %g s: its connections were cut", within)
-        pool.terminate()
 
 
 async def _init_system_connection(conn: asyncpg.Connection) -> None:

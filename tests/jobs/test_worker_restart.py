@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
-from resolvers.store import engine, namespaces, outbox
+from resolvers.store import engine, namespaces, outbox, shutdown
 from schema.app import create_app
 from schema.cli import in_process_worker
 from tests.factories import Clock, raise_alerts
@@ -129,14 +129,22 @@ async def test_the_serve_worker_keeps_relaying_across_a_redis_restart(
 class Made:
     """Workers built for `supervise`, on a Redis without retries: any outage ends them."""
 
-    def __init__(self, settings: engine.Settings, redis_url: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: engine.Settings,
+        redis_url: str,
+        clock: Clock,
+        *,
+        kind: type[Worker] = Worker,
+    ) -> None:
+        self.kind = kind
         self.settings = settings
         self.redis_url = redis_url
         self.clock = clock
         self.workers: list[Worker] = []
 
     def __call__(self) -> Worker:
-        worker = Worker(
+        worker = self.kind(
             functions=jobs_worker.FUNCTIONS[:1],
             cron_jobs=[jobs_worker.CRON_JOBS[0]],  # the relay sweep
             redis_settings=replace(RedisSettings.from_dsn(self.redis_url), conn_retries=0),
@@ -331,3 +339,78 @@ async def test_wafi_worker_stops_on_a_signal_while_a_job_waits_in_a_query(
     assert process.returncode == 128 + stop, stderr
     assert "Traceback" not in stderr
     assert not await _waiting_on_outbox_lock(system_pool)
+
+
+class DropsOneCancellation(Worker):
+    """arq's worker whose main loop drops the first cancellation it is sent and polls on, as
+    it does on Python 3.11 when the cancellation lands in the loop step that completes a Redis
+    command's write (asyncio.wait_for, which redis-py sends each command through)."""
+
+    dropped = 0
+
+    async def main(self) -> None:
+        loop = asyncio.ensure_future(super().main())
+        while True:
+            try:
+                await asyncio.shield(loop)
+                return
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if DropsOneCancellation.dropped or task is None:
+                    await shutdown.cancel_until_done(loop, every=1.0)
+                    raise
+                DropsOneCancellation.dropped += 1
+                task.uncancel()
+
+
+async def test_a_shutdown_ends_a_worker_whose_loop_dropped_a_cancellation(
+    private_settings: engine.Settings,
+    redis_server: PrivateRedis,
+    system_pool: asyncpg.Pool,
+    org_id: int,
+    clock: Clock,
+) -> None:
+    made = Made(private_settings, redis_server.url, clock, kind=DropsOneCancellation)
+    DropsOneCancellation.dropped = 0
+    task = asyncio.create_task(jobs_worker.supervise(made, first_delay=0.05, max_delay=0.2))
+    try:
+        await _relayed(system_pool, redis_server.url, org_id, enqueue=True, first=90)
+        task.cancel()
+        await asyncio.wait({task}, timeout=10)
+        assert task.done(), "the shutdown waited on a worker that dropped its cancellation"
+    finally:
+        await shutdown.cancel_until_done(task, every=1.0)
+    assert DropsOneCancellation.dropped == 1
+    assert task.cancelled()
+    [worker] = made.workers
+    assert worker.main_task is not None
+    assert worker.main_task.done()
+    assert "db" not in worker.ctx  # closed, job pools included
+
+
+async def test_cancel_until_done_repeats_a_lost_cancellation_and_lets_cleanup_finish() -> None:
+    cleaned: list[str] = []
+
+    async def drops_one() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # lost, as on Python 3.11's wait_for
+            await asyncio.sleep(3600)
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0.01)  # a short cleanup, well within `every`
+            cleaned.append("done")
+
+    task = asyncio.create_task(drops_one())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(shutdown.cancel_until_done(task, every=0.2), 5)
+    assert task.cancelled()
+    assert cleaned == ["done"]
+
+    async def fails() -> None:
+        raise ValueError("boom")
+
+    failed = asyncio.create_task(fails())
+    await asyncio.sleep(0)
+    assert failed.done()
+    await shutdown.cancel_until_done(failed, every=0.2)  # done already: nothing to cancel
+    assert isinstance(failed.exception(), ValueError)
