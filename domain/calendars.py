@@ -59,6 +59,19 @@ class WorkCalendar:
     holidays: tuple[Holiday, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class RoundTheClock:
+    """§7: round-the-clock working time, the default for every tier: every moment counts.
+    `zone` is the organisation's: it says where a day ends (local midnight), which a support
+    mode's "by the end of the same working day" needs."""
+
+    zone: str = DEFAULT_ZONE
+
+    @property
+    def name(self) -> str:
+        return "24/7"
+
+
 class DayKind(StrEnum):
     """What a local day is in a calendar."""
 
@@ -212,6 +225,12 @@ def _instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
 
 
 @lru_cache(maxsize=65_536)
+def end_of_local_day(at: datetime, zone: str) -> datetime:
+    """The end (the next local midnight, in UTC) of the day `at` falls on in `zone`."""
+    where = ZoneInfo(zone)
+    return _instant(at.astimezone(where).date() + timedelta(days=1), 0, where)
+
+
 def day(calendar: WorkCalendar, local: date) -> Day:
     """§7: what the local date `local` is in `calendar`, with its working intervals in UTC.
 

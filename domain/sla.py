@@ -9,20 +9,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from domain import calendars, support_modes
-from domain.calendars import WorkCalendar
+from domain.calendars import RoundTheClock, WorkCalendar
 from domain.support_modes import SupportMode
 from domain.tickets import TIERS, Pause, Priority, Ticket
 
-
-class Calendar(StrEnum):
-    """Round-the-clock working time: the default for every tier (§7)."""
-
-    TWENTY_FOUR_SEVEN = "24/7"
-
-
-TWENTY_FOUR_SEVEN = Calendar.TWENTY_FOUR_SEVEN
+# Round the clock in the default zone, for a ticket whose organisation's zone is not known.
+TWENTY_FOUR_SEVEN = RoundTheClock()
 # What a clock counts in: round the clock, or a business calendar (§7).
-Counting = Calendar | WorkCalendar
+Counting = RoundTheClock | WorkCalendar
 
 # §2.5's 80% rule as a fraction kept exact: at risk once elapsed × 5 ≥ target × 4.
 _AT_RISK_NUMERATOR, _AT_RISK_DENOMINATOR = 4, 5
@@ -183,7 +177,8 @@ def _to_end_of_working_day(start: datetime, calendar: Counting) -> int:
     """Whole working minutes from `start` to the end of the working day it counts in."""
     begin = _aware(start).astimezone(UTC)
     if not isinstance(calendar, WorkCalendar):
-        end = datetime(begin.year, begin.month, begin.day, tzinfo=UTC) + timedelta(days=1)
+        # Round the clock, the working day is the organisation's local day: to its midnight.
+        end = calendars.end_of_local_day(begin, calendar.zone)
     else:
         end = next(
             day.working[-1][1]

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from domain.calendars import WorkCalendar
+from domain.calendars import RoundTheClock, WorkCalendar
 from domain.errors import DomainError, ErrorCode
 from domain.messages import Msg
 from domain.support_modes import Detected
@@ -527,8 +527,10 @@ class Ticket:
     # Whether each clock's breach has been flagged (and alerted) for its current due time.
     first_response_breached: bool = False
     resolution_breached: bool = False
-    # The business calendar its priority's clocks count in (§7); None is round the clock.
-    calendar: WorkCalendar | None = None
+    # What its priority's clocks count in (§7): a business calendar, or round the clock in the
+    # organisation's zone; None (a ticket not read from the store) is round the clock in the
+    # default zone.
+    calendar: WorkCalendar | RoundTheClock | None = None
     # Its support mode (§7): an earlier first-response target than the tier's, if any.
     support_mode: Detected | None = None
 

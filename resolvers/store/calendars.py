@@ -15,34 +15,46 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import sla
-from domain.calendars import Holiday, WorkCalendar
+from domain.calendars import Holiday, RoundTheClock, WorkCalendar
 from domain.support_modes import SupportMode
 from domain.tickets import Pause, Priority
 from resolvers.store.tables import CalendarRow
 
-# The calendar (with the organisation's zone) a ticket's current priority counts in, as JSON
-# text, or NULL for 24/7: a scalar subquery over `{t}`, so reads need no extra statement.
-SPEC_SQL = (
-    "(SELECT json_build_object('name', c.name, 'zone', o.time_zone, 'days', c.working_days, "
-    "'hours', c.working_hours, 'holidays', c.holidays)::text "
-    "FROM priority_calendars pc JOIN calendars c ON c.org_id = pc.org_id AND c.id = pc.calendar_id "
-    "JOIN organisations o ON o.id = pc.org_id "
-    "WHERE pc.org_id = {t}.org_id AND pc.priority = {t}.priority)"
+# What a ticket's current priority counts in, as JSON text: its calendar with the
+# organisation's zone, or (24/7) the zone alone. A scalar subquery over `{t}`, so reads need no
+# extra statement.
+_SPEC = (
+    "CASE WHEN c.id IS NULL THEN json_build_object('zone', o.time_zone) "
+    "ELSE json_build_object('name', c.name, 'zone', o.time_zone, 'days', c.working_days, "
+    "'hours', c.working_hours, 'holidays', c.holidays) END::text"
 )
-# The same for every priority with a calendar in organisation `{org}` at once: rows (priority,
-# spec), for statements reading many tickets to join on (each calendar built once, not per row).
+_PRIORITY_CALENDAR = (
+    "LEFT JOIN priority_calendars pc ON pc.org_id = o.id AND pc.priority = {priority} "
+    "LEFT JOIN calendars c ON c.org_id = pc.org_id AND c.id = pc.calendar_id "
+)
+SPEC_SQL = (
+    f"(SELECT {_SPEC} FROM organisations o "
+    + _PRIORITY_CALENDAR.format(priority="{t}.priority")
+    + "WHERE o.id = {t}.org_id)"
+)
+# The same for every priority of organisation `{org}` at once: rows (priority, spec), for
+# statements reading many tickets to join on (each spec built once, not per row).
 SPECS_SQL = (
-    "SELECT pc.priority, json_build_object('name', c.name, 'zone', o.time_zone, "
-    "'days', c.working_days, 'hours', c.working_hours, 'holidays', c.holidays)::text AS spec "
-    "FROM priority_calendars pc JOIN calendars c ON c.org_id = pc.org_id AND c.id = pc.calendar_id "
-    "JOIN organisations o ON o.id = pc.org_id WHERE pc.org_id = {org}"
+    f"SELECT p.priority, {_SPEC} AS spec FROM organisations o "
+    "CROSS JOIN (VALUES "
+    + ", ".join(f"('{priority.value}')" for priority in Priority)
+    + ") AS p(priority) "
+    + _PRIORITY_CALENDAR.format(priority="p.priority")
+    + "WHERE o.id = {org}"
 )
 
 
 @lru_cache(maxsize=512)
-def from_spec(spec: str) -> WorkCalendar:
-    """A calendar from SPEC_SQL's JSON (cached: many tickets share a few calendars)."""
+def from_spec(spec: str) -> WorkCalendar | RoundTheClock:
+    """What SPEC_SQL's JSON says a clock counts in (cached: many tickets share a few)."""
     raw = json.loads(spec)
+    if "days" not in raw:
+        return RoundTheClock(raw["zone"])
     return WorkCalendar(
         name=raw["name"],
         zone=raw["zone"],
@@ -207,8 +219,8 @@ async def set_priority(
 
 async def for_priority(
     session: AsyncSession, *, org_id: int, priority: Priority
-) -> WorkCalendar | None:
-    """The calendar `priority` counts in for the organisation; None for 24/7."""
+) -> WorkCalendar | RoundTheClock:
+    """What `priority`'s clocks count in for the organisation (§7)."""
     spec = (
         await session.execute(
             text(
@@ -218,7 +230,7 @@ async def for_priority(
             {"org": org_id, "p": priority.value},
         )
     ).scalar_one()
-    return None if spec is None else from_spec(spec)
+    return from_spec(spec)
 
 
 async def _driver(session: AsyncSession) -> asyncpg.Connection:
@@ -272,7 +284,7 @@ async def recompute_due_times(session: AsyncSession, *, org_id: int, now: dateti
     rows = await conn.fetch(_UNRESOLVED, org_id)
     ids, first, resolution, first_risk, resolution_risk = [], [], [], [], []
     for row in rows:
-        calendar = sla.TWENTY_FOUR_SEVEN if row["spec"] is None else from_spec(row["spec"])
+        calendar = from_spec(row["spec"])
         priority, opened = Priority(row["priority"]), row["opened_at"]
         mode = None if row["support_mode"] is None else SupportMode(row["support_mode"])
         target = (

@@ -1,7 +1,8 @@
 """Ending what a process runs, in bounded time: its pools and its long-lived tasks.
 
 A shutdown that hangs is worse than one that cuts a connection: the orchestrator waits, then
-kills the process anyway (docs/operations.md, Stopping). Two things could make ours hang:
+kills the process anyway (docs/operations.md, Running in production). Two things could make
+ours hang:
 - `asyncpg.Pool.close` waits for every connection to come back, and one held by a query that
   never answers would hold it for good;
 - on Python 3.11, `asyncio.wait_for` drops a cancellation that arrives in the same loop step as

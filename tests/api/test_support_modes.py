@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from domain.roles import Role
-from tests.api.test_working_time import ADD_HOLIDAYS, office, riyadh, run, use, utc
+from tests.api.test_working_time import (
+    ADD_HOLIDAYS,
+    SET_ZONE,
+    TICKET,
+    office,
+    riyadh,
+    run,
+    use,
+    utc,
+)
 from tests.factories import T0, Org, new_customer, support_snapshot
 
 OPEN = """
@@ -99,6 +108,24 @@ async def test_modes_count_in_the_priority_calendar_and_follow_its_changes(org: 
         "query($id: ID!) { ticket(id: $id) { firstResponseDueAt } }", {"id": pricing["id"]}
     )
     assert found["ticket"]["firstResponseDueAt"] == utc(riyadh(7, 11))
+
+
+async def test_round_the_clock_the_same_working_day_ends_at_the_organisations_midnight(
+    org: Org,
+) -> None:
+    # 22:30 UTC on Thursday is 01:30 on Friday in Riyadh (the default zone): due at Friday's
+    # end there, 22 h 30 min later, not at UTC midnight 90 minutes on.
+    org.clock.now = riyadh(4, 1, 30).astimezone(UTC)
+    limit = await opened(org, "We hit the rate limit again")
+    assert (limit["priority"], limit["supportMode"]["mode"]) == ("P3", "INTEGRATION_LIMIT")
+    assert limit["firstResponseDueAt"] == utc(riyadh(5, 0))
+    # The organisation moves to UTC: its open ticket's day now ends at UTC midnight.
+    result = await run(org, SET_ZONE, {"timeZone": "UTC"})
+    assert result["ticketsRecomputed"] == 1
+    found = await org.data(TICKET, {"id": limit["id"]})
+    assert found["ticket"]["firstResponseDueAt"] == utc(riyadh(4, 3))  # 00:00 UTC on Friday
+    again = await opened(org, "another rate limit question")
+    assert again["firstResponseDueAt"] == utc(riyadh(4, 3))
 
 
 async def test_an_operator_sets_a_mode_that_edits_keep_and_can_clear_it(org: Org) -> None:

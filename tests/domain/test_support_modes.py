@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain import sla, support_modes
-from domain.calendars import WorkCalendar
+from domain.calendars import RoundTheClock, WorkCalendar
 from domain.support_modes import SetBy, SupportMode
 from domain.tickets import Priority
 
@@ -66,11 +66,24 @@ def test_first_response_minutes_are_the_earlier_of_tier_and_mode(
     assert sla.first_response_minutes(priority, opened, OFFICE, mode) == minutes
 
 
-def test_end_of_day_round_the_clock_is_midnight_utc() -> None:
-    start = datetime(2026, 12, 3, 22, 30, tzinfo=UTC)
-    assert (
-        sla.first_response_minutes(
-            Priority.P3, start, sla.TWENTY_FOUR_SEVEN, SupportMode.INTEGRATION_LIMIT
-        )
-        == 90
+@pytest.mark.parametrize(
+    ("zone", "opened", "minutes"),
+    [
+        # Round the clock, the working day is the organisation's local day: to its midnight.
+        ("Asia/Riyadh", riyadh(10), 14 * 60),
+        ("Asia/Riyadh", datetime(2026, 12, 3, 23, 30, tzinfo=RIYADH), 30),
+        # 22:30 UTC is 01:30 on the next Riyadh day: 22 h 30 min to go, not UTC's 90 min.
+        ("Asia/Riyadh", datetime(2026, 12, 3, 22, 30, tzinfo=UTC), 22 * 60 + 30),
+        ("UTC", datetime(2026, 12, 3, 22, 30, tzinfo=UTC), 90),
+        # A day that springs forward has 23 hours.
+        ("America/New_York", datetime(2026, 3, 8, 0, 0, tzinfo=ZoneInfo("America/New_York")), 1380),
+    ],
+)
+def test_end_of_day_round_the_clock_is_the_organisations_midnight(
+    zone: str, opened: datetime, minutes: int
+) -> None:
+    found = sla.first_response_minutes(
+        Priority.P3, opened, RoundTheClock(zone), SupportMode.INTEGRATION_LIMIT
     )
+    assert found == minutes
+    assert RoundTheClock("Asia/Riyadh") == sla.TWENTY_FOUR_SEVEN  # the default zone
