@@ -224,13 +224,13 @@ def _instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-@lru_cache(maxsize=65_536)
 def end_of_local_day(at: datetime, zone: str) -> datetime:
     """The end (the next local midnight, in UTC) of the day `at` falls on in `zone`."""
     where = ZoneInfo(zone)
     return _instant(at.astimezone(where).date() + timedelta(days=1), 0, where)
 
 
+@lru_cache(maxsize=65_536)
 def day(calendar: WorkCalendar, local: date) -> Day:
     """§7: what the local date `local` is in `calendar`, with its working intervals in UTC.
 

@@ -118,7 +118,7 @@ def explain(
     assert due is not None
     begin = start.astimezone(UTC)
     spans = _merged(_paused(_raw(begin, due, calendar), closed))
-    zone = calendar.zone if isinstance(calendar, WorkCalendar) else "UTC"
+    zone = calendar.zone  # round the clock too: the organisation's, where its days fall
     return Explanation(
         due_at=due,
         zone=zone,

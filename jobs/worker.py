@@ -245,6 +245,19 @@ async def stop(worker: Worker) -> None:
         level = logging.INFO if outage else logging.WARNING
         logger.log(level, "the worker did not close cleanly: %s", _describe(error))
     finally:
+        # Jobs still running when close() gave up (it waits for them): ended here, within a
+        # bound, or `asyncio.run` would wait for them at exit with no bound at all.
+        running = [task for task in worker.tasks.values() if not task.done()]
+        if running:
+            try:
+                async with asyncio.timeout(CLOSE_S):
+                    await asyncio.gather(
+                        *(ending.cancel_until_done(task, every=0.1) for task in running)
+                    )
+            except TimeoutError:
+                logger.warning(
+                    "%d job(s) did not end within %g s of the stop", len(running), CLOSE_S
+                )
         try:
             await shutdown(worker.ctx)  # a no-op when close() ran it
         except Exception as error:
@@ -285,6 +298,10 @@ async def supervise(
             reason = _describe(error)
         finally:
             await stop(worker)
+        if _cancelled_from_outside():
+            # Our cancellation was lost inside a Redis call before arq's loop took it (see
+            # resolvers/store/shutdown.py): a shutdown all the same, not a failure to restart.
+            raise asyncio.CancelledError
         if time.monotonic() - started >= max_delay:
             delay = first_delay
         logger.warning("the worker stopped (%s); starting a new one in %g s", reason, delay)

@@ -57,7 +57,8 @@ log = logging.getLogger("wafi")
 
 MAX_BODY_BYTES = 256 * 1024
 # How long the in-process worker gets to stop once cancelled before it is cancelled again:
-# longer than its own bounded stop (jobs/worker.py `stop`: 5 s to close, 10 s for its pools).
+# longer than its own bounded stop (jobs/worker.py `stop`: 5 s to close, 5 s for jobs still
+# running, 5 s for its pools).
 STOP_WORKER_S = 20.0
 _STACK = "wafi.exit_stack"
 

@@ -279,8 +279,11 @@ def _port_free(host: str, port: int) -> bool:
 
 
 # How long `wafi worker` gets to stop once cancelled before it is cancelled again: longer than
-# its own bounded stop (jobs/worker.py `stop`: 5 s to close, 10 s for its pools).
+# its own bounded stop (jobs/worker.py `stop`: 5 s to close, 5 s for jobs still running, 5 s for
+# its pools).
 STOP_S = 20.0
+# How long `wafi serve` waits for open requests (and WebSockets) when it is stopped.
+GRACEFUL_S = 10
 
 
 def _terminate_as_exit() -> None:
@@ -321,7 +324,15 @@ def _serve(args: argparse.Namespace) -> None:
         _collect_garbage_rarely()
         print(f"wafi: GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
         # Logging is ours (schema/logs.py): one line per request replaces uvicorn's access log.
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            # A stop waits this long for open requests and sockets, then closes them.
+            timeout_graceful_shutdown=GRACEFUL_S,
+        )
 
 
 def _collect_garbage_rarely() -> None:
@@ -399,7 +410,8 @@ def _cancel_on_signals(received: list[int]) -> None:
     """SIGTERM and SIGINT cancel the running task from the event loop, between two steps: a
     SystemExit raised by a plain handler lands wherever the main thread is (inside a driver's
     callback, mid-query). The cancellation is repeated while the task runs on (one can be lost:
-    resolvers/store/shutdown.py); the first signal starts the stop, later ones are recorded."""
+    resolvers/store/shutdown.py); a second signal cancels again at once, cutting the stop's
+    cleanup short."""
     from resolvers.store import shutdown
 
     loop = asyncio.get_running_loop()
@@ -409,10 +421,12 @@ def _cancel_on_signals(received: list[int]) -> None:
 
     def stop(signum: int) -> None:
         received.append(signum)
-        if len(received) == 1:
-            ending = loop.create_task(shutdown.cancel_until_done(task, every=STOP_S))
-            stopping.add(ending)
-            ending.add_done_callback(stopping.discard)
+        if len(received) > 1:
+            task.cancel()  # asked again: cut the stop's own cleanup short
+            return
+        ending = loop.create_task(shutdown.cancel_until_done(task, every=STOP_S))
+        stopping.add(ending)
+        ending.add_done_callback(stopping.discard)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop, signum)

@@ -22,7 +22,7 @@ import asyncpg
 log = logging.getLogger("wafi")
 
 # How long closing a pool waits for its connections to come back before cutting them.
-CLOSE_S = 10.0
+CLOSE_S = 5.0
 
 
 async def close_pool(pool: asyncpg.Pool, *, within: float = CLOSE_S) -> None:

@@ -86,4 +86,8 @@ def test_end_of_day_round_the_clock_is_the_organisations_midnight(
         Priority.P3, opened, RoundTheClock(zone), SupportMode.INTEGRATION_LIMIT
     )
     assert found == minutes
-    assert RoundTheClock("Asia/Riyadh") == sla.TWENTY_FOUR_SEVEN  # the default zone
+
+
+def test_round_the_clock_defaults_to_the_default_zone() -> None:
+    assert sla.TWENTY_FOUR_SEVEN.zone == "Asia/Riyadh"
+    assert sla.TWENTY_FOUR_SEVEN.name == "24/7"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from domain import calendars, explain, sla, tickets
-from domain.calendars import Holiday, WorkCalendar
+from domain.calendars import Holiday, RoundTheClock, WorkCalendar
 from domain.errors import DomainError, ErrorCode
 from domain.explain import SpanKind
 from domain.tickets import Pause, Priority
@@ -230,9 +230,14 @@ def test_explain_shows_paused_time() -> None:
     assert found.sentence_en.endswith("; skipped 1h 30m paused waiting on the customer.")
 
 
-def test_explain_in_24_7() -> None:
+def test_explain_in_24_7_speaks_the_organisations_time() -> None:
     found = explain.explain(local(6, 9), 30, sla.TWENTY_FOUR_SEVEN, now=local(6, 9))
     assert found.sentence_en == (
+        "Due Sunday 2026-12-06 09:30 (Asia/Riyadh): 30m counted round the clock (24/7) from "
+        "Sunday 2026-12-06 09:00."
+    )
+    utc = explain.explain(local(6, 9), 30, RoundTheClock("UTC"), now=local(6, 9))
+    assert utc.sentence_en == (
         "Due Sunday 2026-12-06 06:30 (UTC): 30m counted round the clock (24/7) from "
         "Sunday 2026-12-06 06:00."
     )
