@@ -217,6 +217,16 @@ async def set_priority(
     )
 
 
+async def by_priority(
+    session: AsyncSession, *, org_id: int
+) -> dict[Priority, WorkCalendar | RoundTheClock]:
+    """What each priority's clocks count in for the organisation (§7), in one statement."""
+    rows = await session.execute(
+        text(SPECS_SQL.format(org="CAST(:org AS bigint)")), {"org": org_id}
+    )
+    return {Priority(priority): from_spec(spec) for priority, spec in rows.all()}
+
+
 async def for_priority(
     session: AsyncSession, *, org_id: int, priority: Priority
 ) -> WorkCalendar | RoundTheClock:

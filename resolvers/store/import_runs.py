@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import imports, messages
+from domain import imports, messages, support_modes
 from domain.errors import ErrorCode
 from domain.imports import CustomerRecord, ImportKind, RowError, TicketRecord
 from domain.messages import Msg
+from resolvers.store import calendars as calendar_store
 from resolvers.store import imports as store
 
 IMPORT_JOB = "import_csv"  # the worker's job name for a queued import
@@ -84,9 +85,12 @@ async def _report(progress: Progress | None, job: store.Job) -> None:
 async def _with_customers(
     session: AsyncSession, org_id: int, parsed: imports.Parsed, fresh: list[Any]
 ) -> tuple[list[Any], list[RowError]]:
-    """Tickets with their customer's id; a customer_external_id never imported is refused."""
+    """Tickets with their customer's id, the calendar their priority counts in and the support
+    mode their text shows (§7), as openTicket makes them; a customer_external_id never imported
+    is refused."""
     wanted = sorted({r.customer_external_id for r in fresh if isinstance(r, TicketRecord)})
     customers = await store.known_keys(session, org_id=org_id, entity="Customer", keys=wanted)
+    calendars = await calendar_store.by_priority(session, org_id=org_id)
     column = parsed.column("customer_external_id")
     ready: list[Any] = []
     unknown: list[RowError] = []
@@ -96,7 +100,14 @@ async def _with_customers(
             why = messages.text(Msg.CSV_NO_SUCH_CUSTOMER)
             unknown.append(RowError(record.line, column, ErrorCode.NOT_FOUND, why))
             continue
-        ready.append(replace(record, ticket=replace(record.ticket, customer_id=customer_id)))
+        ticket = record.ticket
+        made = replace(
+            ticket,
+            customer_id=customer_id,
+            calendar=calendars[ticket.priority],
+            support_mode=support_modes.detect(ticket.subject, ticket.body),
+        )
+        ready.append(replace(record, ticket=made))
     return ready, unknown
 
 

@@ -3,11 +3,13 @@ line and column, skipInvalid, BOM and Arabic headers, idempotent re-import, impo
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
 
 from domain.roles import Role
+from tests.api.test_working_time import office, riyadh, use
 from tests.factories import Org
 
 JOB = """id kind status total processed created existing invalid
@@ -239,7 +241,8 @@ async def test_imports_historical_tickets_with_their_own_times(org: Org) -> None
             "2026-10-01T08:00:00+00:00",
             "2026-10-01T09:00:00+00:00",
             "2026-10-02T08:00:00+00:00",
-            "2026-10-02T08:00:00+00:00",
+            # "invoice": the payment support mode (15 min), as openTicket would detect it.
+            "2026-10-01T08:15:00+00:00",
         ),
         (
             "Najd Trading",
@@ -261,6 +264,33 @@ async def test_imports_historical_tickets_with_their_own_times(org: Org) -> None
     ]
     again = (await run(org, TICKETS, tickets=True))["job"]
     assert (again["created"], again["existing"]) == (0, 2)
+
+
+async def test_imported_tickets_count_in_their_priority_calendar_with_their_support_mode(
+    org: Org,
+) -> None:
+    await use(org, "P3", await office(org))
+    await run(org, CUSTOMERS)
+    org.clock.now = riyadh(3, 16).astimezone(UTC)  # an hour after both were opened
+    csv = (
+        "external_id,customer_external_id,subject,body,channel,opened_at\n"
+        # Thursday 15:00 in Riyadh: P3's 24 working hours end the following Tuesday at 15:00.
+        "t-1,c-1,ملاحظة عامة,,email,2026-12-03T12:00:00+00:00\n"
+        # A rate limit: by the end of the same working day, Thursday 17:00 in Riyadh.
+        "t-2,c-2,We hit the rate limit,,email,2026-12-03T12:00:00+00:00\n"
+    )
+    job = (await run(org, csv, tickets=True))["job"]
+    assert (job["status"], job["created"]) == ("DONE", 2)
+    async with org.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT priority, support_mode, first_response_due_at FROM tickets "
+            "WHERE org_id = $1 ORDER BY id",
+            org.id,
+        )
+    assert [tuple(row) for row in rows] == [
+        ("P3", None, riyadh(8, 15).astimezone(UTC)),
+        ("P3", "integration_limit", riyadh(3, 17).astimezone(UTC)),
+    ]
 
 
 async def test_ticket_rows_follow_the_lifecycle_rules(org: Org) -> None:
