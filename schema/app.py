@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -246,6 +247,15 @@ def _too_large(scope: Scope) -> bool:
     return False
 
 
+def _worker_ended(task: asyncio.Task[None]) -> None:
+    """The in-process worker ends only when the app cancels it: any other end is a bug that
+    would stop alerts and scans in silence, so it is logged at once."""
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        trace = "".join(traceback.format_exception(error))
+        log.error("the in-process worker stopped for good: %s", engine.without_secrets(trace))
+
+
 def create_app(
     settings: engine.Settings,
     *,
@@ -291,6 +301,8 @@ def create_app(
         holder["resources"] = resources
         app.state.resources = resources  # for probes and tests: what this process holds
         task = asyncio.create_task(worker(resources)) if worker is not None else None
+        if task is not None:
+            task.add_done_callback(_worker_ended)
         # What the process holds by now (modules, the schema, pools) lives as long as it does:
         # out of the cyclic collector's sight, its full collections stop walking ~160,000
         # objects each (a few ms of CPU every few dozen executor requests).

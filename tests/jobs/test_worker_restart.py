@@ -462,3 +462,22 @@ async def test_a_cancellation_lost_while_a_failed_worker_closes_still_ends_super
     assert task.cancelled()
     assert LosesACancellationWhileClosing.lost == 1
     assert len(made.workers) == 1
+
+
+async def test_an_in_process_worker_that_dies_is_logged_at_once_without_secrets(
+    private_settings: engine.Settings, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(resources: object) -> None:
+        raise RuntimeError("cannot reach redis://:hunter22@10.0.0.1:6379/0")
+
+    caplog.set_level(logging.ERROR, logger="wafi")
+    app = create_app(private_settings, clock=clock, worker=broken)
+    async with LifespanManager(app, shutdown_timeout=15):
+
+        async def logged() -> bool:
+            return any("stopped for good" in r.getMessage() for r in caplog.records)
+
+        await until(logged, what="the worker's end to be logged")
+    [record] = [r for r in caplog.records if "stopped for good" in r.getMessage()]
+    assert "RuntimeError: cannot reach redis://:***@10.0.0.1:6379/0" in record.getMessage()
+    assert "hunter22" not in record.getMessage()
