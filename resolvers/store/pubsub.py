@@ -31,6 +31,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from resolvers.store import shutdown
 from resolvers.store.namespaces import Namespace
 
 log = logging.getLogger("wafi.pubsub")
@@ -212,9 +213,8 @@ class Hub:
     async def stop(self) -> None:
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Again until it ends: a cancellation can be lost inside a Redis call (shutdown.py).
+            await shutdown.cancel_until_done(self._task, every=0.1)
         for feeds in self._feeds.values():
             for feed in feeds:
                 feed.close()

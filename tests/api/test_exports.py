@@ -74,7 +74,7 @@ async def test_exports_tickets_with_multiline_bodies(org: Org) -> None:
             "2026-10-01T09:00:00+00:00",
             "2026-10-02T08:00:00+00:00",
             "",
-            "2026-10-02T08:00:00+00:00",
+            "2026-10-01T08:15:00+00:00",  # the payment support mode's 15 minutes ("invoice")
             "2026-10-08T08:00:00+00:00",
         ],
         [
