@@ -156,8 +156,7 @@ class LeasedWorker(Worker):
         try:
             await super().main()
         finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
+            await ending.cancel_until_done(renewing, every=0.1)  # it talks to Redis too
 
     async def _renew_leases(self) -> None:
         while True:
