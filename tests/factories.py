@@ -217,10 +217,8 @@ async def raise_alerts(
     from resolvers.store import alerts
 
     async with pool.acquire() as conn:
-        before = await conn.fetchval(
-            "SELECT coalesce(max(id), 0) FROM alerts WHERE org_id = $1", org_id
-        )
-        await alerts.insert_from_select(
+        # Exactly the alerts it wrote: a scan may commit others of the organisation meanwhile.
+        inserted = await alerts.insert_returning(
             conn,
             select_sql=_ALERT_CANDIDATES,
             args=(
@@ -236,7 +234,4 @@ async def raise_alerts(
             ),
             now=now,
         )
-        rows = await conn.fetch(
-            "SELECT id FROM alerts WHERE org_id = $1 AND id > $2 ORDER BY id", org_id, before
-        )
-    return [row["id"] for row in rows]
+    return sorted(alert.id for alert in inserted)
