@@ -3,7 +3,8 @@
 Run on demand (never collected by pytest):
 
     WAFI_BENCH_DATABASE_URL=postgresql://user@host:5432/postgres \
-        python -m tests.bench.bench_sla_scan [SIZE ...] [--rounds 7] [--explain] [--previous]
+        python -m tests.bench.bench_sla_scan [SIZE ...] [--rounds 7] [--parts] [--explain] \
+        [--previous]
 
 SIZE defaults to `1000000 10000000`. It creates a database of its own (dropped at the end),
 migrates it, seeds the first size's tickets over 1,000 organisations with `generate_series` —
@@ -11,10 +12,13 @@ migrates it, seeds the first size's tickets over 1,000 organisations with `gener
 (answered, unresolved), 0.1% breaching both clocks, 0.5% open and not yet due, the rest answered
 and resolved — and grows the table to each next size with resolved tickets and more open ones
 not yet due (the breaches stay the same: the scan's cost should follow what is due, not what
-exists). At each size it times, in rotated rounds (the order flips each round, a VACUUM before
-each run, every run inside a transaction that is rolled back so each sees the same rows):
+exists). At each size it times, in rotated rounds (the order shifts each round, a VACUUM before
+each run, every run inside a transaction that is rolled back so each sees the same rows, and each
+side run twice in a row, its round's figure the mean of the two — see PAIRED):
 - bare: the minimal statement that marks the same clocks breached, one UPDATE over the same
   partial indexes, returning nothing;
+- floor: the same UPDATE, then the same alert and outbox rows from a list of the due clocks
+  made beforehand (untimed), nothing checked or ordered: what the tables cost to write them;
 - scan: `store.tickets.scan_breaches`, which also writes each newly breached clock's alert and
   outbox event;
 and prints both medians and their ratio — wall time, and the server process's CPU time when
@@ -22,7 +26,10 @@ PostgreSQL runs on this machine (less moved by other load) — checking both fla
 seed made due. Both run without JIT (the scan turns it off for its transaction). `--explain`
 prints both sides' EXPLAIN (ANALYZE, BUFFERS, WAL) at each size (also rolled back); the file
 runs unchanged against an older checkout, whose scan it times but cannot explain.
-`--previous` also times the scan as it was before it became one statement, in the same rounds.
+`--parts` also times the floor's UPDATE and alert rows without their outbox rows, with and
+without the alerts' composite foreign key to customers (dropped inside the rolled-back run): what
+each part of a breach's writes costs. `--previous` also times the scan as it was before it
+became one statement, in the same rounds.
 """
 
 from __future__ import annotations
@@ -176,8 +183,7 @@ WHERE (first_response_at IS NULL AND NOT first_response_breached AND first_respo
    OR (resolved_at IS NULL AND NOT resolution_breached AND resolution_due_at < $1)
 """
 _OCCURRENCE = "to_char(k.due AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-FLOOR_WRITES = f"""
-WITH a AS (
+_ALERT_ROWS = f"""
     INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, customer_id, for_role,
                         payload, created_at)
     SELECT d.org_id, k.kind, 'Ticket', d.id, {_OCCURRENCE}, d.customer_id,
@@ -187,7 +193,9 @@ WITH a AS (
     FROM due_now d CROSS JOIN LATERAL (VALUES
         ('SLA_FIRST_RESPONSE_BREACH', 'first_response', d.first_response_due),
         ('SLA_RESOLUTION_BREACH', 'resolution', d.resolution_due)) AS k(kind, clock, due)
-    WHERE k.due IS NOT NULL
+    WHERE k.due IS NOT NULL"""
+FLOOR_WRITES = f"""
+WITH a AS ({_ALERT_ROWS}
     RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_role, payload,
               created_at
 )
@@ -253,6 +261,7 @@ class Side:
     name: str
     label: str
     work: Callable[[], Awaitable[tuple[int, int]]]  # what it flagged or wrote, to check
+    ddl: tuple[str, ...] = ()  # untimed, in the run's transaction (rolled back with it)
     prepare: str | None = None  # untimed, in the run's transaction
     explained: str | None = None  # the statement --explain shows
     setup: str | None = None  # run before `explained` in its transaction
@@ -275,27 +284,52 @@ def backend_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# Runs alternate between two states of the tickets' indexes, whatever statement runs: a run's
+# rolled-back UPDATE and the VACUUM after it leave the B-tree leaves so that the next run's index
+# inserts need about 2,000 deduplication passes (the WAL shows 2,028 Btree/DEDUP records against
+# 75, the same 63,908 leaf inserts), about 120 ms at 1M tickets, and the run after that almost
+# none. A side timed once per round would be favoured by where the rotation put it (every
+# second run is the slow one): each side runs twice in a row, and a round counts their mean.
+PAIRED = 2
+
+
+async def run_once(conn: asyncpg.Connection, side: Side, pid: int) -> Run:
+    """One run after a VACUUM, in a transaction rolled back."""
+    await conn.execute("VACUUM tickets, alerts, outbox")
+    transaction = conn.transaction()
+    await transaction.start()
+    for statement in side.ddl:
+        await conn.execute(statement)
+    if side.prepare is not None:
+        await conn.execute(side.prepare, NOW)
+    cpu = backend_cpu(pid)
+    began = time.perf_counter()
+    checked = await side.work()
+    elapsed = time.perf_counter() - began
+    after = backend_cpu(pid)
+    await transaction.rollback()
+    used = None if cpu is None or after is None else after - cpu
+    return Run(elapsed, used, checked)
+
+
 async def rounds(conn: asyncpg.Connection, sides: list[Side], count: int) -> dict[str, list[Run]]:
-    """Each side once per round, the order rotated every round; each run after a VACUUM, in a
-    transaction rolled back. Returns each side's runs."""
+    """Each side PAIRED times in a row per round, the order rotated every round. Returns each
+    side's runs per round, each the mean of its PAIRED runs (they must check the same)."""
     pid = await conn.fetchval("SELECT pg_backend_pid()")
     found: dict[str, list[Run]] = {side.name: [] for side in sides}
     for n in range(count):
         shift = n % len(sides)
         for side in sides[shift:] + sides[:shift]:
-            await conn.execute("VACUUM tickets, alerts, outbox")
-            transaction = conn.transaction()
-            await transaction.start()
-            if side.prepare is not None:
-                await conn.execute(side.prepare, NOW)
-            cpu = backend_cpu(pid)
-            began = time.perf_counter()
-            checked = await side.work()
-            elapsed = time.perf_counter() - began
-            after = backend_cpu(pid)
-            await transaction.rollback()
-            used = None if cpu is None or after is None else after - cpu
-            found[side.name].append(Run(elapsed, used, checked))
+            runs = [await run_once(conn, side, pid) for _ in range(PAIRED)]
+            checked = {run.checked for run in runs}
+            cpus = [run.cpu_seconds for run in runs]
+            found[side.name].append(
+                Run(
+                    statistics.mean(run.seconds for run in runs),
+                    None if None in cpus else statistics.mean(c or 0.0 for c in cpus),
+                    checked.pop() if len(checked) == 1 else (-1, -1),
+                )
+            )
     return found
 
 
@@ -333,6 +367,10 @@ async def measure(
         flagged = _count(await conn.execute(BARE, NOW))
         return flagged, _count(await conn.execute(FLOOR_WRITES, NOW))
 
+    async def alert_rows() -> tuple[int, int]:
+        flagged = _count(await conn.execute(BARE, NOW))
+        return flagged, _count(await conn.execute(_ALERT_ROWS, NOW))
+
     async def scan() -> tuple[int, int]:
         result = await ticket_store.scan_breaches(conn, now=NOW)
         return result.flagged["first_response"], result.flagged["resolution"]
@@ -351,11 +389,25 @@ async def measure(
             setup=getattr(ticket_store, "SCAN_LOCK_SQL", None),
         ),
     ]
+    if args.parts:
+        sides[2:2] = [
+            Side("alerts", "UPDATE + alerts", alert_rows, prepare=_DUE_NOW),
+            Side(
+                "alerts_no_fk",
+                "… without the FK",
+                alert_rows,
+                prepare=_DUE_NOW,
+                ddl=("ALTER TABLE alerts DROP CONSTRAINT alerts_customer_id_fk",),
+            ),
+        ]
     if args.previous:
         sides.append(Side("previous", "previous scan", previous))
     found = await rounds(conn, sides, args.rounds)
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"\n== {total:,} tickets (load averages {load}; medians of {args.rounds} rounds)")
+    print(
+        f"\n== {total:,} tickets (load averages {load}; medians of {args.rounds} rounds, "
+        f"each the mean of {PAIRED} runs in a row)"
+    )
     wall = {name: statistics.median(run.seconds for run in runs) for name, runs in found.items()}
     cpus = {name: [run.cpu_seconds for run in runs] for name, runs in found.items()}
     cpu = None
@@ -370,16 +422,20 @@ async def measure(
         print(line)
     for side in sides:
         runs = " ".join(f"{run.seconds * 1000:.0f}" for run in found[side.name])
-        print(f"  {side.name} runs ms: {runs}")
+        print(f"  {side.name} rounds ms: {runs}")
     checks = {name: sorted({run.checked for run in runs}) for name, runs in found.items()}
     alerts = expected[0] + expected[1]
     print(
         f"  bare flagged {checks['bare']} (tickets: {tickets:,}), floor {checks['floor']} "
         f"(tickets, alerts: {tickets:,}, {alerts:,}), scan {checks['scan']} (clocks: {expected})"
     )
+    if args.parts:
+        print(f"  alerts {checks['alerts']}, without the FK {checks['alerts_no_fk']}")
     if "previous" in checks:
         print(f"  previous {checks['previous']} (clocks: {expected})")
     wanted = {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}
+    if args.parts:
+        wanted["alerts"] = wanted["alerts_no_fk"] = [(tickets, alerts)]
     if args.previous:
         wanted["previous"] = [expected]
     if checks != wanted:
@@ -396,6 +452,11 @@ async def main() -> None:
     parser.add_argument("sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also the UPDATE + the alert rows alone (no outbox), with and without their FK",
+    )
     parser.add_argument("--previous", action="store_true", help="time the scan as it was too")
     args = parser.parse_args()
     sizes = sorted(args.sizes)
@@ -440,7 +501,8 @@ async def main() -> None:
                 args=args,
             )
             results.append((size, measured))
-        names = ["bare", "floor", "scan"] + (["previous"] if args.previous else [])
+        names = ["bare"] + (["alerts", "alerts_no_fk"] if args.parts else []) + ["floor", "scan"]
+        names += ["previous"] if args.previous else []
         print("\nmedian wall ms (× the bare UPDATE)")
         print("size       " + "".join(f"{name:>18}" for name in names))
         for size, wall in results:
