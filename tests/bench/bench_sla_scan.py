@@ -322,11 +322,11 @@ async def rounds(conn: asyncpg.Connection, sides: list[Side], count: int) -> dic
         for side in sides[shift:] + sides[:shift]:
             runs = [await run_once(conn, side, pid) for _ in range(PAIRED)]
             checked = {run.checked for run in runs}
-            cpus = [run.cpu_seconds for run in runs]
+            cpus = [run.cpu_seconds for run in runs if run.cpu_seconds is not None]
             found[side.name].append(
                 Run(
                     statistics.mean(run.seconds for run in runs),
-                    None if None in cpus else statistics.mean(c or 0.0 for c in cpus),
+                    statistics.mean(cpus) if len(cpus) == PAIRED else None,
                     checked.pop() if len(checked) == 1 else (-1, -1),
                 )
             )
@@ -363,13 +363,16 @@ async def measure(
     async def bare() -> tuple[int, int]:
         return _count(await conn.execute(BARE, NOW)), 0
 
-    async def floor() -> tuple[int, int]:
-        flagged = _count(await conn.execute(BARE, NOW))
-        return flagged, _count(await conn.execute(FLOOR_WRITES, NOW))
+    def bare_then(writes: str) -> Callable[[], Awaitable[tuple[int, int]]]:
+        """The bare UPDATE, then `writes` from `due_now` (the side's `prepare`)."""
 
-    async def alert_rows() -> tuple[int, int]:
-        flagged = _count(await conn.execute(BARE, NOW))
-        return flagged, _count(await conn.execute(_ALERT_ROWS, NOW))
+        async def work() -> tuple[int, int]:
+            flagged = _count(await conn.execute(BARE, NOW))
+            return flagged, _count(await conn.execute(writes, NOW))
+
+        return work
+
+    floor, alert_rows = bare_then(FLOOR_WRITES), bare_then(_ALERT_ROWS)
 
     async def scan() -> tuple[int, int]:
         result = await ticket_store.scan_breaches(conn, now=NOW)
