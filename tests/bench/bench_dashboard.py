@@ -1,7 +1,7 @@
 """The dashboard read (50 customers × 5 tickets) through Wafi against a hand-written Starlette +
 asyncpg route on the same tables, in rotated rounds.
 
-Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients]
+Run: .venv/bin/python -m tests.bench.bench_dashboard [rounds] [seconds] [clients] [--against DIR]
 (defaults 3 rounds of 2 s at 8 clients: the machine may be shared). Uses the PostgreSQL at
 WAFI_BENCH_DATABASE_URL to make a scratch database, and Redis at WAFI_BENCH_REDIS_URL. Prints
 the median req/s of each, their ratio, the CPU per request of the server and of PostgreSQL's
@@ -9,21 +9,28 @@ backends (when PostgreSQL runs on this host) and SQL statements per request, for
 dashboard (the compiled read path, docs/architecture.md#compiled-read-path) and the rich one
 with health, at-risk and SLA clocks (compiled, its computed fields written in Python), each
 also on the executor (the same query with a directive, which is never compiled) in the same
-rounds.
+rounds. With `--against DIR` (a checkout of an older Wafi, e.g. `git worktree add DIR <commit>`,
+whose dependencies this environment has), that Wafi serves both dashboards on the same database
+in the same rounds too, and the ratios against it are printed: "before and after" from one run.
+The older code reads the newer schema (migrations only add), through an app factory kept
+outside its checkout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -120,6 +127,18 @@ def wafi_app() -> Starlette:
     return create_app(engine.Settings.from_env())
 
 
+# The factory another checkout is served through (`--against`): its `create_app` from its own
+# environment settings, which every Wafi since the first one has.
+_OTHER_FACTORY = """
+from resolvers.store import engine
+from schema.app import create_app
+
+
+def app():
+    return create_app(engine.Settings.from_env())
+"""
+
+
 async def seed(url: str) -> tuple[int, str]:
     conn = await asyncpg.connect(engine.asyncpg_dsn(url))
     try:
@@ -213,8 +232,10 @@ def _rate(measured: tuple[float, float, float]) -> str:
     return f"{measured[0]:7.1f} req/s ({measured[1]:5.1f} + {measured[2]:4.1f} ms"
 
 
-async def main(args: tuple[int, float, int]) -> None:
+async def main(args: tuple[int, float, int], against: Path | None) -> None:
     url = await harness.fresh_database(DB)
+    shim = tempfile.TemporaryDirectory(prefix="wafi-bench-")
+    (Path(shim.name) / "other_wafi_factory.py").write_text(_OTHER_FACTORY)
     try:
         org_id, token = await seed(url)
         env = {
@@ -224,24 +245,35 @@ async def main(args: tuple[int, float, int]) -> None:
             "WAFI_RATE_LIMIT_POINTS": "100000000",
         }
         headers = {"Authorization": f"Bearer {token}"}
-        with (
-            harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env) as wafi_port,
-            harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env) as bare_port,
-        ):
-            plain = await rounds(
-                {
-                    "wafi": (wafi_port, DASHBOARD),
-                    "bare": (bare_port, DASHBOARD),
-                    "executor": (wafi_port, EXECUTOR),
-                },
-                headers,
-                args,
+        with contextlib.ExitStack() as servers:
+            wafi_port = servers.enter_context(
+                harness.uvicorn_server("tests.bench.bench_dashboard:wafi_app", env)
             )
-            rich = await rounds(
-                {"compiled": (wafi_port, RICH), "executor": (wafi_port, RICH_EXECUTOR)},
-                headers,
-                args,
+            bare_port = servers.enter_context(
+                harness.uvicorn_server("tests.bench.bench_dashboard:bare_app", env)
             )
+            plain_targets = {
+                "wafi": (wafi_port, DASHBOARD),
+                "bare": (bare_port, DASHBOARD),
+                "executor": (wafi_port, EXECUTOR),
+            }
+            rich_targets = {"compiled": (wafi_port, RICH), "executor": (wafi_port, RICH_EXECUTOR)}
+            other_body: dict[str, Any] = {}
+            if against is not None:
+                other_port = servers.enter_context(
+                    harness.uvicorn_server(
+                        "other_wafi_factory:app", env, root=against, extra_path=Path(shim.name)
+                    )
+                )
+                plain_targets["other"] = (other_port, DASHBOARD)
+                rich_targets["other"] = (other_port, RICH)
+                for name, query in (("plain", DASHBOARD), ("rich", RICH)):
+                    _, body = await harness.load(
+                        other_port, "/graphql", {"query": query}, headers, clients=1, seconds=0.2
+                    )
+                    other_body[name] = json.loads(body).get("data")
+            plain = await rounds(plain_targets, headers, args)
+            rich = await rounds(rich_targets, headers, args)
             _, bare_body = await harness.load(
                 bare_port, "/graphql", {"query": DASHBOARD}, headers, clients=1, seconds=0.2
             )
@@ -272,18 +304,42 @@ async def main(args: tuple[int, float, int]) -> None:
             f"{rich_path}) | on the executor {_rate(rich['executor'])}, {slow_count}, "
             f"{slow_path}) | ratio {rich['compiled'][0] / rich['executor'][0]:.2f}"
         )
+        if against is not None:
+            print(
+                f"  the other checkout ({against.name}), same rounds; same data: plain "
+                f"{other_body['plain'] == plain_data}, rich {other_body['rich'] == rich_data}"
+            )
+            print(
+                f"  plain: other {_rate(plain['other'])}) | wafi / other "
+                f"{plain['wafi'][0] / plain['other'][0]:.2f} | other / bare "
+                f"{plain['other'][0] / plain['bare'][0]:.2f}"
+            )
+            print(
+                f"  rich: other {_rate(rich['other'])}) | wafi compiled / other "
+                f"{rich['compiled'][0] / rich['other'][0]:.2f} | wafi executor / other "
+                f"{rich['executor'][0] / rich['other'][0]:.2f}"
+            )
     finally:
+        shim.cleanup()
         await harness.drop_database(DB)
 
 
 if __name__ == "__main__":
-    numbers = sys.argv[1:]
+    words = sys.argv[1:]
+    other: Path | None = None
+    if "--against" in words:
+        at = words.index("--against")
+        other = Path(words[at + 1]).resolve()
+        del words[at : at + 2]
+        if not (other / "schema" / "app.py").is_file():
+            sys.exit(f"--against: {other} is not a Wafi checkout")
     asyncio.run(
         main(
             (
-                int(numbers[0]) if numbers else 3,
-                float(numbers[1]) if len(numbers) > 1 else 2.0,
-                int(numbers[2]) if len(numbers) > 2 else 8,
-            )
+                int(words[0]) if words else 3,
+                float(words[1]) if len(words) > 1 else 2.0,
+                int(words[2]) if len(words) > 2 else 8,
+            ),
+            other,
         )
     )

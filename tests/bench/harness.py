@@ -64,9 +64,12 @@ PIDS: dict[int, int] = {}
 
 
 @contextmanager
-def uvicorn_server(app: str, env: dict[str, str], *, root: Path = ROOT) -> Iterator[int]:
+def uvicorn_server(
+    app: str, env: dict[str, str], *, root: Path = ROOT, extra_path: Path | None = None
+) -> Iterator[int]:
     """`app` is an import string of an app factory, imported from the checkout `root` (this one
-    by default); yields the port once it answers."""
+    by default; `extra_path` is searched first, for a factory module kept outside it); yields
+    the port once it answers."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -82,7 +85,11 @@ def uvicorn_server(app: str, env: dict[str, str], *, root: Path = ROOT) -> Itera
             "--no-access-log",
         ],
         cwd=root,
-        env={**os.environ, **env, "PYTHONPATH": str(root)},
+        env={
+            **os.environ,
+            **env,
+            "PYTHONPATH": os.pathsep.join(str(path) for path in (extra_path, root) if path),
+        },
     )
     PIDS[port] = process.pid
     try:
