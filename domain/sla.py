@@ -258,14 +258,24 @@ def clock(
     start, end = _aware(started_at), _aware(now if stopped_at is None else stopped_at)
     if stopped_at is not None and end < start:
         raise ValueError("a clock cannot stop before it starts")
+    if target_minutes < 0:
+        raise ValueError("an SLA target cannot be negative")
     paused = stopped_at is None and any(p.end is None for p in pauses)
-    # Clock skew between processes may put `now` a moment before the start: count that as 0.
-    elapsed = worked(start, end, calendar, pauses)
     target = timedelta(minutes=target_minutes)
-    due = paused_due_at(start, target_minutes, calendar, pauses)
-    if due is None:  # held by a pause: the due time if the customer replied now
-        due = paused_due_at(start, target_minutes, calendar, closed_at(pauses, end))
-        assert due is not None
+    due: datetime | None
+    if not pauses and not isinstance(calendar, WorkCalendar):
+        # Round the clock, nothing paused (most tickets): `worked` and `paused_due_at` reduce
+        # to this arithmetic (a property test holds them equal); read paths run it per ticket.
+        elapsed = max(end - start, timedelta(0))
+        due = start.astimezone(UTC) + target
+    else:
+        # Clock skew between processes may put `now` a moment before the start: count that
+        # as 0.
+        elapsed = worked(start, end, calendar, pauses)
+        due = paused_due_at(start, target_minutes, calendar, pauses)
+        if due is None:  # held by a pause: the due time if the customer replied now
+            due = paused_due_at(start, target_minutes, calendar, closed_at(pauses, end))
+            assert due is not None
     if end > due:
         state = ClockState.BREACHED
     elif stopped_at is not None:

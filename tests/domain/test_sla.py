@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import sla
 from domain.sla import ClockState, PriorityHealth, TicketSla, Verdict
@@ -121,6 +123,42 @@ def test_stopped_clock_is_met_unless_strictly_over(minutes: float, state: ClockS
 
 def test_clock_before_its_start_counts_zero() -> None:
     assert sla.clock(OPENED, 30, None, _after(seconds=-2)).elapsed_seconds == 0.0
+
+
+def test_clock_refuses_a_negative_target() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        sla.clock(OPENED, -1, None, _after(minutes=5))
+
+
+_moments = st.datetimes(
+    datetime(2024, 1, 1),  # noqa: DTZ001 (hypothesis takes naive bounds, then a zone)
+    datetime(2031, 12, 31),  # noqa: DTZ001
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30))]
+    ),
+)
+
+
+@given(_moments, st.integers(0, 60 * 24 * 30), st.none() | _moments, _moments)
+def test_round_the_clock_shortcut_is_the_general_count(
+    start: datetime, target: int, stopped: datetime | None, now: datetime
+) -> None:
+    # A 24/7 clock with nothing paused is counted by plain arithmetic; it must be what
+    # `worked` and `paused_due_at` count (the path of calendars and pauses).
+    if stopped is not None and stopped < start:
+        stopped = start
+    found = sla.clock(start, target, stopped, now)
+    end = now if stopped is None else stopped
+    elapsed = sla.worked(start, end, sla.TWENTY_FOUR_SEVEN)
+    due = sla.paused_due_at(start, target, sla.TWENTY_FOUR_SEVEN, ())
+    assert due is not None
+    assert found.elapsed_seconds == elapsed.total_seconds()
+    assert found.due_at == due
+    assert found.due_at.tzinfo is UTC
+    remaining = max(timedelta(minutes=target) - elapsed, timedelta(0))
+    assert found.remaining_seconds == remaining.total_seconds()
+    assert found.breached is (end > due)
+    assert not found.paused
 
 
 def test_clock_refuses_stopping_before_start() -> None:
