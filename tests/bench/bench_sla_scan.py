@@ -28,7 +28,9 @@ prints both sides' EXPLAIN (ANALYZE, BUFFERS, WAL) at each size (also rolled bac
 runs unchanged against an older checkout, whose scan it times but cannot explain.
 `--parts` also times the floor's UPDATE and alert rows without their outbox rows, with and
 without the alerts' composite foreign key to customers (dropped inside the rolled-back run): what
-each part of a breach's writes costs. `--previous` also times the scan as it was before it
+each part of a breach's writes costs; and the same with the alert row as its own outbox event
+(an unpublished column and its partial index added inside the run, no outbox row): the floor of
+that design. `--previous` also times the scan as it was before it
 became one statement, in the same rounds.
 """
 
@@ -206,6 +208,16 @@ SELECT org_id, format('wafi:%s:alerts', org_id),
                           'forRole', for_role, 'payload', payload, 'createdAt', created_at), $1
 FROM a
 """
+
+
+# `--parts`: the alerts' composite foreign key to customers, dropped inside a rolled-back run;
+# and the alert row as its own outbox event (no outbox row: an unpublished flag the relay would
+# find by a partial index, the table's third), as a design the team could choose.
+_DROP_FK = "ALTER TABLE alerts DROP CONSTRAINT alerts_customer_id_fk"
+_OWN_OUTBOX = (
+    "ALTER TABLE alerts ADD COLUMN published_at timestamptz",
+    "CREATE INDEX alerts_unpublished ON alerts (org_id, id) WHERE published_at IS NULL",
+)
 
 
 # `--previous`: the scan as it was before the statement chain — per clock, an UPDATE returning
@@ -400,7 +412,21 @@ async def measure(
                 "… without the FK",
                 alert_rows,
                 prepare=_DUE_NOW,
-                ddl=("ALTER TABLE alerts DROP CONSTRAINT alerts_customer_id_fk",),
+                ddl=(_DROP_FK,),
+            ),
+            Side(
+                "own_outbox",
+                "alerts as outbox",
+                alert_rows,
+                prepare=_DUE_NOW,
+                ddl=_OWN_OUTBOX,
+            ),
+            Side(
+                "own_outbox_no_fk",
+                "… without the FK",
+                alert_rows,
+                prepare=_DUE_NOW,
+                ddl=(*_OWN_OUTBOX, _DROP_FK),
             ),
         ]
     if args.previous:
@@ -433,12 +459,16 @@ async def measure(
         f"(tickets, alerts: {tickets:,}, {alerts:,}), scan {checks['scan']} (clocks: {expected})"
     )
     if args.parts:
-        print(f"  alerts {checks['alerts']}, without the FK {checks['alerts_no_fk']}")
+        print(
+            f"  alerts {checks['alerts']}, without the FK {checks['alerts_no_fk']}, as their "
+            f"own outbox {checks['own_outbox']}, without the FK {checks['own_outbox_no_fk']}"
+        )
     if "previous" in checks:
         print(f"  previous {checks['previous']} (clocks: {expected})")
     wanted = {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}
     if args.parts:
-        wanted["alerts"] = wanted["alerts_no_fk"] = [(tickets, alerts)]
+        for part in ("alerts", "alerts_no_fk", "own_outbox", "own_outbox_no_fk"):
+            wanted[part] = [(tickets, alerts)]
     if args.previous:
         wanted["previous"] = [expected]
     if checks != wanted:
@@ -458,7 +488,8 @@ async def main() -> None:
     parser.add_argument(
         "--parts",
         action="store_true",
-        help="also the UPDATE + the alert rows alone (no outbox), with and without their FK",
+        help="also the UPDATE + the alert rows alone (no outbox row), with and without their FK, "
+        "and as their own outbox",
     )
     parser.add_argument("--previous", action="store_true", help="time the scan as it was too")
     args = parser.parse_args()
@@ -504,7 +535,8 @@ async def main() -> None:
                 args=args,
             )
             results.append((size, measured))
-        names = ["bare"] + (["alerts", "alerts_no_fk"] if args.parts else []) + ["floor", "scan"]
+        parts = ["alerts", "alerts_no_fk", "own_outbox", "own_outbox_no_fk"]
+        names = ["bare"] + (parts if args.parts else []) + ["floor", "scan"]
         names += ["previous"] if args.previous else []
         print("\nmedian wall ms (× the bare UPDATE)")
         print("size       " + "".join(f"{name:>18}" for name in names))
