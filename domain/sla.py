@@ -266,8 +266,10 @@ def clock(
     if not pauses and not isinstance(calendar, WorkCalendar):
         # Round the clock, nothing paused (most tickets): `worked` and `paused_due_at` reduce
         # to this arithmetic (a property test holds them equal); read paths run it per ticket.
-        elapsed = max(end - start, timedelta(0))
-        due = start.astimezone(UTC) + target
+        # In UTC: two datetimes of one zone subtract as wall times, across a DST change too.
+        begin = start.astimezone(UTC)
+        elapsed = max(end.astimezone(UTC) - begin, timedelta(0))
+        due = begin + target
     else:
         # Clock skew between processes may put `now` a moment before the start: count that
         # as 0.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -134,7 +135,12 @@ _moments = st.datetimes(
     datetime(2024, 1, 1),  # noqa: DTZ001 (hypothesis takes naive bounds, then a zone)
     datetime(2031, 12, 31),  # noqa: DTZ001
     timezones=st.sampled_from(
-        [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30))]
+        [
+            UTC,
+            timezone(timedelta(hours=3)),
+            timezone(timedelta(hours=-5, minutes=-30)),
+            ZoneInfo("Europe/Berlin"),  # DST: its wall times are not its elapsed time
+        ]
     ),
 )
 
@@ -159,6 +165,18 @@ def test_round_the_clock_shortcut_is_the_general_count(
     assert found.remaining_seconds == remaining.total_seconds()
     assert found.breached is (end > due)
     assert not found.paused
+
+
+def test_a_round_the_clock_clock_across_a_dst_change_counts_real_time() -> None:
+    berlin = ZoneInfo("Europe/Berlin")  # 2025-03-30 02:00 → 03:00: the night is an hour short
+    found = sla.clock(
+        datetime(2025, 3, 29, 22, 0, tzinfo=berlin),
+        480,
+        None,
+        datetime(2025, 3, 30, 6, 0, tzinfo=berlin),
+    )
+    assert found.elapsed_seconds == 7 * 3600
+    assert found.state is ClockState.AT_RISK
 
 
 def test_clock_refuses_stopping_before_start() -> None:
