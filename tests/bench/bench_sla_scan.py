@@ -28,10 +28,13 @@ prints both sides' EXPLAIN (ANALYZE, BUFFERS, WAL) at each size (also rolled bac
 runs unchanged against an older checkout, whose scan it times but cannot explain.
 `--parts` also times the floor's UPDATE and alert rows without their outbox rows, with and
 without the alerts' composite foreign key to customers (dropped inside the rolled-back run): what
-each part of a breach's writes costs; and the same with the alert row as its own outbox event
-(an unpublished column and its partial index added inside the run, no outbox row): the floor of
-that design. `--previous` also times the scan as it was before it
-became one statement, in the same rounds.
+each part of a breach's writes costs; the same with the alert row as its own outbox event (an
+unpublished column and its partial index added inside the run, no outbox row): the floor of
+that design; and "lean" alert rows — no foreign key at all, the relay finding new alerts by a
+watermark over a BRIN index on the id, no outbox row — with the payload as stored today, with
+only what the columns do not already say (the priority), and that without the `alerts_once`
+unique index too: what an alert row costs at the least, whatever the design around it.
+`--previous` also times the scan as it was before it became one statement, in the same rounds.
 """
 
 from __future__ import annotations
@@ -218,6 +221,54 @@ _OWN_OUTBOX = (
     "ALTER TABLE alerts ADD COLUMN published_at timestamptz",
     "CREATE INDEX alerts_unpublished ON alerts (org_id, id) WHERE published_at IS NULL",
 )
+# Lean alert rows: no foreign key (customer and acknowledging operator), a BRIN index on the id
+# for a relay that reads past a watermark (nearly free to keep up on an append-only table).
+_LEAN = (
+    _DROP_FK,
+    "ALTER TABLE alerts DROP CONSTRAINT alerts_acknowledged_by_fk",
+    "CREATE INDEX alerts_relay ON alerts USING brin (id)",
+)
+_DROP_ONCE = "ALTER TABLE alerts DROP CONSTRAINT alerts_once"
+# The payload reduced to what the alert's columns do not say: the ticket id is subject_id, the
+# clock follows from the kind, the due time is the occurrence.
+_SMALL_ALERT_ROWS = _ALERT_ROWS.replace(
+    "jsonb_build_object('ticketId', d.id, 'clock', k.clock, 'priority', d.priority,\n"
+    "                              'dueAt', " + _OCCURRENCE + ")",
+    "jsonb_build_object('priority', d.priority)",
+)
+assert _SMALL_ALERT_ROWS != _ALERT_ROWS
+
+
+def lean_scan_sql() -> str:
+    """The scan's statement as it would be with lean alert rows: the same UPDATEs, alert lock,
+    candidates and ON CONFLICT, and no outbox rows (the relay would read the alerts past its
+    watermark). Built from the store's own parts, so it follows them."""
+    insert = alerts._INSERT_RETURNING.format(
+        select=f"SELECT * FROM ({ticket_store._SCAN_ALERTS}) AS c "
+        "WHERE EXISTS (SELECT FROM alert_lock)",
+        now="$1",
+    )
+    return alerts._CHAIN.format(
+        writes=ticket_store._SCAN_WRITES,
+        ns=alerts.NS_ALERTS,
+        rows="SELECT FROM flagged",
+        events=f"events AS ({insert})",
+        result="SELECT (SELECT count(*) FROM flagged WHERE first_response_due IS NOT NULL), "
+        "(SELECT count(*) FROM flagged WHERE resolution_due IS NOT NULL), "
+        "(SELECT count(*) FROM events)",
+    )
+
+
+# --parts: name, label, whether the alert rows are the small ones, DDL inside the run.
+PARTS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("alerts", "UPDATE + alerts", False, ()),
+    ("alerts_no_fk", "… without the FK", False, (_DROP_FK,)),
+    ("own_outbox", "alerts as outbox", False, _OWN_OUTBOX),
+    ("own_outbox_no_fk", "… without the FK", False, (*_OWN_OUTBOX, _DROP_FK)),
+    ("lean", "lean alert rows", False, _LEAN),
+    ("lean_small", "… small payload", True, _LEAN),
+    ("lean_no_once", "… no once index", True, (*_LEAN, _DROP_ONCE)),
+)
 
 
 # `--previous`: the scan as it was before the statement chain — per clock, an UPDATE returning
@@ -385,6 +436,7 @@ async def measure(
         return work
 
     floor, alert_rows = bare_then(FLOOR_WRITES), bare_then(_ALERT_ROWS)
+    small_rows = bare_then(_SMALL_ALERT_ROWS)
 
     async def scan() -> tuple[int, int]:
         result = await ticket_store.scan_breaches(conn, now=NOW)
@@ -406,29 +458,19 @@ async def measure(
     ]
     if args.parts:
         sides[2:2] = [
-            Side("alerts", "UPDATE + alerts", alert_rows, prepare=_DUE_NOW),
-            Side(
-                "alerts_no_fk",
-                "… without the FK",
-                alert_rows,
-                prepare=_DUE_NOW,
-                ddl=(_DROP_FK,),
-            ),
-            Side(
-                "own_outbox",
-                "alerts as outbox",
-                alert_rows,
-                prepare=_DUE_NOW,
-                ddl=_OWN_OUTBOX,
-            ),
-            Side(
-                "own_outbox_no_fk",
-                "… without the FK",
-                alert_rows,
-                prepare=_DUE_NOW,
-                ddl=(*_OWN_OUTBOX, _DROP_FK),
-            ),
+            Side(name, label, small_rows if small else alert_rows, prepare=_DUE_NOW, ddl=ddl)
+            for name, label, small, ddl in PARTS
         ]
+        lean_sql = lean_scan_sql()
+
+        async def lean_scan() -> tuple[int, int]:
+            await conn.execute(ticket_store.SCAN_LOCK_SQL)
+            row = await conn.fetchrow(lean_sql, NOW)
+            assert row is not None
+            # Checked like the others; every flagged clock must have written its alert too.
+            return (row[0], row[1]) if row[2] == row[0] + row[1] else (-1, -1)
+
+        sides.append(Side("lean_scan", "scan, lean rows", lean_scan, ddl=_LEAN))
     if args.previous:
         sides.append(Side("previous", "previous scan", previous))
     found = await rounds(conn, sides, args.rounds)
@@ -459,16 +501,15 @@ async def measure(
         f"(tickets, alerts: {tickets:,}, {alerts:,}), scan {checks['scan']} (clocks: {expected})"
     )
     if args.parts:
-        print(
-            f"  alerts {checks['alerts']}, without the FK {checks['alerts_no_fk']}, as their "
-            f"own outbox {checks['own_outbox']}, without the FK {checks['own_outbox_no_fk']}"
-        )
+        print("  " + ", ".join(f"{name} {checks[name]}" for name, *_ in PARTS))
+        print(f"  lean_scan {checks['lean_scan']} (clocks: {expected})")
     if "previous" in checks:
         print(f"  previous {checks['previous']} (clocks: {expected})")
     wanted = {"bare": [(tickets, 0)], "floor": [(tickets, alerts)], "scan": [expected]}
     if args.parts:
-        for part in ("alerts", "alerts_no_fk", "own_outbox", "own_outbox_no_fk"):
-            wanted[part] = [(tickets, alerts)]
+        for name, *_ in PARTS:
+            wanted[name] = [(tickets, alerts)]
+        wanted["lean_scan"] = [expected]
     if args.previous:
         wanted["previous"] = [expected]
     if checks != wanted:
@@ -535,8 +576,9 @@ async def main() -> None:
                 args=args,
             )
             results.append((size, measured))
-        parts = ["alerts", "alerts_no_fk", "own_outbox", "own_outbox_no_fk"]
+        parts = [name for name, *_ in PARTS]
         names = ["bare"] + (parts if args.parts else []) + ["floor", "scan"]
+        names += ["lean_scan"] if args.parts else []
         names += ["previous"] if args.previous else []
         print("\nmedian wall ms (× the bare UPDATE)")
         print("size       " + "".join(f"{name:>18}" for name in names))
