@@ -33,7 +33,9 @@ unpublished column and its partial index added inside the run, no outbox row): t
 that design; and "lean" alert rows — no foreign key at all, the relay finding new alerts by a
 watermark over a BRIN index on the id, no outbox row — with the payload as stored today, with
 only what the columns do not already say (the priority), and that without the `alerts_once`
-unique index too: what an alert row costs at the least, whatever the design around it.
+unique index too: what an alert row costs at the least, whatever the design around it; and
+`lean_scan`, the scan's own statement on lean rows (built from this checkout's store, so
+`--parts` needs a checkout that has `_SCAN_WRITES` and `_CHAIN`).
 `--previous` also times the scan as it was before it became one statement, in the same rounds.
 """
 
