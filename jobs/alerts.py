@@ -11,19 +11,19 @@ from prometheus_client import Counter
 from resolvers.store import outbox, webhooks
 
 RELAYED = Counter(
-    "wafi_relay_published_total", "Outbox events the relay published to Redis (this process)."
+    "wafi_relay_published_total", "Alerts the relay published to Redis (this process)."
 )
 
 
 async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Publish committed events to Redis until none is left; idempotent, and safe on several
+    """Publish committed alerts to Redis until none is left; idempotent, and safe on several
     workers at once (each takes the organisations the others do not hold). Returns how many.
 
-    It returns after a short batch that looked at every organisation with unpublished events
+    It returns after a short batch that looked at every organisation with unpublished alerts
     and found none held by another relay. After a batch that skipped some, it waits for their
     relays' batches to end and reads again: two relays each skipping what the other holds cannot
-    both return and leave an event the other did not see yet (one committed between their
-    reads). An event committed after the last read is the next relay's: its writer enqueues one
+    both return and leave an alert the other did not see yet (one committed between their
+    reads). An alert committed after the last read is the next relay's: its writer enqueues one
     after commit, and the worker's sweep (every 2 s) runs one in any case.
     """
     published = hooks = 0
@@ -43,13 +43,8 @@ async def relay_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
             return published
 
 
-async def prune_outbox(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Delete outbox rows published more than `outbox.RETENTION` ago; how many (hourly)."""
-    return await outbox.prune(ctx["db"], before=(now or ctx["clock"]()) - outbox.RETENTION)
-
-
 async def relay_after_job(ctx: dict[str, Any]) -> None:
-    """Worker hook: after any other job (a scan may have written alerts with their outbox
-    rows), ask for a relay now instead of waiting for the next sweep."""
+    """Worker hook: after any other job (a scan may have written alerts), ask for a relay now
+    instead of waiting for the next sweep."""
     if outbox.RELAY_JOB not in str(ctx.get("job_id", "")):
         await outbox.enqueue_relay(ctx["redis"], ctx["namespace"])

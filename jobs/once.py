@@ -26,8 +26,8 @@ SCANS = (
 
 
 async def run_scans(settings: engine.Settings, *, now: datetime) -> None:
-    """Run each scan of the worker's cron table at `now`; alerts land in the outbox, which a
-    worker's relay publishes when one runs."""
+    """Run each scan of the worker's cron table at `now`; their alerts are published
+    by a worker's relay when one runs."""
     assert settings.database_url
     pool = await engine.create_system_pool(settings.database_url, size=2)
     ctx: dict[str, Any] = {"db": pool, "settings": settings, "clock": lambda: now}

@@ -70,8 +70,6 @@ CRON_JOBS: list[Any] = [
     # Webhook retries fall due on their own: a sweep every 5 s (new messages are enqueued by
     # the relay at once).
     cron(webhook_jobs.deliver_webhooks, second=set(range(1, 60, 5)), unique=True),
-    # Published outbox rows older than a week (outbox.RETENTION): hourly, in batches.
-    cron(alerts.prune_outbox, minute=50, second=10, unique=True),
 ]
 
 

@@ -97,10 +97,10 @@ class Context:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction for the caller's organisation (rows + ledger + outbox).
+        """One write transaction for the caller's organisation (rows + ledger + alerts).
 
         Work registered with `on_commit` during the block runs after the commit and is dropped
-        on rollback; if the transaction wrote outbox rows the relay is enqueued by itself.
+        on rollback; if the transaction wrote alerts the relay is enqueued by itself.
         """
         assert self.principal is not None
         mark = len(self.after_commit)
@@ -130,10 +130,10 @@ class Context:
         task.add_done_callback(self._tasks.discard)
 
     def enqueue_relay(self) -> None:
-        """Ask a worker to publish the outbox now, after the current transaction commits
+        """Ask a worker to publish new alerts now, after the current transaction commits
         (arq job by name, deduplicated by job id). Mutations that call `store.alerts.raise_alert`
         get this without asking. Without a queue nothing is enqueued: the worker's sweep
-        publishes the outbox rows."""
+        publishes the alerts."""
         queue = self.resources.queue
         if queue is not None and not any(isinstance(w, _RelayWork) for w in self.after_commit):
             self.on_commit(_RelayWork(queue, self.resources.namespace))

@@ -4,7 +4,7 @@ The demo is a client of the API: after creating the organisation it plays the sc
 schema/demo_data.py through the real GraphQL mutations, in-process, as the organisation's
 owner, each at the moment the scenario says it happened (the request clock `ctx.now`). Every
 rule, history line and ledger row is therefore the product's own. Without Redis the relay is
-not enqueued; a worker's sweep publishes the outbox when one runs.
+not enqueued; a worker's sweep publishes the alerts when one runs.
 """
 
 from __future__ import annotations

@@ -108,11 +108,13 @@ class _App(Collector):
             value=0 if hub is None else hub.subscriber_count(),
         )
         yield GaugeMetricFamily(
-            "wafi_outbox_pending", "Outbox events not yet published.", value=self.backlog.pending
+            "wafi_outbox_pending",
+            "Alerts not yet published by the relay.",
+            value=self.backlog.pending,
         )
         yield GaugeMetricFamily(
             "wafi_outbox_lag_seconds",
-            "Age of the oldest unpublished outbox event (0 when none waits).",
+            "Age of the oldest unpublished alert (0 when none waits).",
             value=self.lag,
         )
 

@@ -164,7 +164,7 @@ async def support_snapshot(org: Org) -> dict[str, Any]:
     show a refused mutation changed nothing."""
     snapshot: dict[str, Any] = {}
     async with org.pool.acquire() as conn:
-        for table in ("tickets", "ticket_events", "drafts", "ledger", "alerts", "outbox"):
+        for table in ("tickets", "ticket_events", "drafts", "ledger", "alerts"):
             rows = await conn.fetch(f"SELECT * FROM {table} WHERE org_id = $1 ORDER BY id", org.id)
             snapshot[table] = [dict(row) for row in rows]
         snapshot["organisation"] = dict(
@@ -213,7 +213,7 @@ async def raise_alerts(
     payload: dict[str, Any] | None = None,
     now: datetime = T0,
 ) -> list[int]:
-    """`count` alerts with their outbox rows, committed; their ids, oldest first."""
+    """`count` alerts, committed; their ids, oldest first."""
     from resolvers.store import alerts
 
     async with pool.acquire() as conn:
@@ -235,3 +235,32 @@ async def raise_alerts(
             now=now,
         )
     return sorted(alert.id for alert in inserted)
+
+
+# The relay's marks (resolvers/store/outbox.py): alerts past an organisation's mark wait.
+_UNPUBLISHED = (
+    "SELECT count(*) FROM alerts a LEFT JOIN alert_relay_marks m ON m.org_id = a.org_id "
+    "WHERE a.org_id = ANY($1::bigint[]) AND a.id > coalesce(m.published_through, 0)"
+)
+
+
+async def unpublished(conn: asyncpg.Connection | asyncpg.Pool, *org_ids: int) -> int:
+    """How many alerts of these organisations the relay has not published (system pool)."""
+    count: int = await conn.fetchval(_UNPUBLISHED, list(org_ids))
+    return count
+
+
+async def forget_published(conn: asyncpg.Connection | asyncpg.Pool, org_id: int) -> None:
+    """Make the relay publish every alert of the organisation again (system pool)."""
+    await conn.execute("DELETE FROM alert_relay_marks WHERE org_id = $1", org_id)
+
+
+async def mark_all_published(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> None:
+    """Every organisation's alerts published as of now, without sending them (system pool)."""
+    await conn.execute(
+        "INSERT INTO alert_relay_marks (org_id, published_through, published_at) "
+        "SELECT org_id, max(id), $1 FROM alerts GROUP BY org_id "
+        "ON CONFLICT (org_id) DO UPDATE SET published_through = excluded.published_through, "
+        "published_at = excluded.published_at",
+        now,
+    )

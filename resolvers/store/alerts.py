@@ -1,16 +1,16 @@
-"""Alerts (docs/rules.md §5): stored once per subject, kind and occurrence, with their outbox event.
+"""Alerts (docs/rules.md §5): stored once per subject, kind and occurrence; also their own outbox.
 
-Three ways in, each writing the alert and its outbox row in the same transaction:
+Three ways in, each writing the alert in the transaction of the change that caused it:
 - `raise_alert` inside a mutation's session;
 - `insert_from_select` for set-based scans: a SELECT that yields candidate alerts becomes one
   INSERT ... ON CONFLICT DO NOTHING, so running a scan twice writes nothing new;
 - `chain_sql` for a scan whose writes and their alerts are one statement (the breach scan):
-  its UPDATEs, the alerts of the rows they returned, and their outbox rows, the same way.
+  its UPDATEs and the alerts of the rows they returned, the same way.
 After any of them commits, the relay job publishes the events (docs/architecture.md#alerts): a
 mutation's `ctx.transaction()` enqueues it on its own when `raise_alert` wrote something, and the
 worker enqueues it after every other job.
 
-Per organisation, alert ids (and their outbox ids) are allocated in commit order. Ids come from a
+Per organisation, alert ids are allocated in commit order. Ids come from a
 sequence when a row is inserted, not when it commits: without more, a transaction could take id 10,
 commit after another's 11 was published and seen, and a client resuming `after: 11` would never
 get 10. So every writer takes a transaction-scoped advisory lock before its INSERT, held until
@@ -29,7 +29,8 @@ first); a scan takes every row lock it needs before its first `insert_returning`
 change is locked) and before its first alert id. A scan that took the alert lock and then
 waited for a ticket a mutation holds, while that mutation waits for the alert lock, would
 deadlock (PostgreSQL would abort one of the two). The relay then publishes each organisation's
-events in id order, one relay at a time per organisation (`outbox.relay`).
+alerts in id order, one relay at a time per organisation, past the highest id it published
+before (`outbox.relay`): that mark is only sound because of this order.
 """
 
 from __future__ import annotations
@@ -75,26 +76,8 @@ INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, customer_id, 
 SELECT org_id, kind, subject, subject_id, occurrence, customer_id, for_role, payload, {now}
 FROM ({select}) AS candidate
 ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
-RETURNING org_id, id, kind, subject, subject_id, occurrence, customer_id, for_role, payload,
-          created_at
+RETURNING org_id, id, subject_id
 """
-
-# The event (`from_event` reads it back) is built in SQL so a scan never loops in Python. The
-# channel is pubsub.alerts_channel's, spelt with format() so no `:name` looks like a bind
-# parameter to SQLAlchemy's text(). ORDER BY id: the outbox ids follow the alert ids, so the
-# relay (in outbox id order) publishes a scan's alerts in id order too.
-_OUTBOX_INSERT = """
-INSERT INTO outbox (org_id, channel, payload, created_at)
-SELECT org_id, format('wafi:%s:alerts', org_id),
-       jsonb_build_object('id', id, 'kind', kind, 'subject', subject, 'subjectId', subject_id,
-                          'occurrence', occurrence, 'customerId', customer_id,
-                          'forRole', for_role, 'payload', payload, 'createdAt', created_at),
-       {now}
-FROM inserted
-ORDER BY id
-RETURNING {returning}
-"""
-_OUTBOX_FROM_INSERTED = "WITH inserted AS ({insert})" + _OUTBOX_INSERT
 
 _RAISE_SELECT = (
     "SELECT CAST(:org_id AS bigint) AS org_id, CAST(:kind AS text) AS kind, "
@@ -117,7 +100,7 @@ async def raise_alert(
     payload: dict[str, Any],
     now: datetime,
 ) -> int | None:
-    """Store an alert and its outbox event in the caller's transaction.
+    """Store an alert in the caller's transaction; the relay publishes it after commit.
 
     Returns the alert id, or None when this occurrence was already alerted. Waits first for
     any other open transaction alerting this organisation, and for a running scan (see the
@@ -125,11 +108,7 @@ async def raise_alert(
     it has committed or rolled back.
     """
     await session.execute(text(_LOCK_ONE_ORG), {"org_id": org_id})
-    sql = _OUTBOX_FROM_INSERTED.format(
-        insert=_INSERT_RETURNING.format(select=_RAISE_SELECT, now=":now"),
-        now=":now",
-        returning="(payload->>'id')::bigint AS id",
-    )
+    sql = _INSERT_RETURNING.format(select=_RAISE_SELECT, now=":now")
     result = await session.execute(
         text(sql),
         {
@@ -144,11 +123,11 @@ async def raise_alert(
             "now": now,
         },
     )
-    alert_id = result.scalar_one_or_none()
-    if alert_id is None:
+    row = result.one_or_none()
+    if row is None:
         return None
     outbox.mark_pending(session)
-    return int(alert_id)
+    return int(row.id)
 
 
 # A write and its alerts in one statement (`chain_sql`): the alert lock is taken inside it, once
@@ -175,8 +154,8 @@ def chain_sql(*, writes: str, rows: str, candidates: str, result: str) -> str:
     - `writes`: CTEs (`name AS (...)`, comma-separated) whose UPDATEs take every row lock the
       statement needs;
     - `rows`: a SELECT over them that reads every written row (the alert lock waits for it);
-    - `candidates`: a SELECT yielding CANDIDATE_COLUMNS from them, each becoming an alert and its
-      outbox event once (ON CONFLICT DO NOTHING);
+    - `candidates`: a SELECT yielding CANDIDATE_COLUMNS from them, each becoming an alert once
+      (ON CONFLICT DO NOTHING);
     - `result`: the statement's final SELECT, which may read the CTE `events` (org_id and id of
       each alert written).
     `$1` is `now`. The alert lock (the module docstring) is taken only when something was
@@ -185,15 +164,8 @@ def chain_sql(*, writes: str, rows: str, candidates: str, result: str) -> str:
         select=f"SELECT * FROM ({candidates}) AS c WHERE EXISTS (SELECT FROM alert_lock)",
         now="$1",
     )
-    outbox_insert = _OUTBOX_INSERT.format(
-        now="$1", returning="org_id, (payload->>'id')::bigint AS id"
-    )
     return _CHAIN.format(
-        writes=writes,
-        ns=NS_ALERTS,
-        rows=rows,
-        events=f"inserted AS ({insert}), events AS ({outbox_insert})",
-        result=result,
+        writes=writes, ns=NS_ALERTS, rows=rows, events=f"events AS ({insert})", result=result
     )
 
 
@@ -201,7 +173,7 @@ async def insert_from_select(
     conn: asyncpg.Connection, *, select_sql: str, args: tuple[Any, ...], now: datetime
 ) -> int:
     """Set-based: every candidate row of `select_sql` (yielding CANDIDATE_COLUMNS, using $2..)
-    becomes an alert plus its outbox event, once. `$1` is bound to `now`. Returns how many."""
+    becomes an alert, once. `$1` is bound to `now`. Returns how many."""
     return len(await insert_returning(conn, select_sql=select_sql, args=args, now=now))
 
 
@@ -222,12 +194,7 @@ async def insert_returning(
     Takes the scans' exclusive lock first (see the module docstring), in the caller's
     transaction, where it lasts until that commits; outside one (autocommit), in a transaction
     of its own around the lock and the INSERT."""
-    sql = _OUTBOX_FROM_INSERTED.format(
-        insert=_INSERT_RETURNING.format(select=select_sql, now="$1"),
-        now="$1",
-        returning="org_id, (payload->>'id')::bigint AS id, "
-        "(payload->>'subjectId')::bigint AS subject_id",
-    )
+    sql = _INSERT_RETURNING.format(select=select_sql, now="$1")
     if conn.is_in_transaction():
         rows = await _locked_fetch(conn, sql, now, *args)
     else:
@@ -249,7 +216,7 @@ def channel(org_id: int) -> str:
 
 
 def from_event(event: Mapping[str, Any]) -> Alert:
-    """A published event (see `_OUTBOX_FROM_INSERTED`) as the alert it announces."""
+    """A published event (`pubsub.ALERT_EVENT_SQL`) as the alert it announces."""
     return Alert(
         id=int(event["id"]),
         kind=AlertKind(event["kind"]),

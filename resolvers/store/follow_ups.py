@@ -73,7 +73,7 @@ async def of_ticket(session: AsyncSession, *, org_id: int, ticket_id: int) -> li
 
 
 # One UPDATE flags every follow-up newly past its due time across organisations; one INSERT
-# writes their alerts and outbox events (once per follow-up and due time).
+# writes their alerts (once per follow-up and due time).
 _SCAN = (
     "UPDATE ticket_follow_ups SET overdue_alerted = true WHERE done_at IS NULL "
     "AND NOT overdue_alerted AND due_at < $1 RETURNING org_id, id"

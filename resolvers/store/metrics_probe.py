@@ -1,7 +1,9 @@
-"""What /metrics reads from PostgreSQL: the outbox backlog, across organisations.
+"""What /metrics reads from PostgreSQL: the outbox backlog (alerts the relay has not published
+yet), across organisations.
 
 The API runs as the app role under row-level security, which sees one organisation's rows at a
-time; `wafi_outbox_backlog()` (migration 0016, SECURITY DEFINER) returns only two numbers.
+time; `wafi_outbox_backlog()` (migrations 0016 and 0025, SECURITY DEFINER) returns only two
+numbers.
 """
 
 from __future__ import annotations

@@ -1,15 +1,21 @@
-"""The transactional outbox: events written with their change, published after commit.
+"""The relay: alerts committed with their change, published to Redis after commit.
 
-Delivery is at least once: a relay killed between publishing and marking leaves its rows
-unpublished, and the next relay publishes them again. Subscribers drop repeats by alert id.
+The `alerts` table is its own outbox. Per organisation, alert ids are allocated in commit order
+(see `store.alerts`), so what has been published is one number per organisation: the highest
+alert id published (`alert_relay_marks.published_through`). The relay reads an organisation's
+alerts past its mark through the alerts' primary key `(org_id, id)`, publishes them in id order
+and moves the mark, in one transaction. Writers add nothing but the alert row.
 
-Order: each organisation's events are published in id order, never one past an earlier one.
-Writers allocate an organisation's ids in commit order (see `store.alerts`), and one relay at a
-time publishes an organisation's events: a relay claims the organisations it serves with
-`pg_try_advisory_xact_lock(NS_RELAY, org_id)` in its transaction and skips those another relay
-holds right now, so two relays never interleave one organisation's events. So a client that has
-seen id N of its organisation has been, or will be, sent every id below N first, and resuming
-`after: N` misses nothing.
+Delivery is at least once: a relay killed between publishing and moving the mark leaves the
+mark where it was, and the next relay publishes those alerts again. Subscribers drop repeats by
+alert id; webhook deliveries are made once per alert and endpoint.
+
+Order: each organisation's alerts are published in id order, never one past an earlier one.
+One relay at a time publishes an organisation's alerts: a relay claims the organisations it
+serves with `pg_try_advisory_xact_lock(NS_RELAY, org_id)` in its transaction and skips those
+another relay holds right now, so two relays never interleave one organisation's alerts. So a
+client that has seen id N of its organisation has been, or will be, sent every id below N first,
+and resuming `after: N` misses nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -28,29 +34,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.store import pubsub, webhooks
 from resolvers.store.namespaces import Namespace
-from resolvers.store.tables import OutboxRow
 
 log = logging.getLogger("wafi.outbox")
 
 BATCH = 500
 # Advisory lock namespace (two-int form, next to store.alerts' NS_ALERTS and NS_ALERTS_ORG): key
-# org_id, held by the relay publishing that organisation's events.
+# org_id, held by the relay publishing that organisation's alerts.
 NS_RELAY = 0x57A3
 RELAY_JOB = "relay_outbox"
 # Two ids (in the deployment's namespace): one may be running past its last read when a new
-# event commits; the other then queues behind it. The worker's sweep catches whatever slips
+# alert commits; the other then queues behind it. The worker's sweep catches whatever slips
 # through both.
 _RELAY_JOB_IDS = (RELAY_JOB, RELAY_JOB + ":again")
 _ENQUEUE_TIMEOUT_S = 2.0
-# Published rows are kept this long (to look into a delivery), then pruned; unpublished rows are
-# never deleted. Alerts themselves live in `alerts`, which replay reads: pruning loses nothing.
-RETENTION = timedelta(days=7)
-PRUNE_BATCH = 10_000
 _PENDING = "wafi.outbox_pending"
 
 
 def mark_pending(session: AsyncSession) -> None:
-    """Note on the session that it wrote outbox rows, so the relay is enqueued after commit."""
+    """Note on the session that it wrote alerts, so the relay is enqueued after commit."""
     session.info[_PENDING] = True
 
 
@@ -58,30 +59,33 @@ def pending(session: AsyncSession) -> bool:
     return bool(session.info.get(_PENDING))
 
 
-async def add(
-    session: AsyncSession, *, org_id: int, channel: str, payload: dict[str, Any], now: datetime
-) -> None:
-    """Queue an event in the caller's transaction: it exists if and only if the change does."""
-    session.add(OutboxRow(org_id=org_id, channel=channel, payload=payload, created_at=now))
-    await session.flush()
-    mark_pending(session)
-
-
 @dataclass(frozen=True, slots=True)
 class Relayed:
-    """One batch: how many events it published, the organisations with unpublished events it
+    """One batch: how many alerts it published, the organisations with unpublished alerts it
     left to the relay holding them (another worker's, publishing them right now), and whether
-    more organisations had events than one batch looks at."""
+    more organisations had alerts than one batch looks at."""
 
     published: int
     held_elsewhere: tuple[int, ...] = ()
     more: bool = False
-    webhooks: int = 0  # webhook deliveries made for the published events
+    webhooks: int = 0  # webhook deliveries made for the published alerts
 
 
-# Claim the organisations with unpublished events that no other relay holds (held until this
+# Each organisation's oldest unpublished alert: one probe of the alerts' primary key per
+# organisation, past its mark (no mark yet: every alert is unpublished).
+_PENDING_SQL = """
+SELECT o.id AS org_id, p.oldest
+FROM organisations o
+LEFT JOIN alert_relay_marks m ON m.org_id = o.id
+CROSS JOIN LATERAL (
+    SELECT a.id AS oldest FROM alerts a
+    WHERE a.org_id = o.id AND a.id > coalesce(m.published_through, 0)
+    ORDER BY a.id LIMIT 1) AS p
+"""
+
+# Claim the organisations with unpublished alerts that no other relay holds (held until this
 # transaction ends, even those the batch's LIMIT leaves for the next batch). Candidates are the
-# organisations whose oldest unpublished event is oldest, skipping those another relay holds
+# organisations whose oldest unpublished alert is oldest, skipping those another relay holds
 # right now (pg_locks, of this database only: advisory keys are per database), so a second relay
 # takes the next organisations instead of waiting for the first one's, and no organisation waits
 # behind lower ids. At most $1 are tried, so one transaction never takes more than BATCH
@@ -96,8 +100,7 @@ WITH relaying AS (
   WHERE locktype = 'advisory' AND classid = {NS_RELAY} AND objsubid = 2 AND granted
     AND mode = 'ExclusiveLock' AND pid <> pg_backend_pid()
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
-pending AS (
-  SELECT org_id, min(id) AS oldest FROM outbox WHERE published_at IS NULL GROUP BY org_id)
+pending AS ({_PENDING_SQL})
 SELECT org_id, false AS mine FROM pending WHERE org_id IN (SELECT org_id FROM relaying)
 UNION ALL
 SELECT org_id, pg_try_advisory_xact_lock({NS_RELAY}, org_id::integer) AS mine
@@ -106,17 +109,33 @@ FROM (SELECT org_id FROM pending WHERE org_id NOT IN (SELECT org_id FROM relayin
 """
 
 # A separate statement after _CLAIM, so its snapshot is taken once the organisations are ours:
-# it sees the marks of the relay that held one before. SKIP LOCKED stays (several workers), but
-# only relays lock outbox rows, and none other holds these organisations.
-_BATCH = """
-SELECT org_id, id, channel, payload FROM outbox
-WHERE published_at IS NULL AND org_id = ANY($2::bigint[])
-ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+# it sees the mark of the relay that held one before. The oldest $1 alerts past the marks of
+# the organisations claimed ($2), each organisation's in id order, as published events.
+_BATCH = f"""
+SELECT a.org_id, a.id, {pubsub.ALERT_EVENT_SQL} AS event
+FROM unnest($2::bigint[]) AS c(org_id)
+LEFT JOIN alert_relay_marks m ON m.org_id = c.org_id
+CROSS JOIN LATERAL (
+    SELECT * FROM alerts a
+    WHERE a.org_id = c.org_id AND a.id > coalesce(m.published_through, 0)
+    ORDER BY a.id LIMIT $1) AS a
+ORDER BY a.id LIMIT $1
+"""
+
+# Each organisation's mark moves to the highest id this batch published of it (its alerts are
+# a prefix, in id order, of what waits past its mark).
+_MARK = """
+INSERT INTO alert_relay_marks AS m (org_id, published_through, published_at)
+SELECT org_id, max(id), $1 FROM unnest($2::bigint[], $3::bigint[]) AS p(org_id, id)
+GROUP BY org_id
+ON CONFLICT (org_id) DO UPDATE
+SET published_through = greatest(m.published_through, excluded.published_through),
+    published_at = excluded.published_at
 """
 
 
 async def relay(pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime) -> int:
-    """Publish one batch of unpublished events and mark them; several workers share the work.
+    """Publish one batch of unpublished alerts and mark them; several workers share the work.
     Returns how many it published (see `relay_batch`)."""
     return (await relay_batch(pool, redis, namespace=namespace, now=now)).published
 
@@ -124,12 +143,12 @@ async def relay(pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: 
 async def relay_batch(
     pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime
 ) -> Relayed:
-    """Publish one batch of the events of the organisations no other relay holds, oldest
-    first, and mark them: each on its channel in the deployment's namespace, naming the
-    deployment and organisation (`pubsub.envelope`).
+    """Publish one batch of the alerts of the organisations no other relay holds, oldest
+    first, and move their marks: each on its organisation's channel in the deployment's
+    namespace, naming the deployment and organisation (`pubsub.envelope`).
 
-    Rows and organisations stay locked until the marks commit, so a worker killed mid-batch
-    leaves them unpublished (and unclaimed) for the next relay.
+    The organisations stay claimed until the marks commit, so a worker killed mid-batch leaves
+    their alerts unpublished (and unclaimed) for the next relay.
     """
     async with pool.acquire() as conn, conn.transaction():
         claims = await conn.fetch(_CLAIM, BATCH)
@@ -142,26 +161,20 @@ async def relay_batch(
         if not rows:
             return Relayed(0, held, more)
         # One round trip for the batch; in id order, and no other relay publishes these
-        # organisations until this transaction ends: each organisation's events arrive in the
+        # organisations until this transaction ends: each organisation's alerts arrive in the
         # order their ids were taken, which is the order they committed.
         async with redis.pipeline(transaction=False) as pipe:
             for row in rows:
                 pipe.publish(
-                    namespace.channel(row["channel"]),
-                    pubsub.envelope(namespace, row["org_id"], row["payload"]),
+                    namespace.channel(pubsub.alerts_channel(row["org_id"])),
+                    pubsub.envelope(namespace, row["org_id"], row["event"]),
                 )
             await pipe.execute()
         org_ids = [row["org_id"] for row in rows]
-        event_ids = [row["id"] for row in rows]
-        await conn.execute(
-            "UPDATE outbox SET published_at = $1 "
-            "WHERE (org_id, id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))",
-            now,
-            org_ids,
-            event_ids,
-        )
-        # Committed with the marks: an event published is an event every webhook will get.
-        hooks = await webhooks.fan_out(conn, org_ids=org_ids, event_ids=event_ids, now=now)
+        alert_ids = [row["id"] for row in rows]
+        await conn.execute(_MARK, now, org_ids, alert_ids)
+        # Committed with the marks: an alert published is an alert every webhook will get.
+        hooks = await webhooks.fan_out(conn, org_ids=org_ids, alert_ids=alert_ids, now=now)
     return Relayed(len(rows), held, more, hooks)
 
 
@@ -181,7 +194,7 @@ async def wait_for_relays(pool: asyncpg.Pool, org_ids: Sequence[int]) -> None:
 async def enqueue_relay(queue: Any, namespace: Namespace) -> bool:
     """Ask a worker to relay now (arq, by job name, deduplicated by job id).
 
-    Never raises: the commit has happened, and the worker's sweep publishes the events anyway
+    Never raises: the commit has happened, and the worker's sweep publishes the alerts anyway
     if Redis cannot take the job right now. Returns whether a job was queued.
     """
     try:
@@ -195,21 +208,3 @@ async def enqueue_relay(queue: Any, namespace: Namespace) -> bool:
     except (RedisError, OSError, TimeoutError) as error:
         log.warning("could not enqueue the outbox relay (the sweep will): %r", error)
     return False
-
-
-async def prune(pool: asyncpg.Pool, *, before: datetime) -> int:
-    """Delete the rows published before `before`, `PRUNE_BATCH` at a time (each batch its own
-    short transaction, so the relay is never held up); how many were deleted."""
-    deleted = 0
-    while True:
-        async with pool.acquire() as conn:
-            status = await conn.execute(
-                "DELETE FROM outbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM outbox "
-                "WHERE published_at < $1 LIMIT $2))",
-                before,
-                PRUNE_BATCH,
-            )
-        count = int(status.rsplit(" ", 1)[-1])
-        deleted += count
-        if count < PRUNE_BATCH:
-            return deleted

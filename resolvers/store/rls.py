@@ -34,6 +34,7 @@ def foundation_sql() -> list[str]:
     ]
     statements += enable_sql("organisations", key="id")
     statements += [f"REVOKE INSERT, DELETE ON organisations FROM {APP_ROLE}"]
+    # The outbox went in migration 0025 (alerts are their own); migration 0001 still makes it.
     for table in ("operators", "api_tokens", "customers", "idempotency_keys", "alerts", "outbox"):
         statements += enable_sql(table)
     statements += enable_sql("ledger", append_only=True)

@@ -169,21 +169,17 @@ class IdempotencyKeyRow(SQLModel, table=True):
 
 
 class AlertRow(SQLModel, table=True):
-    """docs/rules.md §5: one alert per subject and kind per occurrence."""
+    """docs/rules.md §5: one alert per subject and kind per occurrence.
+
+    Also the outbox of live alerts: the relay publishes each organisation's alerts past its
+    `AlertRelayMarkRow` (docs/architecture.md#alerts). No foreign keys to customers or operators
+    (migration 0025): every writer takes the customer from a row it read in the same transaction,
+    and neither customers nor operators are ever deleted; the checks cost the breach scan more
+    than anything else but the UPDATE itself."""
 
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("org_id", "kind", "subject_id", "occurrence", name="alerts_once"),
-        ForeignKeyConstraint(
-            ["org_id", "customer_id"],
-            ["customers.org_id", "customers.id"],
-            name="alerts_customer_id_fk",
-        ),
-        ForeignKeyConstraint(
-            ["org_id", "acknowledged_by"],
-            ["operators.org_id", "operators.id"],
-            name="alerts_acknowledged_by_fk",
-        ),
     )
 
     org_id: int = _org_key()
@@ -201,23 +197,16 @@ class AlertRow(SQLModel, table=True):
     action_taken: str | None = _text(nullable=True)
 
 
-class OutboxRow(SQLModel, table=True):
-    """Events committed with the change that caused them; the relay publishes them to Redis."""
+class AlertRelayMarkRow(SQLModel, table=True):
+    """How far the relay has published an organisation's alerts: every alert id up to
+    `published_through` is published (ids are allocated in commit order per organisation)."""
 
-    __tablename__ = "outbox"
-    __table_args__ = (
-        # The relay reads only what is unpublished: this index stays as small as the backlog.
-        Index(
-            "outbox_org_unpublished", "org_id", "id", postgresql_where=text("published_at IS NULL")
-        ),
-    )
+    __tablename__ = "alert_relay_marks"
+    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organisations.id"]),)
 
     org_id: int = _org_key()
-    id: int | None = _id()
-    channel: str = Field(sa_column=Column(Text, nullable=False))
-    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_at: datetime = _ts()
-    published_at: datetime | None = _ts(nullable=True)
+    published_through: int = Field(sa_column=Column(BigInteger, nullable=False))
+    published_at: datetime = _ts()
 
 
 class DraftRow(SQLModel, table=True):
@@ -1073,7 +1062,7 @@ TENANT_TABLES = (
     "ledger",
     "idempotency_keys",
     "alerts",
-    "outbox",
+    "alert_relay_marks",
     "drafts",
     "tickets",
     "ticket_events",

@@ -433,8 +433,8 @@ def alert_role(priority: Priority) -> str:
 
 
 # The breach scan (docs/architecture.md#jobs) is one statement, set-based end to end: three
-# UPDATEs flag every clock newly past its due time across organisations, then the alerts and
-# outbox events are inserted from what they returned (`alerts.chain_sql`: the alert lock is
+# UPDATEs flag every clock newly past its due time across organisations, then the alerts are
+# inserted from what they returned (`alerts.chain_sql`: the alert lock is
 # taken once every row is locked). The UPDATEs split the tickets by which clocks they breach
 # (first response only, resolution only, both), so no row is updated twice and each RETURNING
 # knows its clocks exactly, also when PostgreSQL re-checks a row a mutation changed meanwhile.
@@ -450,7 +450,7 @@ _RESOLUTION_KIND = BREACH_KINDS["resolution"]
 # One scan at a time across workers (a transaction-level advisory lock, taken before any row
 # lock): a second scan waits, then finds the clocks flagged. Mutations never take it. For the
 # scan's transaction only: no JIT (its plan is large and its rows few, what is due this minute:
-# compiling cost more than it saved at 10M tickets) and room to sort its outbox rows in memory
+# compiling cost more than it saved at 10M tickets) and room to sort its rows in memory
 # (tests/bench/bench_sla_scan.py).
 SCAN_LOCK_KEY = 0x5CA7_B4EA
 SCAN_LOCK_SQL = (

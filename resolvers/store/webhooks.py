@@ -1,6 +1,6 @@
 """Webhook endpoints and deliveries: the SQL of signed webhooks (docs: README Webhooks).
 
-Deliveries are made by the outbox relay, in the transaction that marks events published
+Deliveries are made by the outbox relay, in the transaction that marks alerts published
 (`fan_out`), so an alert reaches every matching endpoint exactly when it reaches subscribers,
 and none is lost. The worker sends each endpoint's messages in id order, one at a time: the
 head is locked (`lock_head`) for the length of its HTTP attempt and its outcome is committed
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import AlertKind
 from domain.webhooks import Delivery, DeliveryStatus, Endpoint
+from resolvers.store import pubsub
 
 log = logging.getLogger(__name__)
 
@@ -254,27 +255,25 @@ async def redeliver(
 
 
 async def fan_out(
-    conn: asyncpg.Connection, *, org_ids: list[int], event_ids: list[int], now: datetime
+    conn: asyncpg.Connection, *, org_ids: list[int], alert_ids: list[int], now: datetime
 ) -> int:
-    """In the relay's transaction: a pending delivery of each just-published alert event for
-    every live endpoint of its organisation whose kinds filter takes it. Returns how many."""
+    """In the relay's transaction: a pending delivery of each just-published alert for every
+    live endpoint of its organisation whose kinds filter takes it. Returns how many."""
     result: str = await conn.execute(
-        """
+        f"""
         INSERT INTO webhook_deliveries
             (org_id, endpoint_id, event_id, kind, payload, status, next_attempt_at, created_at)
-        SELECT o.org_id, e.id, (o.payload->>'id')::bigint, o.payload->>'kind', o.payload,
-               'pending', $1, $1
-        FROM outbox o
-        JOIN webhook_endpoints e ON e.org_id = o.org_id AND e.disabled_at IS NULL
-        WHERE (o.org_id, o.id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))
-          AND o.payload ? 'kind' AND o.payload ? 'id'
-          AND (cardinality(e.kinds) = 0 OR o.payload->>'kind' = ANY(e.kinds))
-        ORDER BY o.id, e.id
+        SELECT a.org_id, e.id, a.id, a.kind, {pubsub.ALERT_EVENT_SQL}, 'pending', $1, $1
+        FROM alerts a
+        JOIN webhook_endpoints e ON e.org_id = a.org_id AND e.disabled_at IS NULL
+        WHERE (a.org_id, a.id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))
+          AND (cardinality(e.kinds) = 0 OR a.kind = ANY(e.kinds))
+        ORDER BY a.id, e.id
         ON CONFLICT ON CONSTRAINT webhook_deliveries_once DO NOTHING
         """,
         now,
         org_ids,
-        event_ids,
+        alert_ids,
     )
     return int(result.rsplit(" ", 1)[-1])
 

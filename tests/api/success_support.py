@@ -30,7 +30,6 @@ SUCCESS_TABLES = (
     "drafts",
     "ledger",
     "alerts",
-    "outbox",
 )
 
 

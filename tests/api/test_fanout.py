@@ -10,7 +10,7 @@ from typing import Any
 from domain.roles import Role
 from schema import fanout
 from schema.types.relay import to_global_id
-from tests.factories import Org, add_customers, make_org, raise_alerts
+from tests.factories import Org, add_customers, forget_published, make_org, raise_alerts
 from tests.live import Live, WsClient
 
 ALERTS = """
@@ -200,8 +200,7 @@ async def test_members_of_a_group_keep_their_own_replay_filters_and_repeats(
         [group] = org_groups(tenant)
         assert counted.executions == 2
         # A re-published event (the relay is at least once) reaches no member twice.
-        async with live.pool.acquire() as conn:
-            await conn.execute("UPDATE outbox SET published_at = NULL WHERE org_id = $1", tenant.id)
+        await forget_published(live.pool, tenant.id)
         await live.relay()
         for client in (fresh, resuming, breaches):
             await client.nothing_for(0.3)

@@ -92,7 +92,7 @@ query($first: Int, $after: String, $filter: IncidentFilter) {
   }
 }"""
 # Everything an incident mutation can write: attaching a ticket moves the ticket's row, and a
-# scan's alerts go out through the outbox.
+# scan writes alerts.
 TABLES = (
     "incidents",
     "incident_customers",
@@ -101,7 +101,6 @@ TABLES = (
     "drafts",
     "tickets",
     "alerts",
-    "outbox",
 )
 
 

@@ -27,7 +27,6 @@ TABLES = (
     "idempotency_keys",
     "ledger",
     "alerts",
-    "outbox",
 )
 
 ERROR = "... on UserError { field code message }"

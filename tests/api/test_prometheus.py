@@ -1,5 +1,5 @@
 """GET /metrics: Prometheus text with requests by operation and outcome, latency, the read pool,
-the outbox backlog and subscriptions; an optional bearer token; CORS for browser origins."""
+the relay's backlog and subscriptions; an optional bearer token; CORS for browser origins."""
 
 from __future__ import annotations
 
@@ -69,14 +69,15 @@ async def test_requests_are_counted_by_root_field_and_outcome_and_timed(
     assert re.search(r"^wafi_subscriptions \d+\.0$", after, re.MULTILINE)
 
 
-async def test_the_outbox_backlog_and_its_age_are_reported(
+async def test_the_relay_backlog_and_its_age_are_reported(
     client: httpx.AsyncClient, org: Org, system_pool: asyncpg.Pool, clock: Clock
 ) -> None:
     old = clock() - timedelta(days=400)
     async with system_pool.acquire() as conn:
-        event = await conn.fetchval(
-            "INSERT INTO outbox (org_id, channel, payload, created_at) "
-            "VALUES ($1, 'metrics-test', '{}'::jsonb, $2) RETURNING id",
+        alert = await conn.fetchval(
+            "INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, for_role, "
+            "payload, created_at) VALUES ($1, 'AT_RISK', 'Customer', 1, 'metrics', 'owner', "
+            "'{}', $2) RETURNING id",
             org.id,
             old,
         )
@@ -84,7 +85,13 @@ async def test_the_outbox_backlog_and_its_age_are_reported(
     assert _sample(waiting, "wafi_outbox_pending") >= 1
     assert _sample(waiting, "wafi_outbox_lag_seconds") >= timedelta(days=400).total_seconds()
     async with system_pool.acquire() as conn:
-        await conn.execute("UPDATE outbox SET published_at = $2 WHERE id = $1", event, clock())
+        await conn.execute(
+            "INSERT INTO alert_relay_marks (org_id, published_through, published_at) "
+            "VALUES ($1, $2, $3)",
+            org.id,
+            alert,
+            clock(),
+        )
     done = await _scrape(client)
     assert _sample(done, "wafi_outbox_lag_seconds") < timedelta(days=400).total_seconds()
 

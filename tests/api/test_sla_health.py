@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.roles import Role
 from jobs import sla as sla_jobs
-from tests.factories import T0, Org, new_customer, open_ticket, support_snapshot
+from tests.factories import T0, Org, new_customer, open_ticket, support_snapshot, unpublished
 
 REPORT = """
 query($s: DateTime!, $e: DateTime!, $c: ID) {
@@ -210,7 +210,7 @@ async def scan(system_pool: Any, org: Org) -> None:
 
 async def health_rows(system_pool: Any, org: Org) -> dict[str, Any]:
     """What the scan writes for one organisation: its stored verdict, its freeze, its health
-    alerts (with their outbox events)."""
+    alerts (and how many of them wait for the relay)."""
     async with system_pool.acquire() as conn:
         verdict = await conn.fetchrow(
             "SELECT verdict, changed_at, evaluated_at FROM sla_verdicts WHERE org_id = $1", org.id
@@ -223,12 +223,12 @@ async def health_rows(system_pool: Any, org: Org) -> dict[str, Any]:
             "AND kind = 'SLA_HEALTH_CRITICAL' ORDER BY id",
             org.id,
         )
-        outbox = await conn.fetchval("SELECT count(*) FROM outbox WHERE org_id = $1", org.id)
+        waiting = await unpublished(conn, org.id)
     return {
         "verdict": None if verdict is None else dict(verdict),
         "frozen": dict(frozen or {}),
         "alerts": [dict(a) for a in alerts],
-        "outbox": outbox,
+        "waiting": waiting,
     }
 
 

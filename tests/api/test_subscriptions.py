@@ -14,7 +14,7 @@ from resolvers.store import pubsub
 from schema.types.relay import to_global_id
 from tests.api.success_support import pk
 from tests.api.test_incidents import declared
-from tests.factories import Org, add_customers, make_org, raise_alerts
+from tests.factories import Org, add_customers, forget_published, make_org, raise_alerts
 from tests.live import Live, WsClient, until
 
 ALERTS = """
@@ -82,8 +82,7 @@ async def test_a_subscriber_gets_each_new_alert_once_and_another_organisation_no
         assert await _ids(theirs, their_op, 1) == [gid(theirs_id)]
         # A re-published event (the relay is at least once) is not sent twice.
         [marker] = await raise_alerts(live.pool, tenant.id, first_subject_id=2)
-        async with live.pool.acquire() as conn:
-            await conn.execute("UPDATE outbox SET published_at = NULL WHERE org_id = $1", tenant.id)
+        await forget_published(live.pool, tenant.id)
         await live.relay()
         assert await _ids(mine, op, 1) == [gid(marker)]
         await mine.nothing_for(0.3)

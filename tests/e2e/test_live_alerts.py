@@ -24,7 +24,15 @@ from resolvers.store import engine, namespaces, outbox, pubsub
 from schema.app import create_app
 from schema.types.relay import to_global_id
 from tests.conftest import ENGLISH
-from tests.factories import T0, Clock, Org, make_org, raise_alerts
+from tests.factories import (
+    T0,
+    Clock,
+    Org,
+    make_org,
+    mark_all_published,
+    raise_alerts,
+    unpublished,
+)
 from tests.live import (
     NAMESPACE,
     PrivateRedis,
@@ -205,14 +213,14 @@ async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_not
         # Earlier tests in this run may have left events unpublished; the relay takes the
         # oldest first, so they would share the first batch the test counts on. Drain them.
         async with stack.pool.acquire() as conn:
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+            await mark_all_published(conn, T0)
         ids = await raise_alerts(stack.pool, tenant.id, count=n)
         expected = [to_global_id("Alert", i) for i in ids]
 
-        # 1. The relay publishes its first batch, then cannot mark it (the table is share-locked
-        #    by this test), and the worker is killed right there.
+        # 1. The relay publishes its first batch, then cannot mark it (the marks are
+        #    share-locked by this test), and the worker is killed right there.
         async with stack.pool.acquire() as lock, lock.transaction():
-            await lock.execute("LOCK TABLE outbox IN SHARE MODE")
+            await lock.execute("LOCK TABLE alert_relay_marks IN SHARE MODE")
             stack.worker.start()
             try:
                 for _ in range(outbox.BATCH):
@@ -223,12 +231,8 @@ async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_not
                 raise
             stack.worker.kill()
         assert seen["stays"] == expected[: outbox.BATCH]
-        async with stack.pool.acquire() as conn:
-            unpublished = await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE org_id = $1 AND published_at IS NULL",
-                tenant.id,
-            )
-        assert unpublished == n  # published, never marked: the relay will publish them again
+        # Published, never marked: the relay will publish them again.
+        assert await unpublished(stack.pool, tenant.id) == n
 
         # 2. Redis restarts under a connected subscriber ("stays"); the other one drops its
         #    socket and comes back with `after`.
@@ -246,13 +250,7 @@ async def test_a_worker_killed_mid_relay_and_a_redis_restart_lose_and_double_not
             try:
 
                 async def all_marked() -> bool:
-                    async with stack.pool.acquire() as conn:
-                        left: int = await conn.fetchval(
-                            "SELECT count(*) FROM outbox WHERE org_id = $1 "
-                            "AND published_at IS NULL",
-                            tenant.id,
-                        )
-                    return left == 0
+                    return await unpublished(stack.pool, tenant.id) == 0
 
                 await until(all_marked, within=30, what="the new worker's relay")
                 [marker] = await raise_alerts(stack.pool, tenant.id, first_subject_id=10**9)

@@ -1,5 +1,6 @@
 """Per organisation, alert ids follow commit order and the relay publishes them in id order, so
-a subscriber resuming `after` its newest id misses nothing (store.alerts, store.outbox).
+a subscriber resuming `after` its newest id misses nothing (store.alerts, store.outbox: the
+relay publishes past a mark per organisation, which is only sound because of that order).
 
 Every wait here is for an observed state (a backend waiting on an advisory lock in pg_locks, a
 task finishing), with a deadline; nothing asserts on time.
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jobs import alerts as alert_jobs
 from resolvers.store import alerts, engine, orgs, outbox, pubsub
 from resolvers.store import tickets as ticket_store
-from tests.factories import T0, Clock, add_customers, raise_alerts
+from tests.factories import T0, Clock, add_customers, raise_alerts, unpublished
 from tests.live import NAMESPACE, WAIT_S, PrivateRedis, private_redis, until
 
 # A candidate SELECT for `alerts.insert_from_select`: one alert per (org, subject id) given.
@@ -366,12 +367,7 @@ async def test_concurrent_relays_publish_each_orgs_events_in_increasing_id_order
         for org in orgs_:
             assert await listeners[org].until_count(len(stored[org])) == stored[org]
             assert await listeners[org].nothing_more()
-    async with pool.acquire() as conn:
-        left = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE org_id = ANY($1::bigint[]) AND published_at IS NULL",
-            list(orgs_),
-        )
-    assert left == 0
+    assert await unpublished(pool, *orgs_) == 0
 
 
 async def test_a_relay_leaves_an_org_another_relay_holds_and_waits_for_it_before_returning(
@@ -494,26 +490,31 @@ async def test_a_relay_claims_at_most_a_batch_of_orgs_at_once_and_still_drains_t
     pool: asyncpg.Pool, redis: Redis, clock: Clock
 ) -> None:
     await alert_jobs.relay_outbox(_ctx(pool, redis, clock))  # earlier tests' events
-    # One event each for more organisations than one batch claims (ids no organisation has).
-    fake = [2_000_000_000 + n for n in range(outbox.BATCH + 100)]
+    # One alert each for more organisations than one batch claims.
     async with pool.acquire() as conn:
+        many = [
+            row["id"]
+            for row in await conn.fetch(
+                "INSERT INTO organisations (slug, name, created_at) "
+                "SELECT 'many-' || $1 || '-' || n, 'M', $2 "
+                "FROM generate_series(1, $3::int) AS n RETURNING id",
+                secrets.token_hex(4),
+                T0,
+                outbox.BATCH + 100,
+            )
+        ]
         await conn.execute(
-            "INSERT INTO outbox (org_id, channel, payload, created_at) "
-            "SELECT o, format('wafi:%s:alerts', o), jsonb_build_object('id', o), $2 "
+            "INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, for_role, "
+            "payload, created_at) SELECT o, 'AT_RISK', 'Customer', 1, 'o', 'owner', '{}', $2 "
             "FROM unnest($1::bigint[]) AS o",
-            fake,
+            many,
             T0,
         )
     first = await outbox.relay_batch(pool, redis, namespace=NAMESPACE, now=clock())
     assert first.more
     assert first.published == outbox.BATCH
     assert await alert_jobs.relay_outbox(_ctx(pool, redis, clock)) == 100
-    async with pool.acquire() as conn:
-        left = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE org_id = ANY($1::bigint[]) AND published_at IS NULL",
-            fake,
-        )
-    assert left == 0
+    assert await unpublished(pool, *many) == 0
 
 
 async def test_the_organisation_whose_event_is_oldest_goes_first_whatever_its_id(
@@ -558,17 +559,17 @@ async def test_a_second_relay_takes_the_next_organisation_instead_of_waiting(
 
 async def _published_ids(pool: asyncpg.Pool, org_id: int) -> list[int]:
     rows = await pool.fetch(
-        "SELECT (payload->>'id')::bigint AS id FROM outbox WHERE org_id = $1 "
-        "AND published_at IS NOT NULL ORDER BY id",
+        "SELECT a.id FROM alerts a JOIN alert_relay_marks m ON m.org_id = a.org_id "
+        "WHERE a.org_id = $1 AND a.id <= m.published_through ORDER BY a.id",
         org_id,
     )
     return [row["id"] for row in rows]
 
 
 async def _published_order(pool: asyncpg.Pool, org_ids: list[int]) -> list[int]:
-    """The organisations in the order their events were marked published (transaction ids)."""
+    """The organisations in the order their marks last moved (transaction ids)."""
     rows = await pool.fetch(
-        "SELECT org_id FROM outbox WHERE org_id = ANY($1::bigint[]) AND published_at IS NOT NULL "
+        "SELECT org_id FROM alert_relay_marks WHERE org_id = ANY($1::bigint[]) "
         "ORDER BY xmin::text::bigint",
         org_ids,
     )

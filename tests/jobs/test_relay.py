@@ -1,4 +1,5 @@
-"""The outbox relay and its enqueueing after commit (docs/architecture.md#alerts, steps 1-2)."""
+"""The relay (alerts are their own outbox) and its enqueueing after commit
+(docs/architecture.md#alerts, steps 1-2)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -27,7 +28,7 @@ from jobs import alerts as alert_jobs
 from jobs import worker as jobs_worker
 from resolvers.store import alerts, engine, namespaces, outbox, pubsub
 from schema.context import Context, Resources
-from tests.factories import T0, Clock, add_customers, raise_alerts
+from tests.factories import T0, Clock, add_customers, raise_alerts, unpublished
 from tests.live import NAMESPACE, PrivateRedis, free_port, private_redis
 
 
@@ -98,14 +99,6 @@ def _ctx(pool: asyncpg.Pool, redis: Redis, clock: Clock) -> dict[str, Any]:
     return {"db": pool, "redis": redis, "clock": clock, "namespace": NAMESPACE}
 
 
-async def _unpublished(pool: asyncpg.Pool, org_id: int) -> int:
-    async with pool.acquire() as conn:
-        count: int = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE org_id = $1 AND published_at IS NULL", org_id
-        )
-    return count
-
-
 async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
     system_pool: asyncpg.Pool, redis: Redis, redis_server: PrivateRedis, org_id: int, clock: Clock
 ) -> None:
@@ -145,8 +138,13 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
         }
         assert alerts.from_event(events[0]).created_at == T0
         async with system_pool.acquire() as conn:
-            marks = await conn.fetch("SELECT published_at FROM outbox WHERE org_id = $1", org_id)
-        assert [row["published_at"] for row in marks] == [T0 + timedelta(seconds=3)] * 3
+            mark = await conn.fetchrow(
+                "SELECT published_through, published_at FROM alert_relay_marks WHERE org_id = $1",
+                org_id,
+            )
+        assert mark is not None
+        assert tuple(mark) == (ids[-1], T0 + timedelta(seconds=3))
+        assert await unpublished(system_pool, org_id) == 0
         # Running it again publishes nothing new for this organisation.
         await alert_jobs.relay_outbox(_ctx(system_pool, redis, clock))
         assert await listener.silent()
@@ -175,7 +173,7 @@ async def test_two_relays_at_once_publish_each_event_exactly_once(
             assert await listener.silent()
     finally:
         await pool.close()
-    assert await _unpublished(system_pool, org_id) == 0
+    assert await unpublished(system_pool, org_id) == 0
 
 
 async def test_a_failed_publish_leaves_the_events_for_the_next_relay(
@@ -188,7 +186,7 @@ async def test_a_failed_publish_leaves_the_events_for_the_next_relay(
             await alert_jobs.relay_outbox(_ctx(system_pool, dead, clock))
     finally:
         await dead.aclose()
-    assert await _unpublished(system_pool, org_id) == 2
+    assert await unpublished(system_pool, org_id) == 2
     async with Listener(redis_server.url, org_id) as listener:
         await alert_jobs.relay_outbox(_ctx(system_pool, redis, clock))
         assert [event["id"] for event in await listener.events(2)] == ids
@@ -251,10 +249,10 @@ async def test_a_transaction_that_raised_an_alert_enqueues_the_relay_after_commi
         assert await _queued(redis) == []  # not before the commit
     assert await _queued(redis) == [f"{NAMESPACE.prefix}:relay_outbox"]
     async with system_pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT channel, payload FROM outbox WHERE org_id = $1", org_id)
+        row = await conn.fetchrow("SELECT id FROM alerts WHERE org_id = $1", org_id)
     assert row is not None
-    assert row["channel"] == pubsub.alerts_channel(org_id)
-    assert alerts.from_event(row["payload"]).id == alert_id
+    assert row["id"] == alert_id
+    assert await unpublished(system_pool, org_id) == 1
     # A second commit while that job waits queues one follow-up, then nothing more.
     async with context.transaction() as session:
         await _raise(session, org_id, two)
@@ -278,7 +276,8 @@ async def test_a_repeated_occurrence_writes_nothing_and_enqueues_nothing(
     assert first is not None
     assert await _queued(redis) == []
     async with system_pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE org_id = $1", org_id) == 1
+        assert await conn.fetchval("SELECT count(*) FROM alerts WHERE org_id = $1", org_id) == 1
+    assert await unpublished(system_pool, org_id) == 1
 
 
 async def test_a_rolled_back_transaction_stores_nothing_and_enqueues_nothing(
@@ -396,14 +395,13 @@ def test_a_deployments_cron_jobs_are_named_in_its_namespace() -> None:
         "cron:wafi-a:scan_cs_reviews",
         "cron:wafi-a:scan_playbooks",
         "cron:wafi-a:deliver_webhooks",
-        "cron:wafi-a:prune_outbox",
     ]
     assert [job.unique for job in jobs_worker.cron_jobs(namespaces.Namespace("wafi-a"))] == [
         True
-    ] * 11
+    ] * 10
 
 
-async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sweep(
+async def test_without_a_queue_the_commit_stands_and_the_alert_waits_for_the_sweep(
     context: Context, redis: Redis, org_id: int, system_pool: asyncpg.Pool
 ) -> None:
     # `wafi demo` runs the mutations with PostgreSQL alone.
@@ -413,37 +411,4 @@ async def test_without_a_queue_the_commit_stands_and_the_outbox_waits_for_the_sw
         assert await _raise(session, org_id, customer) is not None
     assert context.after_commit == []
     assert await _queued(redis) == []
-    assert await _unpublished(system_pool, org_id) == 1
-
-
-async def test_published_rows_are_pruned_after_a_week_and_unpublished_ones_never(
-    system_pool: asyncpg.Pool,
-    redis: Redis,
-    org_id: int,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(outbox, "PRUNE_BATCH", 2)  # several batches
-    now = T0 + timedelta(days=60)
-    week = outbox.RETENTION
-    assert week == timedelta(days=7)
-    published: list[datetime | None] = [now - week - timedelta(seconds=s) for s in (1, 2, 3, 4, 5)]
-    published += [now - week + timedelta(seconds=1), None]
-    async with system_pool.acquire() as conn:
-        for at in published:
-            await conn.execute(
-                "INSERT INTO outbox (org_id, channel, payload, created_at, published_at) "
-                "VALUES ($1, 'alerts', '{}'::jsonb, $2, $3)",
-                org_id,
-                now - timedelta(days=30),
-                at,
-            )
-    deleted = await alert_jobs.prune_outbox(_ctx(system_pool, redis, clock), now=now)
-    assert deleted >= 5
-    async with system_pool.acquire() as conn:
-        kept = await conn.fetch(
-            "SELECT published_at FROM outbox WHERE org_id = $1 ORDER BY id", org_id
-        )
-    # Kept: the one published less than a week ago, and the one never published.
-    assert [row["published_at"] for row in kept] == [now - week + timedelta(seconds=1), None]
-    assert await alert_jobs.prune_outbox(_ctx(system_pool, redis, clock), now=now) == 0
+    assert await unpublished(system_pool, org_id) == 1

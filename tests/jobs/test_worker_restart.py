@@ -59,8 +59,8 @@ def private_settings(settings: engine.Settings, redis_server: PrivateRedis) -> e
 async def _unpublished(pool: asyncpg.Pool, ids: list[int]) -> int:
     async with pool.acquire() as conn:
         count: int = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE (payload->>'id')::bigint = ANY($1::bigint[])"
-            " AND published_at IS NULL",
+            "SELECT count(*) FROM alerts a LEFT JOIN alert_relay_marks m ON m.org_id = a.org_id "
+            "WHERE a.id = ANY($1::bigint[]) AND a.id > coalesce(m.published_through, 0)",
             ids,
         )
     return count
@@ -82,7 +82,7 @@ async def _relayed(
                 await queue.aclose()
         arrived = [event["id"] for event in await listener.events(2)]
     assert arrived == ids
-    await until(lambda: _none_left(pool, ids), what="the outbox rows to be marked published")
+    await until(lambda: _none_left(pool, ids), what="the alerts to be marked published")
     return arrived
 
 
@@ -281,18 +281,18 @@ async def test_wafi_worker_keeps_relaying_across_a_redis_outage_and_stops_on_sig
     assert "Traceback" not in stderr
 
 
-async def _waiting_on_outbox_lock(pool: asyncpg.Pool) -> bool:
+async def _waiting_on_marks_lock(pool: asyncpg.Pool) -> bool:
     async with pool.acquire() as conn:
         waiting: int = await conn.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND query ILIKE '%outbox%' AND pid <> pg_backend_pid()"
+            " AND query ILIKE '%alert_relay_marks%' AND pid <> pg_backend_pid()"
             " AND datname = current_database()"
         )
     return waiting > 0
 
 
-async def _none_waiting_on_outbox_lock(pool: asyncpg.Pool) -> bool:
-    return not await _waiting_on_outbox_lock(pool)
+async def _none_waiting_on_marks_lock(pool: asyncpg.Pool) -> bool:
+    return not await _waiting_on_marks_lock(pool)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
@@ -326,17 +326,17 @@ async def test_wafi_worker_stops_on_a_signal_while_a_job_waits_in_a_query(
             transaction = holder.transaction()
             await transaction.start()
             try:
-                await holder.execute("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+                await holder.execute("LOCK TABLE alert_relay_marks IN ACCESS EXCLUSIVE MODE")
                 # The relay sweep (every 2 s) now waits in its first query.
                 await until(
-                    lambda: _waiting_on_outbox_lock(system_pool),
-                    what="the worker's relay to wait on the outbox lock",
+                    lambda: _waiting_on_marks_lock(system_pool),
+                    what="the worker's relay to wait on the marks' lock",
                 )
                 process.send_signal(stop)
                 _, err = await asyncio.wait_for(process.communicate(), 30)
                 # Its query was cancelled, not left waiting for the lock to go away.
                 await until(
-                    lambda: _none_waiting_on_outbox_lock(system_pool),
+                    lambda: _none_waiting_on_marks_lock(system_pool),
                     what="the worker's query to be cancelled while the lock is still held",
                 )
             finally:
