@@ -705,7 +705,7 @@ async def _flag_breaches(
                 occurrence=store.occurrence(clock.due_at),
                 customer_id=ticket.customer_id,
                 for_role=store.alert_role(ticket.priority),
-                payload=store.breach_payload(ticket.id, name, ticket.priority, clock.due_at),
+                payload=store.breach_payload(ticket.priority),
                 now=now,
             )
     return replace(

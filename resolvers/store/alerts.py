@@ -46,7 +46,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import Alert, AlertKind
-from resolvers.store import outbox, paging, pubsub
+from resolvers.store import alert_shape, outbox, paging, pubsub
 
 # Advisory lock namespaces (the two-int form; `outbox.NS_RELAY` is the third). The two-int keys
 # never meet the one-bigint keys used elsewhere (PostgreSQL keeps the forms apart). Organisation
@@ -66,15 +66,20 @@ _LOCK_ALL_ORGS = f"SELECT pg_advisory_xact_lock({NS_ALERTS}, 0)"
 CANDIDATE_COLUMNS = "org_id, kind, subject, subject_id, occurrence, customer_id, for_role, payload"
 
 _COLUMNS = (
-    "id, kind, subject, subject_id, occurrence, customer_id, for_role, payload, created_at, "
+    "id, kind, subject, subject_id, occurrence, customer_id, for_role, "
+    f"{alert_shape.payload_sql('alerts')} AS payload, created_at, "
     "acknowledged_at, acknowledged_by, action_taken"
 )
 
+# In the order of the `alerts_once` key, and so of the primary key `(org_id, id)` too (ids are
+# taken in insertion order): a scan's rows go into each B-tree next to the one before instead of
+# at random leaves (bench_sla_scan: about a tenth of the bare UPDATE less at 14,500 alerts).
 _INSERT_RETURNING = """
 INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, customer_id, for_role,
                     payload, created_at)
 SELECT org_id, kind, subject, subject_id, occurrence, customer_id, for_role, payload, {now}
 FROM ({select}) AS candidate
+ORDER BY org_id, kind, subject_id, occurrence
 ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING
 RETURNING org_id, id, subject_id
 """
@@ -216,7 +221,7 @@ def channel(org_id: int) -> str:
 
 
 def from_event(event: Mapping[str, Any]) -> Alert:
-    """A published event (`pubsub.ALERT_EVENT_SQL`) as the alert it announces."""
+    """A published event (`alert_shape.ALERT_EVENT_SQL`) as the alert it announces."""
     return Alert(
         id=int(event["id"]),
         kind=AlertKind(event["kind"]),

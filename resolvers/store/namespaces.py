@@ -38,7 +38,7 @@ class Namespace:
     prefix: str
 
     def channel(self, name: str) -> str:
-        """The Redis channel of a logical channel (as stored in the outbox)."""
+        """The Redis channel of a logical channel (such as `pubsub.alerts_channel`)."""
         return f"{self.prefix}:{name}"
 
     @property

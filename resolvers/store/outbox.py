@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.store import pubsub, webhooks
+from resolvers.store import alert_shape, pubsub, webhooks
 from resolvers.store.namespaces import Namespace
 
 log = logging.getLogger("wafi.outbox")
@@ -112,7 +112,7 @@ FROM (SELECT org_id FROM pending WHERE org_id NOT IN (SELECT org_id FROM relayin
 # it sees the mark of the relay that held one before. The oldest $1 alerts past the marks of
 # the organisations claimed ($2), each organisation's in id order, as published events.
 _BATCH = f"""
-SELECT a.org_id, a.id, {pubsub.ALERT_EVENT_SQL} AS event
+SELECT a.org_id, a.id, {alert_shape.ALERT_EVENT_SQL} AS event
 FROM unnest($2::bigint[]) AS c(org_id)
 LEFT JOIN alert_relay_marks m ON m.org_id = c.org_id
 CROSS JOIN LATERAL (

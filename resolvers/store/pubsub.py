@@ -45,14 +45,6 @@ def alerts_channel(org_id: int) -> str:
     return f"wafi:{int(org_id)}:alerts"
 
 
-# An alert as published (`alerts.from_event` reads it back), built in SQL from an `alerts` row
-# named `a`: by the relay for Redis and for the webhook deliveries it makes.
-ALERT_EVENT_SQL: Final = (
-    "jsonb_build_object('id', a.id, 'kind', a.kind, 'subject', a.subject, "
-    "'subjectId', a.subject_id, 'occurrence', a.occurrence, 'customerId', a.customer_id, "
-    "'forRole', a.for_role, 'payload', a.payload, 'createdAt', a.created_at)"
-)
-
 _ALERTS_CHANNEL = re.compile(r"wafi:(\d+):alerts")
 
 

@@ -415,16 +415,11 @@ BREACH_KINDS = {
 }
 
 
-def breach_payload(
-    ticket_id: int, clock: str, priority: Priority, due_at: datetime
-) -> dict[str, Any]:
-    """The alert payload for one breached clock (the scan builds the same shape in SQL)."""
-    return {
-        "ticketId": ticket_id,
-        "clock": clock,
-        "priority": priority.value,
-        "dueAt": occurrence(due_at),
-    }
+def breach_payload(priority: Priority) -> dict[str, Any]:
+    """The stored payload of a breached clock's alert (the scan builds the same in SQL): the
+    priority alone, since the ticket, clock and due time are the alert's subject, kind and
+    occurrence (`alert_shape.payload_sql` shows them in every read)."""
+    return {"priority": priority.value}
 
 
 def alert_role(priority: Priority) -> str:
@@ -481,11 +476,10 @@ _SCAN_ALERTS = (
     "SELECT f.org_id, k.kind, 'Ticket'::text AS subject, f.id AS subject_id, "
     "o.at AS occurrence, f.customer_id, "
     "CASE WHEN f.priority = 'P0' THEN 'owner' ELSE 'agent' END AS for_role, "
-    "jsonb_build_object('ticketId', f.id, 'clock', k.clock, 'priority', f.priority, "
-    "'dueAt', o.at) AS payload "
+    "jsonb_build_object('priority', f.priority) AS payload "
     "FROM flagged f CROSS JOIN LATERAL (VALUES "
-    f"('{_FIRST_RESPONSE_KIND}', 'first_response', f.first_response_due), "
-    f"('{_RESOLUTION_KIND}', 'resolution', f.resolution_due)) AS k(kind, clock, due) "
+    f"('{_FIRST_RESPONSE_KIND}', f.first_response_due), "
+    f"('{_RESOLUTION_KIND}', f.resolution_due)) AS k(kind, due) "
     "CROSS JOIN LATERAL (SELECT " + OCCURRENCE_SQL.format(due="k.due") + " AS at) AS o "
     "WHERE k.due IS NOT NULL"
 )

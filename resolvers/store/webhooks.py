@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import AlertKind
 from domain.webhooks import Delivery, DeliveryStatus, Endpoint
-from resolvers.store import pubsub
+from resolvers.store import alert_shape
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ async def fan_out(
         f"""
         INSERT INTO webhook_deliveries
             (org_id, endpoint_id, event_id, kind, payload, status, next_attempt_at, created_at)
-        SELECT a.org_id, e.id, a.id, a.kind, {pubsub.ALERT_EVENT_SQL}, 'pending', $1, $1
+        SELECT a.org_id, e.id, a.id, a.kind, {alert_shape.ALERT_EVENT_SQL}, 'pending', $1, $1
         FROM alerts a
         JOIN webhook_endpoints e ON e.org_id = a.org_id AND e.disabled_at IS NULL
         WHERE (a.org_id, a.id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))

@@ -7,7 +7,7 @@ Run on demand (never collected by pytest):
 
 It creates a database of its own (dropped at the end), a private redis-server and a real
 `wafi worker` (WAFI_WEBHOOKS_ALLOW_PRIVATE=1); this process serves the receivers (one uvicorn,
-one path per endpoint, answering 204). Each round commits one alert with its outbox row and
+one path per endpoint, answering 204). Each round commits one alert and
 enqueues the relay as a mutation does after its commit; the clock starts when the commit
 returns and stops when each endpoint has the message. Reported: p50 / p99 / max over rounds ×
 endpoints, in milliseconds. Rounds are sequential.

@@ -131,7 +131,14 @@ async def test_the_relay_publishes_each_event_in_id_order_and_marks_it(
             "occurrence": "o1",
             "customerId": customer,
             "forRole": "owner",
-            "payload": {"priority": "P0", "n": 1},
+            # Stored: the priority; published whole (store.alert_shape).
+            "payload": {
+                "ticketId": 1,
+                "clock": "first_response",
+                "dueAt": "o1",
+                "priority": "P0",
+                "n": 1,
+            },
             "createdAt": events[0]["createdAt"],
             "deployment": NAMESPACE.prefix,
             "orgId": org_id,

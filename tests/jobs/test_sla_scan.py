@@ -14,6 +14,7 @@ from arq.worker import Worker
 
 from jobs import sla as sla_jobs
 from jobs import worker as worker_settings
+from resolvers.store import alert_shape
 from tests.factories import T0, Org, new_customer, open_ticket
 
 
@@ -25,6 +26,7 @@ async def breach_alerts(pool: asyncpg.Pool, org: Org) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT a.kind, a.subject, a.subject_id, a.occurrence, a.for_role, a.payload, "
+            f"{alert_shape.payload_sql('a')} AS shown, "
             "(a.id > coalesce((SELECT m.published_through FROM alert_relay_marks m "
             " WHERE m.org_id = a.org_id), 0))::int AS events "  # waits for the relay
             "FROM alerts a WHERE a.org_id = $1 AND a.kind LIKE 'SLA_%BREACH' ORDER BY a.id",
@@ -73,7 +75,9 @@ async def test_scan_alerts_each_breached_clock_once(system_pool: asyncpg.Pool, o
             "subject_id": ticket_id,
             "occurrence": "2026-11-01T09:30:00.000000Z",
             "for_role": "owner",
-            "payload": {
+            # Stored: the priority alone; read: whole (store.alert_shape).
+            "payload": {"priority": "P0"},
+            "shown": {
                 "ticketId": ticket_id,
                 "clock": "first_response",
                 "priority": "P0",

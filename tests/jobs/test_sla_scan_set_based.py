@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from resolvers.store import alerts, engine, orgs, pubsub
+from resolvers.store import alert_shape, alerts, engine, orgs
 from resolvers.store import tickets as ticket_store
 from tests.factories import T0, add_customers
 from tests.live import WAIT_S, until
@@ -97,7 +97,8 @@ async def _alerts(pool: asyncpg.Pool, org_id: int) -> list[dict[str, Any]]:
         "CASE WHEN a.id > coalesce((SELECT m.published_through FROM alert_relay_marks m "
         "  WHERE m.org_id = a.org_id), 0) "
         "THEN jsonb_build_array(jsonb_build_object('org', a.org_id, "
-        f"  'channel', format('wafi:%s:alerts', a.org_id), 'event', {pubsub.ALERT_EVENT_SQL})) "
+        "  'channel', format('wafi:%s:alerts', a.org_id), "
+        f"  'event', {alert_shape.ALERT_EVENT_SQL})) "
         "ELSE '[]' END AS events "
         "FROM alerts a WHERE a.org_id = $1 AND a.kind LIKE 'SLA_%BREACH' ORDER BY a.id",
         org_id,
@@ -182,8 +183,10 @@ async def test_each_newly_breached_clock_is_one_alert_and_one_event(pool: asyncp
     for alert in found:
         clock = "first_response" if "FIRST" in alert["kind"] else "resolution"
         priority = "P0" if alert["subject_id"] == first_only else "P1"
-        # The payload a mutation writes for the same breach (store.tickets.breach_payload).
-        assert alert["payload"] == {
+        # The payload a mutation stores for the same breach (store.tickets.breach_payload):
+        # the priority; every read shows it whole (store.alert_shape).
+        assert alert["payload"] == {"priority": priority}
+        whole = {
             "ticketId": alert["subject_id"],
             "clock": clock,
             "priority": priority,
@@ -204,7 +207,7 @@ async def test_each_newly_breached_clock_is_one_alert_and_one_event(pool: asyncp
             alert["subject_id"],
             alert["occurrence"],
         )
-        assert (announced.customer_id, announced.payload) == (customer, alert["payload"])
+        assert (announced.customer_id, announced.payload) == (customer, whole)
 
     # Again, and later: nothing new.
     async with pool.acquire() as conn:
