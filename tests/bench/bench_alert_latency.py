@@ -10,8 +10,8 @@ It creates a database of its own (dropped at the end) and a private redis-server
 two processes the way production runs them: `wafi serve --no-worker` (one API process) and
 `wafi worker`. This process holds the WebSocket clients (graphql-transport-ws, one `alerts`
 subscription each, all in one organisation, all with the same document: one render group).
-Each round commits one alert, then enqueues the relay exactly as a mutation
-does after its commit; the clock starts when the commit returns and stops when each client's
+Each round commits one alert, then enqueues the relay exactly as a mutation does
+after its commit; the clock starts when the commit returns and stops when each client's
 socket has delivered the `next` message's bytes. Reported: p50 / p95 / p99 / max over rounds ×
 subscribers, in milliseconds; the spread of a round (its last client's time less its first's:
 the fan-out itself, without the relay before it), median and max over rounds; the machine's

@@ -78,7 +78,7 @@ async def main() -> None:
     redis = Redis.from_url(REDIS_URL)
     pool = await engine.create_system_pool(url, size=2)
     try:
-        have, org_ids = 0, []
+        have, org_ids, made = 0, [], 0
         print(f"relay_batch, median ms of {args.rounds} runs each")
         for want in sorted(args.orgs):
             async with pool.acquire() as conn:
@@ -87,13 +87,14 @@ async def main() -> None:
             idle: list[float] = []
             one: list[float] = []
             for n in range(args.rounds):
+                made += 1
                 async with pool.acquire() as conn:
                     await conn.execute(
                         "INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, "
                         "for_role, payload, created_at) "
                         "VALUES ($1, 'AT_RISK', 'Customer', $2, 'new', 'owner', '{}', $3)",
                         org_ids[n % len(org_ids)],
-                        10_000 + n,
+                        10_000 + made,
                         NOW,
                     )
                 seconds, published = await timed(pool, redis, namespace)
