@@ -13,11 +13,16 @@ alerts past its mark through the alerts' primary key `(org_id, id)`. The outbox 
 - `wafi_outbox_backlog()` (for `/metrics`) counts the alerts past the marks.
 - The alerts' foreign keys to customers and operators go: every alert's customer comes from a
   ticket, follow-up or customer row the same transaction read (and customers and operators are
-  never deleted), and the key checks cost the breach scan a tenth to a quarter of the bare
-  UPDATE per breached clock (docs/architecture.md, Jobs).
+  never deleted), and the key checks cost the breach scan about 0.25-0.3x the bare UPDATE
+  (docs/architecture.md, Jobs).
 
-Downgrade recreates the empty outbox, the foreign keys and the old backlog function, and writes
-an unpublished outbox row for every alert past its mark, so nothing waiting is lost.
+Not for a rolling restart: code from before this revision writes every alert into the outbox,
+so stop every process, migrate, then start the new release (docs/operations.md, Upgrades).
+
+Downgrade writes SLA breach payloads whole again (the code after this revision stores only the
+priority and reads the rest from the columns, `resolvers/store/alert_shape.py`; older code reads
+the stored payload), recreates the outbox, the foreign keys and the old backlog function, and
+writes an unpublished outbox row for every alert past its mark, so nothing waiting is lost.
 
 Revision ID: 0025
 Revises: 0024
@@ -97,7 +102,21 @@ def upgrade() -> None:
     op.drop_constraint("alerts_acknowledged_by_fk", "alerts", type_="foreignkey")
 
 
+# Older code reads an SLA breach's payload as stored: give it its ticket, clock and due time
+# again (a frozen copy of resolvers/store/alert_shape.py's expression as of this revision).
+_WHOLE_BREACH_PAYLOADS = """
+UPDATE alerts SET payload = jsonb_build_object(
+    'ticketId', subject_id,
+    'clock', CASE kind WHEN 'SLA_FIRST_RESPONSE_BREACH' THEN 'first_response'
+                       ELSE 'resolution' END,
+    'dueAt', occurrence) || payload
+WHERE kind IN ('SLA_FIRST_RESPONSE_BREACH', 'SLA_RESOLUTION_BREACH')
+  AND NOT (payload ?& array['ticketId', 'clock', 'dueAt'])
+"""
+
+
 def downgrade() -> None:
+    op.execute(_WHOLE_BREACH_PAYLOADS)
     op.create_foreign_key(
         "alerts_acknowledged_by_fk",
         "alerts",

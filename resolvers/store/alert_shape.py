@@ -1,11 +1,11 @@
 """How a stored alert reads: its payload whole, and as the event the relay publishes.
 
-An SLA breach alert stores only what its columns do not already say (docs/rules.md §5): its
-ticket is its subject, its clock follows from its kind, and its due time is its occurrence, so
-its payload keeps the ticket's priority alone. Every read shows the payload whole —
-`ticketId`, `clock`, `priority`, `dueAt` — as one SQL expression over the row, so the API, the
-live event and the webhook body agree, and an alert stored whole (before migration 0025) reads
-the same (its stored keys win).
+An SLA breach alert stores only what its columns do not already say (docs/architecture.md,
+Alerts step 1): its ticket is its subject, its clock follows from its kind, and its due time is
+its occurrence, so its payload keeps the ticket's priority alone. Every read shows the payload
+whole — `ticketId`, `clock`, `priority`, `dueAt` — as one SQL expression over the row, so the
+API, the live event and the webhook body agree, and an alert stored whole (before migration
+0025) reads the same (its stored keys win).
 """
 
 from __future__ import annotations

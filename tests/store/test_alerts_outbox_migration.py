@@ -132,3 +132,50 @@ async def test_an_empty_database_gets_no_marks_and_an_empty_backlog(at_0024: str
         assert tuple(backlog) == (0, None)
     finally:
         await conn.close()
+
+
+async def test_downgrade_gives_breach_alerts_their_whole_payload_back(at_0024: str) -> None:
+    await asyncio.to_thread(command.upgrade, migrate.config(at_0024), "0025")
+    conn = await asyncpg.connect(engine.asyncpg_dsn(at_0024))
+    try:
+        org_id = await _org(conn, "breaches")
+        due = "2026-12-01T09:30:00.000000Z"
+        # As the store writes them from 0025 on: the priority alone; and one stored whole.
+        for kind, subject_id, payload in (
+            ("SLA_FIRST_RESPONSE_BREACH", 7, {"priority": "P0"}),
+            ("SLA_RESOLUTION_BREACH", 8, {"priority": "P2"}),
+            (
+                "SLA_RESOLUTION_BREACH",
+                9,
+                {"ticketId": 9, "clock": "resolution", "priority": "P1", "dueAt": "kept"},
+            ),
+        ):
+            await conn.execute(
+                "INSERT INTO alerts (org_id, kind, subject, subject_id, occurrence, for_role, "
+                "payload, created_at) VALUES ($1, $2, 'Ticket', $3, $4, 'agent', $5::jsonb, $6)",
+                org_id,
+                kind,
+                subject_id,
+                due,
+                json.dumps(payload),
+                T0,
+            )
+
+        await asyncio.to_thread(command.downgrade, migrate.config(at_0024), "0024")
+        stored = await conn.fetch(
+            "SELECT payload FROM alerts WHERE org_id = $1 ORDER BY subject_id", org_id
+        )
+        published = await conn.fetch(
+            "SELECT payload->'payload' AS payload FROM outbox WHERE org_id = $1 ORDER BY id",
+            org_id,
+        )
+    finally:
+        await conn.close()
+    whole = [
+        {"ticketId": 7, "clock": "first_response", "priority": "P0", "dueAt": due},
+        {"ticketId": 8, "clock": "resolution", "priority": "P2", "dueAt": due},
+        {"ticketId": 9, "clock": "resolution", "priority": "P1", "dueAt": "kept"},
+    ]
+    assert [json.loads(row["payload"]) for row in stored] == whole
+    # Past the (missing) mark: each waits in the outbox, whole, for the older relay.
+    assert [json.loads(row["payload"]) for row in published] == whole
