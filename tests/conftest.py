@@ -23,6 +23,7 @@ from asgi_lifespan import LifespanManager
 from resolvers.store import embedded, engine, migrate
 from tests.factories import Clock, Org, make_org
 from tests.live import NAMESPACE
+from tests.scratch import with_database
 
 ENGLISH = {"Accept-Language": "en"}
 
@@ -42,13 +43,6 @@ def server_urls() -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
 
 
-def _with_database(url: str, name: str) -> str:
-    """The same server URL pointing at another database (keeps ?host=... for sockets)."""
-    head, sep, query = url.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{name}{sep}{query}"
-
-
 @pytest.fixture(scope="session")
 async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """A database made for this run and migrated to head; dropped at the end."""
@@ -57,7 +51,7 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     admin = await _admin_connection(admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(admin_url, name)
+        url = with_database(admin_url, name)
         await asyncio.to_thread(migrate.upgrade, url)
         yield url
     finally:

@@ -220,14 +220,14 @@ async def test_two_migrators_at_once_both_succeed(server_urls: tuple[str, str]) 
     import asyncpg
 
     from resolvers.store import engine
-    from tests.conftest import _with_database
+    from tests.scratch import with_database
 
     name = f"wafi_migrate_race_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
+        url = with_database(server_urls[0], name)
         # Two processes, as two replicas starting at once would be.
         runs = [
             await asyncio.create_subprocess_exec(
@@ -284,10 +284,10 @@ def _with_user(url: str, user: str, password: str) -> str:
 def test_a_database_that_does_not_exist_says_to_create_it(
     server_urls: tuple[str, str], command: list[str]
 ) -> None:
-    from tests.conftest import _with_database
+    from tests.scratch import with_database
 
     name = f"nope_{secrets.token_hex(4)}"
-    result = _wafi(*command, WAFI_DATABASE_URL=_with_database(server_urls[0], name))
+    result = _wafi(*command, WAFI_DATABASE_URL=with_database(server_urls[0], name))
     _refused(
         result,
         1,
@@ -316,7 +316,7 @@ async def test_a_role_the_server_refuses_work_to_gets_the_servers_reason(
     import asyncpg
 
     from resolvers.store import engine
-    from tests.conftest import _with_database
+    from tests.scratch import with_database
 
     role = f"wafi_cli_weak_{secrets.token_hex(4)}"
     name = f"wafi_cli_weak_{secrets.token_hex(4)}"
@@ -324,7 +324,7 @@ async def test_a_role_the_server_refuses_work_to_gets_the_servers_reason(
     try:
         await admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'weak-pw-123'")
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_user(_with_database(server_urls[0], name), role, "weak-pw-123")
+        url = _with_user(with_database(server_urls[0], name), role, "weak-pw-123")
         result = await asyncio.to_thread(_wafi, "migrate", WAFI_DATABASE_URL=url)
         message = _refused(
             result, 1, "PostgreSQL refused: InsufficientPrivilegeError: permission denied"
@@ -543,10 +543,10 @@ def test_a_command_on_a_data_folder_with_no_server_running_warns_which_folder() 
 def test_the_tests_stop_at_once_with_one_line_when_their_database_does_not_exist(
     server_urls: tuple[str, str],
 ) -> None:
-    from tests.conftest import _with_database
+    from tests.scratch import with_database
 
     name = f"nope_{secrets.token_hex(4)}"
-    env = dict(os.environ, WAFI_TEST_DATABASE_URL=_with_database(server_urls[0], name))
+    env = dict(os.environ, WAFI_TEST_DATABASE_URL=with_database(server_urls[0], name))
     result = subprocess.run(
         [
             sys.executable,

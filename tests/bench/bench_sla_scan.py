@@ -19,7 +19,8 @@ side run twice in a row, its round's figure the mean of the two — see PAIRED):
   partial indexes, returning nothing;
 - floor: the same UPDATE, then the same alert rows from a list of the due clocks made beforehand
   (untimed), nothing checked or ordered: what the tables cost to write them;
-- scan: `store.tickets.scan_breaches`, which also writes each newly breached clock's alert;
+- scan: the two statements of `store.tickets.scan_breaches` (the scan's lock, then `SCAN_SQL`),
+  which also write each newly breached clock's alert;
 - before: the scan's statement as it was up to migration 0024, on that schema (created inside
   the rolled-back run): the alerts' foreign keys to customers and operators, and an outbox row
   carrying the whole alert for each one, so "before" and "after" come from one run;
@@ -28,9 +29,9 @@ PostgreSQL runs on this machine (less moved by other load) — checking every si
 clocks the seed made due. All run without JIT (the scan turns it off for its transaction).
 `--explain` prints the bare UPDATE's and the scan's EXPLAIN (ANALYZE, BUFFERS, WAL) at each size
 (also rolled back).
-`--parts` also times the floor with the alerts' foreign keys put back (what they cost), with a
-payload reduced to what the columns do not already say (the priority), and that without the
-`alerts_once` unique index too: what an alert row costs at the least.
+`--parts` also times the floor with the alerts' old foreign keys put back (what they cost), with
+the old whole payload (ticket, clock, priority, due time), and without the `alerts_once` unique
+index: what an alert row costs at the least.
 `--previous` also times the scan as it was before it became one statement, in the same rounds.
 """
 

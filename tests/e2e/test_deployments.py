@@ -31,14 +31,14 @@ def shared_redis() -> Iterator[PrivateRedis]:
 @pytest.fixture(scope="module")
 async def second_database(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """Another deployment's database on the same PostgreSQL server, migrated to head."""
-    from tests.conftest import _with_database
+    from tests.scratch import with_database
 
     admin_url = server_urls[0]
     name = f"wafi_test_{secrets.token_hex(4)}_b"
     admin = await asyncpg.connect(engine.asyncpg_dsn(admin_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(admin_url, name)
+        url = with_database(admin_url, name)
         await asyncio.to_thread(migrate.upgrade, url)
         yield url
     finally:

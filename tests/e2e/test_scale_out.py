@@ -31,9 +31,10 @@ from redis.asyncio import Redis
 
 from resolvers.store import engine, namespaces, outbox, pubsub
 from schema.types.relay import to_global_id
-from tests.conftest import ENGLISH, _with_database
+from tests.conftest import ENGLISH
 from tests.factories import Clock, Org, gql, make_org, raise_alerts
 from tests.live import PrivateRedis, WafiProcess, WsClient, free_port, private_redis, until
+from tests.scratch import with_database
 
 ALERTS = (
     "subscription ($after: ID, $kinds: [AlertKind!]) "
@@ -198,7 +199,7 @@ async def scale_database(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     admin = await asyncpg.connect(engine.asyncpg_dsn(admin_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _with_database(admin_url, name)
+        yield with_database(admin_url, name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -13,7 +13,7 @@ import contextlib
 import json
 import random
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from jobs import alerts as alert_jobs
 from resolvers.store import alerts, engine, orgs, outbox, pubsub
 from resolvers.store import tickets as ticket_store
 from tests.factories import T0, Clock, add_customers, raise_alerts, unpublished
-from tests.live import NAMESPACE, WAIT_S, PrivateRedis, private_redis, until
+from tests.live import NAMESPACE, WAIT_S, PrivateRedis, until
 
 # A candidate SELECT for `alerts.insert_from_select`: one alert per (org, subject id) given.
 _CANDIDATES = (
@@ -36,19 +36,6 @@ _CANDIDATES = (
     "'owner'::text AS for_role, jsonb_build_object('scan', true) AS payload "
     "FROM unnest($2::bigint[], $3::bigint[]) AS c(org_id, subject_id)"
 )
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: PrivateRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

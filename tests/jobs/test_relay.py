@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -29,17 +29,12 @@ from jobs import worker as jobs_worker
 from resolvers.store import alerts, engine, namespaces, outbox, pubsub
 from schema.context import Context, Resources
 from tests.factories import T0, Clock, add_customers, raise_alerts, unpublished
-from tests.live import NAMESPACE, PrivateRedis, free_port, private_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
+from tests.live import NAMESPACE, PrivateRedis, free_port
 
 
 @pytest.fixture
 async def redis(redis_server: PrivateRedis) -> AsyncIterator[Redis]:
+    """The module's Redis emptied first: these tests read what the queue holds."""
     client = Redis.from_url(redis_server.url)
     await client.flushdb()
     yield client

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from resolvers.store import alerts, engine, orgs
 from resolvers.store import tickets as ticket_store
 from tests.factories import T0, add_customers
 from tests.jobs.test_relay import Listener
-from tests.live import NAMESPACE, WAIT_S, PrivateRedis, private_redis, until
+from tests.live import NAMESPACE, WAIT_S, PrivateRedis, until
 
 HOUR = timedelta(hours=1)
 # Later than every other test's tickets in this database, so their clocks are all due by then
@@ -39,19 +39,6 @@ INSERT INTO tickets (org_id, customer_id, subject, body, channel, classified_pri
 VALUES ($1, $2, 's', 'b', 'email', $3, $3, 'r', $4, $5, $6, $7, $8, NULL, $9, $10, 1, $5, $5)
 RETURNING id
 """
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: PrivateRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

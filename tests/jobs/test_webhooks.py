@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,7 @@ from jobs import webhooks as webhook_jobs
 from resolvers.store import engine
 from schema.app import create_app
 from tests.factories import Clock, Org, make_org, raise_alerts
-from tests.live import NAMESPACE, PrivateRedis, private_redis, until, uvicorn_server
+from tests.live import NAMESPACE, PrivateRedis, until, uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATE = """mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
@@ -85,12 +85,6 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield made
         if made.hold is not None:
             made.hold.set()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[PrivateRedis]:
-    with private_redis() as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,28 +14,16 @@ import pytest
 from alembic import command
 
 from resolvers.store import engine, migrate
+from tests.scratch import database_at
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def _with_database(url: str, name: str) -> str:
-    head, sep, query = url.partition("?")
-    return f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
 
 
 @pytest.fixture
 async def at_0024(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """A database of its own, migrated only to 0024 (alerts still written with outbox rows)."""
-    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
-    name = f"wafi_test_0025_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
-        await asyncio.to_thread(command.upgrade, migrate.config(url), "0024")
+    async with database_at(server_urls[0], "0024") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _org(conn: asyncpg.Connection, slug: str) -> int:

@@ -4,7 +4,6 @@ twin the scan added is resolved), and an unknown time zone is refused."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
@@ -13,21 +12,13 @@ import pytest
 from alembic import command
 
 from resolvers.store import engine, migrate
-from tests.store.test_name_search_migration import _with_database
+from tests.scratch import database_at
 
 
 @pytest.fixture
 async def at_0009(server_urls: tuple[str, str]) -> AsyncIterator[str]:
-    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
-    name = f"wafi_test_0010_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
-        await asyncio.to_thread(command.upgrade, migrate.config(url), "0009")
+    async with database_at(server_urls[0], "0009") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 STARTED = date(2026, 9, 1)

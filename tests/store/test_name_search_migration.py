@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +14,7 @@ from alembic import command
 
 from domain.text import normalise, search_key
 from resolvers.store import engine, migrate
+from tests.scratch import database_at
 
 MIGRATION = (
     Path(__file__).resolve().parents[2]
@@ -66,24 +66,11 @@ async def test_the_sql_folding_equals_search_key_on_tricky_names(
             assert folded == search_key(name), name
 
 
-def _with_database(url: str, name: str) -> str:
-    head, sep, query = url.partition("?")
-    return f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
-
-
 @pytest.fixture
 async def at_0007(server_urls: tuple[str, str]) -> AsyncIterator[str]:
     """A database of its own, migrated only to 0007 (before the search folds)."""
-    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
-    name = f"wafi_test_0008_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
-        await asyncio.to_thread(command.upgrade, migrate.config(url), "0007")
+    async with database_at(server_urls[0], "0007") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _keys(conn: asyncpg.Connection) -> dict[tuple[int, int], tuple[str, str]]:

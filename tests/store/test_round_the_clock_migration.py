@@ -4,7 +4,6 @@ organisation's midnight (docs/rules.md §7), not UTC's: the stored due times are
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ import pytest
 from alembic import command
 
 from resolvers.store import engine, migrate
-from tests.store.test_name_search_migration import _with_database
+from tests.scratch import database_at
 
 # 22:30 UTC is 01:30 on the 29th in Riyadh: due at Riyadh's midnight, 22 h 30 min on.
 PAST = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)
@@ -22,16 +21,8 @@ PAST = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)
 
 @pytest.fixture
 async def at_0021(server_urls: tuple[str, str]) -> AsyncIterator[str]:
-    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
-    name = f"wafi_test_0024_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
-        await asyncio.to_thread(command.upgrade, migrate.config(url), "0021")
+    async with database_at(server_urls[0], "0021") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _ticket(

@@ -4,7 +4,6 @@ is 80% of its target from the opening; waiting on the customer becomes a status.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,23 +12,15 @@ import pytest
 from alembic import command
 
 from resolvers.store import engine, migrate
-from tests.store.test_name_search_migration import _with_database
+from tests.scratch import database_at
 
 OPENED = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)  # the night Europe switches to summer time
 
 
 @pytest.fixture
 async def at_0010(server_urls: tuple[str, str]) -> AsyncIterator[str]:
-    admin = await asyncpg.connect(engine.asyncpg_dsn(server_urls[0]))
-    name = f"wafi_test_0019_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_urls[0], name)
-        await asyncio.to_thread(command.upgrade, migrate.config(url), "0010")
+    async with database_at(server_urls[0], "0010") as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_backfills_at_risk_moments_round_the_clock(at_0010: str) -> None:
