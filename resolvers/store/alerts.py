@@ -30,7 +30,7 @@ change is locked) and before its first alert id. A scan that took the alert lock
 waited for a ticket a mutation holds, while that mutation waits for the alert lock, would
 deadlock (PostgreSQL would abort one of the two). The relay then publishes each organisation's
 alerts in id order, one relay at a time per organisation, past the highest id it published
-before (`outbox.relay`): that mark is only sound because of this order. So every alert is
+before (`outbox.relay_batch`): that mark is only sound because of this order. So every alert is
 written through `raise_alert`, `insert_returning`/`insert_from_select` or `chain_sql`: an
 INSERT that skipped the lock could commit behind the relay's mark and never be published.
 """

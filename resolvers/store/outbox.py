@@ -134,12 +134,6 @@ SET published_through = greatest(m.published_through, excluded.published_through
 """
 
 
-async def relay(pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime) -> int:
-    """Publish one batch of unpublished alerts and mark them; several workers share the work.
-    Returns how many it published (see `relay_batch`)."""
-    return (await relay_batch(pool, redis, namespace=namespace, now=now)).published
-
-
 async def relay_batch(
     pool: asyncpg.Pool, redis: Redis, *, namespace: Namespace, now: datetime
 ) -> Relayed:
